@@ -1,0 +1,45 @@
+# cityres: does a city's position in the inter-city network make its economy more resilient?
+# Run: snakemake --cores N   (demo: add --configfile workflow/demo.yaml). See README.md.
+import sys
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+configfile: "config.yaml"
+
+sys.path.insert(0, workflow.basedir)
+from scripts.common import InputError  # noqa: E402
+from scripts.config import validate_config  # noqa: E402
+
+try:
+    validate_config(config)
+except InputError as err:
+    raise WorkflowError(str(err)) from None
+
+RUN = f"results/{config['run']}"
+RAW = "data/raw"
+DEMO = config["demo"]["enabled"]
+NETWORKS = list(config["network"])
+WEIGHTS = list(config["weights"])
+MODEL_NET = config["models"].get("network", NETWORKS[0])
+MODEL_NAMES = [f"ols_{o}" for o in config["models"]["outcomes"]] + [
+    f"sar_{config['models']['spatial']['outcome']}"
+]
+
+include: "workflow/rules/panel.smk"
+include: "workflow/rules/network.smk"
+include: "workflow/rules/weights.smk"
+include: "workflow/rules/resilience.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        f"{RUN}/attrition.csv",
+        expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
+        expand(f"{RUN}/centrality/{{net}}.parquet", net=NETWORKS),
+        rules.report.output,
+    default_target: True

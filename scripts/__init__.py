@@ -1,0 +1,1 @@
+"""cityres: network centrality and economic resilience of Chinese prefecture-level cities."""

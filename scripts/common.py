@@ -1,0 +1,96 @@
+"""Shared helpers: the user-facing error type, hashing, deterministic table I/O, rule entry."""
+
+import hashlib
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+
+class InputError(Exception):
+    """A problem with the user's input: config, data file, column, rows. The message says what to do."""
+
+
+def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(path: str | Path, expected: str | None) -> None:
+    """Raise InputError unless the file's SHA-256 equals `expected` (skipped when expected is None)."""
+    if expected is None:
+        return
+    actual = sha256_of(path)
+    if actual != expected.lower():
+        raise InputError(
+            f"{path}: SHA-256 is {actual} but the config pins {expected}. The file is not the one the "
+            "config declares; delete it and let the pipeline fetch it again, or fix the pinned hash."
+        )
+
+
+def format_rows(values: Iterable[Any], limit: int = 12) -> str:
+    """Short, stable listing of offending values for error messages."""
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> None:
+    """Raise InputError naming the file and the missing columns."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{where}: missing column(s) {format_rows(missing)}; it has {format_rows(frame.columns, 30)}. "
+            "Fix the column names in config.yaml (sources/variables) or supply the right file."
+        )
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, keys: list[str]) -> None:
+    """Write a table sorted by `keys`, index dropped, as Parquet or CSV (by suffix); deterministic."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = frame.sort_values(keys, kind="mergesort").reset_index(drop=True)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False, lineterminator="\n")
+    else:
+        raise ValueError(f"unsupported table format: {path}")
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    """Write JSON with sorted keys and a trailing newline (byte-stable)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=True) + "\n",
+                    encoding="utf-8")
+
+
+def run_rule(main: Callable[[Any], None], smk: Any) -> None:
+    """Entry point for Snakemake `script:` rules: log to the rule's log; InputError exits with one message."""
+    log_path = Path(smk.log[0]) if len(smk.log) else None
+    try:
+        main(smk)
+    except InputError as err:
+        message = f"cityres input error in rule '{smk.rule}':\n  {err}"
+        if log_path:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_path.write_text(message + "\n", encoding="utf-8")
+        print(message, file=sys.stderr)
+        sys.exit(1)
+    except Exception:
+        if log_path:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_path.write_text(traceback.format_exc(), encoding="utf-8")
+        raise
+    else:
+        if log_path and not log_path.exists():
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_path.write_text("ok\n", encoding="utf-8")

@@ -1,0 +1,72 @@
+"""Config validation: JSON Schema (workflow/schemas/config.schema.yaml) plus cross-references between keys."""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scripts.common import InputError
+
+SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _path(parts) -> str:
+    return "/".join(str(p) for p in parts) or "(top level)"
+
+
+def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[str]:
+    """Every schema violation as 'key/path: message', sorted."""
+    from jsonschema import Draft202012Validator
+
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    messages = []
+    for error in validator.iter_errors(config):
+        message = error.message
+        if error.validator == "additionalProperties":
+            message = f"unknown key: {message} (check the spelling against {schema_path.name})"
+        messages.append(f"{_path(error.absolute_path)}: {message}")
+    return sorted(set(messages))
+
+
+def reference_errors(config: dict[str, Any]) -> list[str]:
+    """Keys that name other keys must name existing ones (sources, variables, weights)."""
+    errors = []
+    sources, variables = config.get("sources", {}), config.get("variables", {})
+    known = set(variables) | set(config.get("derived", {}))
+    for name, spec in variables.items():
+        if spec.get("source") not in sources:
+            errors.append(f"variables/{name}/source: '{spec.get('source')}' is not a key of sources")
+    for name, spec in config.get("derived", {}).items():
+        for key in ("of", "by"):
+            if key in spec and spec[key] not in known:
+                errors.append(f"derived/{name}/{key}: '{spec[key]}' is not a variable")
+        for item in spec.get("total", []):
+            if item not in known:
+                errors.append(f"derived/{name}/total: '{item}' is not a variable")
+    for name, spec in config.get("network", {}).items():
+        for item in spec.get("mass", []):
+            if item not in known:
+                errors.append(f"network/{name}/mass: '{item}' is not a variable")
+    if config.get("resilience", {}).get("outcome") not in known:
+        errors.append(f"resilience/outcome: '{config.get('resilience', {}).get('outcome')}' is not a variable")
+    for k, control in enumerate(config.get("models", {}).get("controls", [])):
+        if control.get("variable") not in known:
+            errors.append(f"models/controls/{k}/variable: '{control.get('variable')}' is not a variable")
+    spatial = config.get("models", {}).get("spatial", {})
+    if spatial and spatial.get("weights") not in config.get("weights", {}):
+        errors.append(f"models/spatial/weights: '{spatial.get('weights')}' is not a key of weights")
+    geo = config.get("geography", {}).get("source")
+    if geo is not None and geo not in sources:
+        errors.append(f"geography/source: '{geo}' is not a key of sources")
+    return errors
+
+
+def validate_config(config: dict[str, Any], schema_path: Path = SCHEMA) -> None:
+    """Raise one InputError listing every problem with its key path."""
+    errors = schema_errors(config, schema_path)
+    if not errors:
+        errors = reference_errors(config)
+    if errors:
+        raise InputError("config is invalid:\n  - " + "\n  - ".join(errors) +
+                         "\nEvery key is documented in workflow/schemas/config.schema.yaml.")

@@ -1,0 +1,127 @@
+"""City crosswalk: map each source's unit ids (codes or names) to 2020 ``city_code`` and aggregate merges.
+
+The crosswalk (``data/crosswalk/city_codes.csv``) holds facts, one row per non-trivial source id:
+``source`` ('*' = every source, or a source name, which wins over '*'), ``source_code`` (code or name),
+``city_code`` (blank = not mappable, dropped with the reason), ``valid_from``/``valid_to`` (years in which
+the id is a separate unit that must be added into ``city_code``), ``reason``.
+An id not in the crosswalk maps to itself if it is a unit of the geography (by code, or by Chinese name
+for name-keyed sources); otherwise it is *unknown*: reported in the attrition table, and the run goes on.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import InputError, require_columns
+
+CROSSWALK_COLUMNS = ["source", "source_code", "source_name", "city_code", "valid_from", "valid_to", "reason"]
+
+
+def load_crosswalk(path: str | Path) -> pd.DataFrame:
+    """Read and check the crosswalk: required columns, one row per (source, source_code), a reason on each."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    require_columns(table, CROSSWALK_COLUMNS, str(path))
+    duplicated = table.duplicated(["source", "source_code"], keep=False)
+    if duplicated.any():
+        raise InputError(f"{path}: source_code listed twice for one source: "
+                         f"{sorted(table.loc[duplicated, 'source_code'].unique())}. Keep one row each.")
+    no_reason = table["reason"].str.strip() == ""
+    if no_reason.any():
+        raise InputError(f"{path}: rows {list(np.flatnonzero(no_reason) + 2)} have no reason; every row needs one.")
+    return table
+
+
+def _rules_for(crosswalk: pd.DataFrame, source: str) -> pd.DataFrame:
+    rules = crosswalk[crosswalk["source"].isin(["*", source])]
+    rules = rules.assign(specific=rules["source"] != "*").sort_values("specific", kind="mergesort")
+    return rules.drop_duplicates("source_code", keep="last").set_index("source_code")
+
+
+def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, universe: pd.DataFrame,
+              by_name: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map ``source_code`` to ``city_code``, add merged units, and say what happened to every unit.
+
+    Returns (mapped table keyed by city_code, year; attrition rows with stage/source/outcome/n_units/units/reason).
+    A merged target gets, per year and column, the sum over its members; if a member that should be
+    present that year (inside its valid_from..valid_to) is missing, the target's value is NaN that year.
+    """
+    rules = _rules_for(crosswalk, source)
+    identity = dict(zip(universe["name_zh"], universe["city_code"])) if by_name else \
+        {code: code for code in universe["city_code"]}
+    units = pd.Series(table["source_code"].unique())
+    target = units.map(lambda u: rules.at[u, "city_code"] if u in rules.index else identity.get(u, None))
+    in_rules = units.isin(rules.index)
+    outcome = np.select(
+        [in_rules & (target == ""), in_rules, target.notna()],
+        ["dropped by crosswalk", "recoded by crosswalk", "matched"], default="unknown id")
+    unit_map = pd.DataFrame({"source_code": units, "city_code": target, "outcome": outcome})
+    attrition = _attrition_rows(unit_map, rules, source)
+
+    kept = table.merge(unit_map[unit_map["outcome"].isin(["matched", "recoded by crosswalk"])],
+                       on="source_code", validate="many_to_one")
+    value_columns = [c for c in table.columns if c not in ("source_code", "year")]
+    mapped = _aggregate_members(kept, rules, value_columns)
+    return mapped, attrition
+
+
+def _aggregate_members(kept: pd.DataFrame, rules: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
+    """Sum members into their city per year; NaN where an expected member is missing that year."""
+    valid_from = kept["source_code"].map(lambda u: rules.at[u, "valid_from"] if u in rules.index else "")
+    valid_to = kept["source_code"].map(lambda u: rules.at[u, "valid_to"] if u in rules.index else "")
+    kept = kept.assign(
+        valid_from=pd.to_numeric(valid_from.replace("", np.nan)).fillna(-np.inf),
+        valid_to=pd.to_numeric(valid_to.replace("", np.nan)).fillna(np.inf))
+    kept = kept[(kept["year"] >= kept["valid_from"]) & (kept["year"] <= kept["valid_to"])]
+    _check_renames_unique(kept)
+    members = kept.groupby("city_code")["source_code"].unique()
+    grouped = kept.groupby(["city_code", "year"])
+    out = grouped[value_columns].sum(min_count=1)
+    if (members.str.len() > 1).any():
+        counts = grouped[value_columns].count()
+        expected = _expected_members(kept, rules, members).reindex(out.index)
+        out = out.where(counts.ge(expected, axis=0))
+    return out.reset_index()
+
+
+def _check_renames_unique(kept: pd.DataFrame) -> None:
+    """Units without a validity window are the city itself or a rename: at most one per city and year."""
+    unbounded = kept[np.isinf(kept["valid_from"]) & np.isinf(kept["valid_to"])]
+    clash = unbounded.duplicated(["city_code", "year"], keep=False)
+    if clash.any():
+        shown = unbounded.loc[clash, ["source_code", "city_code", "year"]].astype(str).agg(" -> ".join, axis=1)
+        raise InputError(
+            f"two source ids map to the same city in the same year: {sorted(shown)[:10]}. If one unit was merged "
+            "into the other, give its crosswalk row a valid_to year; otherwise drop one of them.")
+
+
+def _expected_members(kept: pd.DataFrame, rules: pd.DataFrame, members: pd.Series) -> pd.Series:
+    """How many source units should report for each (city_code, year)."""
+    def expected(city: str, year: int) -> int:
+        total = 0
+        for unit in members[city]:
+            lo = rules.at[unit, "valid_from"] if unit in rules.index else ""
+            hi = rules.at[unit, "valid_to"] if unit in rules.index else ""
+            if (lo == "" or year >= int(lo)) and (hi == "" or year <= int(hi)):
+                total += 1
+        return total
+    index = kept[["city_code", "year"]].drop_duplicates()
+    values = [expected(c, y) for c, y in index.itertuples(index=False)]
+    return pd.Series(values, index=pd.MultiIndex.from_frame(index))
+
+
+def _attrition_rows(unit_map: pd.DataFrame, rules: pd.DataFrame, source: str) -> pd.DataFrame:
+    rows = [{"stage": "join", "source": source, "outcome": "units in source", "n_units": len(unit_map),
+             "units": "", "reason": ""}]
+    for outcome, group in unit_map.groupby("outcome", sort=True):
+        if outcome == "matched":
+            rows.append({"stage": "join", "source": source, "outcome": outcome, "n_units": len(group),
+                         "units": "", "reason": "id is a 2020 unit of the geography"})
+            continue
+        for _, unit in group.sort_values("source_code").iterrows():
+            reason = rules.at[unit.source_code, "reason"] if unit.source_code in rules.index else \
+                "id not in the geography and not in data/crosswalk/city_codes.csv: add a row there if it is a real unit"
+            target = f" -> {unit.city_code}" if unit.city_code else ""
+            rows.append({"stage": "join", "source": source, "outcome": outcome, "n_units": 1,
+                         "units": f"{unit.source_code}{target}", "reason": reason})
+    return pd.DataFrame(rows)

@@ -1,0 +1,187 @@
+"""Panel stage: read every configured source, map units to 2020 city codes, derive variables.
+
+Outputs (schemas in README "Outputs"):
+- ``panel.parquet``: city_code, year, province_code, one column per configured and derived variable;
+- ``cities.parquet`` (GeoParquet, EPSG:4326): city_code, name_zh, name_en, province_zh, province_code, level,
+  lon, lat (area centroid), geometry;
+- ``attrition.csv``: what happened to every source unit at the join, and variable coverage per year.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import InputError, verify_sha256, write_table
+from scripts.crosswalk import load_crosswalk, map_units
+from scripts.retrieve import source_files
+from scripts.sources import read_census_geometry, read_source
+
+EQUAL_AREA_CHINA = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=WGS84 +units=m"
+
+
+def source_paths(config: dict[str, Any], source: str, raw_dir: str | Path, verify: bool = True) -> list[Path]:
+    """Local paths of a source's files; each one's SHA-256 is checked again before it is read."""
+    files = source_files(config, source)
+    paths = [f.local_path(raw_dir) for f in files]
+    for item, path in zip(files, paths):
+        if not path.is_file():
+            raise InputError(f"{path}: file of source '{source}' is missing; run the retrieve rule first.")
+        if verify:
+            verify_sha256(path, item.sha256)
+    return paths
+
+
+def unit_level(code: str) -> str:
+    """Kind of census unit, from its code (GB/T 2260): SAR, municipality, county-level under a province, prefecture."""
+    if code in ("810000", "820000"):
+        return "special administrative region"
+    if code in ("110100", "120100", "310100", "500100"):
+        return "municipality"
+    if code[2:4] == "90":
+        return "county-level unit administered by the province"
+    return "prefecture-level"
+
+
+def build_cities(census: pd.DataFrame) -> "Any":
+    """Cities table from the census boundaries: geometry (repaired if invalid) and area centroid in lon/lat."""
+    import geopandas as gpd
+    from shapely import make_valid
+
+    geometry = gpd.GeoSeries.from_wkt(census["wkt"], crs="EPSG:4326").apply(make_valid)
+    cities = gpd.GeoDataFrame(census.drop(columns="wkt"), geometry=geometry, crs="EPSG:4326")
+    centroids = cities.geometry.to_crs(EQUAL_AREA_CHINA).centroid.to_crs("EPSG:4326")
+    cities["lon"], cities["lat"] = centroids.x.round(6), centroids.y.round(6)
+    cities["level"] = cities["city_code"].map(unit_level)
+    return cities
+
+
+def english_names(table: pd.DataFrame, crosswalk: pd.DataFrame, universe: pd.DataFrame) -> pd.Series:
+    """Latest English name per city_code from a source that carries one (CSMAR), cleaned of '(city)'.
+
+    Only the source's own unit and renamed units (crosswalk rows without a validity window) give names,
+    so a merged-in unit (e.g. Laiwu) never names its absorbing city.
+    """
+    latest = table.sort_values("year", kind="mergesort").groupby("source_code").last()["source_name"]
+    renames = crosswalk[(crosswalk["city_code"] != "") & (crosswalk["valid_from"] == "") &
+                        (crosswalk["valid_to"] == "")].set_index("source_code")["city_code"]
+    codes = latest.index.map(lambda c: renames.get(c, c))
+    clean = latest.str.replace(r"\s*\((city|province)\)\s*", "", regex=True).str.strip()
+    out = pd.Series(clean.to_numpy(), index=codes)
+    out = out[out.index.isin(universe["city_code"])]
+    return out[~out.index.duplicated(keep="last")].sort_index()
+
+
+def price_index(cpi: pd.DataFrame, column: str, base_year: int) -> pd.DataFrame:
+    """Chain a 'last year = 100' CPI into a level index with P(base_year) = 1, per province.
+
+    P_t = P_{t-1} · CPI_t / 100 for t > base, and P_{t-1} = P_t / (CPI_t / 100) for t ≤ base.
+    """
+    rows = []
+    for province, group in cpi.groupby("source_code"):
+        growth = group.set_index("year")[column].sort_index() / 100.0
+        years = growth.index
+        level = pd.Series(np.nan, index=years)
+        if base_year not in years:
+            continue
+        level[base_year] = 1.0
+        for year in years[years > base_year]:
+            level[year] = level[year - 1] * growth[year] if year - 1 in level.index else np.nan
+        for year in sorted(years[years <= base_year], reverse=True):
+            if year - 1 in level.index:
+                level[year - 1] = level[year] / growth[year]
+        rows.append(pd.DataFrame({"province_code": province, "year": years, "price_index": level.to_numpy()}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.DataFrame | None) -> pd.DataFrame:
+    """Add derived variables, in config order.
+
+    kinds: ``deflate`` (of / provincial price index → constant base-year prices), ``share``
+    (of / Σ total, in %), ``ratio`` (of / by × scale).
+    """
+    out = panel.copy()
+    if prices is not None:
+        out = out.merge(prices, on=["province_code", "year"], how="left")
+    for name, spec in derived.items():
+        kind = spec["kind"]
+        if kind == "deflate":
+            out[name] = out[spec["of"]] / out["price_index"]
+        elif kind == "share":
+            out[name] = 100.0 * out[spec["of"]] / out[spec["total"]].sum(axis=1, min_count=len(spec["total"]))
+        elif kind == "ratio":
+            out[name] = out[spec["of"]] / out[spec["by"]] * float(spec.get("scale", 1.0))
+    return out.drop(columns=["price_index"], errors="ignore")
+
+
+def coverage_rows(panel: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Attrition rows: number of cities with a value, per variable and year."""
+    counts = panel.groupby("year")[variables].count()
+    rows = [{"stage": "coverage", "source": var, "outcome": f"cities with a value in {year}",
+             "n_units": int(counts.at[year, var]), "units": "", "reason": ""}
+            for var in variables for year in counts.index]
+    return pd.DataFrame(rows)
+
+
+def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_path: str | Path):
+    """Read, map and join every configured variable; return (panel, cities, attrition)."""
+    crosswalk = load_crosswalk(crosswalk_path)
+    geo_source = config["geography"]["source"]
+    census = read_census_geometry(source_paths(config, geo_source, raw_dir)[0], config["sources"][geo_source])
+    cities = build_cities(census)
+    universe = cities[["city_code", "name_zh"]]
+    first, last = config["years"]["start"], config["years"]["end"]
+    grid = pd.MultiIndex.from_product([cities["city_code"], range(first, last + 1)], names=["city_code", "year"])
+    panel = pd.DataFrame(index=grid).reset_index()
+    panel["province_code"] = panel["city_code"].str[:2] + "0000"
+
+    attrition, names_en = [], pd.Series(dtype=str)
+    by_source: dict[str, dict[str, str]] = {}
+    for var, spec in config["variables"].items():
+        by_source.setdefault(spec["source"], {})[var] = spec["column"]
+    for source, columns in by_source.items():
+        spec = config["sources"][source]
+        table = read_source(source_paths(config, source, raw_dir), spec, sorted(set(columns.values())))
+        if spec.get("name_column") and "source_name" in table:
+            names_en = names_en.combine_first(english_names(table, crosswalk, universe))
+        table = table.drop(columns="source_name", errors="ignore")
+        table = table[table["year"].between(first, last)]
+        mapped, rows = map_units(table, source, crosswalk, universe, by_name=spec.get("keys") == "name")
+        attrition.append(rows)
+        for var, column in columns.items():
+            panel = panel.merge(mapped[["city_code", "year", column]].rename(columns={column: var}),
+                                on=["city_code", "year"], how="left")
+    prices = None
+    if "price_index" in config:
+        spec = config["price_index"]
+        cpi = read_source(source_paths(config, spec["source"], raw_dir), config["sources"][spec["source"]],
+                          [spec["column"]])
+        prices = price_index(cpi, spec["column"], spec["base_year"])
+    panel = derive(panel, config.get("derived", {}), prices)
+    variables = [*config["variables"], *config.get("derived", {})]
+    panel = panel[["city_code", "year", "province_code", *variables]]
+    cities["name_en"] = cities["city_code"].map(names_en)
+    cities = cities[["city_code", "name_zh", "name_en", "province_zh", "province_code", "level", "lon", "lat",
+                     "geometry"]]
+    attrition.append(coverage_rows(panel, variables))
+    return panel, cities, pd.concat(attrition, ignore_index=True)
+
+
+def write_outputs(panel: pd.DataFrame, cities: Any, attrition: pd.DataFrame, output: Any) -> None:
+    """Write the three panel outputs deterministically."""
+    write_table(panel, output.panel, ["city_code", "year"])
+    cities.sort_values("city_code").reset_index(drop=True).to_parquet(output.cities, index=False)
+    attrition.to_csv(output.attrition, index=False, lineterminator="\n")
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: build the panel from the retrieved files."""
+    panel, cities, attrition = build_panel(smk.config, smk.params.raw_dir, smk.input.crosswalk)
+    write_outputs(panel, cities, attrition, smk.output)
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,0 +1,153 @@
+"""Report stage: regression table (Markdown, LaTeX, CSV) from the model JSON files, and the figures.
+
+Tables are rendered from the JSON results only, so numbers can be diffed without parsing LaTeX.
+Cells: estimate with significance stars (* p<0.10, ** p<0.05, *** p<0.01), standard error in parentheses.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import write_table
+
+DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²",
+                   "log_likelihood": "Log-likelihood", "se_type": "SE"}
+
+
+def stars(p: float) -> str:
+    """Significance stars for a p-value."""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def coefficient_long(models: list[dict[str, Any]]) -> pd.DataFrame:
+    """Long table model, term, estimate, se, p_value, ci_low, ci_high (the CSV a referee diffs)."""
+    rows = [{"model": m["model"], **{k: c[k] for k in ("term", "estimate", "se", "p_value", "ci_low", "ci_high")}}
+            for m in models for c in m["coefficients"]]
+    return pd.DataFrame(rows)
+
+
+def regression_cells(models: list[dict[str, Any]], digits: int = 4) -> pd.DataFrame:
+    """Wide display table: rows = terms (estimate row, SE row) then diagnostics; columns = models."""
+    terms: list[str] = []
+    for model in models:
+        terms += [c["term"] for c in model["coefficients"] if c["term"] not in terms]
+    terms = [t for t in terms if t != "const"] + ["const"]
+    rows: list[tuple[str, list[str]]] = []
+    for term in terms:
+        est, se = [], []
+        for model in models:
+            coef = next((c for c in model["coefficients"] if c["term"] == term), None)
+            est.append(f"{coef['estimate']:.{digits}f}{stars(coef['p_value'])}" if coef else "")
+            se.append(f"({coef['se']:.{digits}f})" if coef else "")
+        rows += [(term, est), ("", se)]
+    for key, label in DIAGNOSTIC_ROWS.items():
+        cells = []
+        for model in models:
+            value = model.get(key, model["diagnostics"].get(key))
+            cells.append("" if value is None else str(value) if isinstance(value, (int, str)) else f"{value:.{digits}f}")
+        rows.append((label, cells))
+    header = [f"({k + 1}) {m['model']}" for k, m in enumerate(models)]
+    return pd.DataFrame([cells for _, cells in rows], index=[label for label, _ in rows], columns=header)
+
+
+def to_markdown(table: pd.DataFrame, title: str, notes: list[str]) -> str:
+    """GitHub Markdown table with a title and notes."""
+    lines = [f"**{title}**", "", "| | " + " | ".join(table.columns) + " |",
+             "|---|" + "---|" * len(table.columns)]
+    lines += ["| " + label + " | " + " | ".join(row) + " |" for label, row in zip(table.index, table.to_numpy())]
+    return "\n".join(lines + [""] + [f"_{n}_" for n in notes]) + "\n"
+
+
+def _tex(text: str) -> str:
+    return (text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%")
+            .replace("&", r"\&").replace("#", r"\#").replace("²", "$^2$").replace("ρ", r"$\rho$"))
+
+
+def to_latex(table: pd.DataFrame, title: str, notes: list[str]) -> str:
+    """Self-contained LaTeX tabular (booktabs) with the same cells as the Markdown table."""
+    cols = "l" + "c" * len(table.columns)
+    lines = [r"\begin{table}[htbp]\centering", rf"\caption{{{_tex(title)}}}", rf"\begin{{tabular}}{{{cols}}}",
+             r"\toprule", " & ".join(["", *map(_tex, table.columns)]) + r" \\", r"\midrule"]
+    lines += [" & ".join([_tex(label), *map(_tex, row)]) + r" \\" for label, row in zip(table.index, table.to_numpy())]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [rf"\par\footnotesize {_tex(n)}" for n in notes]
+    return "\n".join(lines + [r"\end{table}"]) + "\n"
+
+
+def table_notes(models: list[dict[str, Any]], demo: bool) -> list[str]:
+    """Footnotes: SE types, standardisation, stars, and the demo label."""
+    notes = [f"({k + 1}) {m['estimator']}, outcome '{m['outcome']}', SE: {m['se_type']}." for k, m in enumerate(models)]
+    if any(m.get("standardized") for m in models):
+        notes.append("Centralities dc, cc, bc are z-scores within each estimation sample.")
+    notes.append("* p<0.10, ** p<0.05, *** p<0.01.")
+    if demo:
+        notes.insert(0, "SYNTHETIC DEMO DATA: planted effects, not real cities.")
+    return notes
+
+
+def plot_map(cities: Any, resilience: pd.DataFrame, path: str, demo: bool) -> None:
+    """Choropleth of the shock-year output gap (drop) over the city boundaries; missing cities hatched grey."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drop = resilience[resilience["measure"] == "drop"].set_index("city_code")["value"]
+    frame = cities.assign(drop=cities["city_code"].map(drop))
+    fig, ax = plt.subplots(figsize=(9, 7))
+    frame[frame["drop"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
+    limit = float(np.nanpercentile(np.abs(frame["drop"]), 95)) if frame["drop"].notna().any() else 1.0
+    frame[frame["drop"].notna()].plot(ax=ax, column="drop", cmap="RdBu", vmin=-limit, vmax=limit, legend=True,
+                                      edgecolor="white", linewidth=0.2,
+                                      legend_kwds={"label": "ln Y − ln Ŷ (shock year)", "shrink": 0.6})
+    ax.set_axis_off()
+    ax.set_title(("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock log-linear trend")
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_scatter(design: pd.DataFrame, centralities: list[str], path: str, demo: bool) -> None:
+    """Scatter of each centrality (z-score) against the drop, with the OLS line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(centralities), figsize=(4 * len(centralities), 3.6), sharey=True)
+    for ax, name in zip(np.atleast_1d(axes), centralities):
+        data = design[[name, "drop"]].dropna()
+        x = (data[name] - data[name].mean()) / data[name].std(ddof=1)
+        ax.scatter(x, data["drop"], s=8, alpha=0.6)
+        slope, intercept = np.polyfit(x, data["drop"], 1)
+        grid = np.linspace(x.min(), x.max(), 50)
+        ax.plot(grid, intercept + slope * grid, color="black", linewidth=1)
+        ax.set_xlabel(f"{name.upper()} (z-score)")
+        ax.set_title(f"slope {slope:.4f}, n = {len(data)}")
+    np.atleast_1d(axes)[0].set_ylabel("drop: ln Y − ln Ŷ")
+    fig.suptitle(("DEMO (synthetic): " if demo else "") + "Network centrality and the shock-year output gap")
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: regression table in three formats and the two figures."""
+    import geopandas as gpd
+
+    models = [json.loads(Path(p).read_text(encoding="utf-8")) for p in smk.input.models]
+    demo = bool(smk.config["demo"]["enabled"])
+    title = "Resilience and network centrality" + (" (synthetic demo)" if demo else "")
+    table, notes = regression_cells(models), table_notes(models, demo)
+    Path(smk.output.markdown).write_text(to_markdown(table, title, notes), encoding="utf-8")
+    Path(smk.output.latex).write_text(to_latex(table, title, notes), encoding="utf-8")
+    write_table(coefficient_long(models), smk.output.csv, ["model", "term"])
+    plot_map(gpd.read_parquet(smk.input.cities), pd.read_parquet(smk.input.resilience), smk.output.map, demo)
+    plot_scatter(pd.read_parquet(smk.input.design), smk.config["models"]["centralities"], smk.output.scatter, demo)
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,0 +1,190 @@
+"""Readers: one function per source format, each returning a tidy table keyed by the source's own unit id.
+
+Every reader returns columns ``source_code`` (the unit's id as the source writes it: a 6-digit code, or a
+Chinese place name for name-keyed sources), ``year`` (int) and one float column per requested value
+column. Readers never modify files; bad input raises InputError naming the file, column and rows.
+"""
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import InputError, format_rows, require_columns
+
+MUNICIPALITY_CODES = ("110000", "120000", "310000", "500000")
+
+
+def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str) -> pd.DataFrame:
+    """Read CSV / XLSX / Stata by suffix, every cell as text, with a clear message on a wrong encoding."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(path, dtype=dtype, encoding=encoding, keep_default_na=False, na_values=[""])
+        if suffix in (".xlsx", ".xls"):
+            return pd.read_excel(path, dtype=dtype)
+        if suffix == ".dta":
+            return pd.read_stata(path).astype(dtype) if dtype is str else pd.read_stata(path)
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path}: cannot be decoded as {encoding} (byte {err.start}). Set the source's `encoding` in "
+            "config.yaml (CSMAR/EPS exports are often `gbk`)."
+        ) from None
+    raise InputError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX or Stata .dta.")
+
+
+def to_numbers(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
+    """Convert text columns to float; a non-empty cell that is not a number is an error naming its rows."""
+    out = frame.copy()
+    for column in columns:
+        text = out[column].astype("string").str.strip().str.replace(",", "", regex=False)
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = text.notna() & (text != "") & numbers.isna()
+        if bad.any():
+            rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # +2: header line, 1-based
+            raise InputError(
+                f"{where}: column '{column}' has non-numeric values {format_rows(text[bad].unique(), 5)} "
+                f"in file line(s) {format_rows(rows)}. Clean those cells or point the variable at another column."
+            )
+        out[column] = numbers.astype(float)
+    return out
+
+
+def _check_unique(frame: pd.DataFrame, keys: list[str], where: str) -> None:
+    duplicated = frame.duplicated(keys, keep=False)
+    if duplicated.any():
+        shown = frame.loc[duplicated, keys].drop_duplicates().astype(str).agg("/".join, axis=1)
+        raise InputError(
+            f"{where}: {int(duplicated.sum())} rows share the same {'+'.join(keys)} "
+            f"({format_rows(shown)}). Each unit may appear once per year: remove the duplicates."
+        )
+
+
+def read_city_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Long city × year table (CSMAR, night lights, gridded population, users' exports)."""
+    code_col, year_col = spec["code_column"], spec["year_column"]
+    frames = []
+    for path in paths:
+        raw = read_any(path, spec.get("encoding", "utf-8-sig"))
+        raw.columns = [str(c).strip() for c in raw.columns]
+        name_col = spec.get("name_column")
+        keep = [code_col, year_col, *([name_col] if name_col else []), *columns]
+        require_columns(raw, keep, str(path))
+        table = raw[keep].rename(columns={code_col: "source_code", year_col: "year", name_col: "source_name"})
+        table["source_code"] = table["source_code"].str.strip()
+        table = to_numbers(table, ["year", *columns], str(path))
+        frames.append(table)
+    table = pd.concat(frames, ignore_index=True)
+    table["year"] = table["year"].astype(int)
+    _check_unique(table, ["source_code", "year"], ", ".join(map(str, paths)))
+    return table
+
+
+def read_census_wide(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Census table with one column per variable and census year (``popu_2010``, ``popu_2020``) → long."""
+    code_col = spec["code_column"]
+    frames = []
+    for path in paths:
+        raw = read_any(path, spec.get("encoding", "utf-8-sig"))
+        wanted = [f"{c}_{y}" for c in columns for y in spec["census_years"]]
+        require_columns(raw, [code_col, *wanted], str(path))
+        raw = to_numbers(raw, wanted, str(path))
+        for year in spec["census_years"]:
+            part = raw[[code_col]].rename(columns={code_col: "source_code"}).copy()
+            part["year"] = int(year)
+            for column in columns:
+                part[column] = raw[f"{column}_{year}"]
+            frames.append(part)
+    table = pd.concat(frames, ignore_index=True)
+    _check_unique(table, ["source_code", "year"], ", ".join(map(str, paths)))
+    return table
+
+
+def read_covid_daily(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Cumulative COVID-19 counts by city (canghailan/Wuhan-2019-nCoV daily files), at the last date per year.
+
+    City rows carry a 6-digit ``cityCode``. In the four municipalities the city rows are districts, so the
+    province-level total row (empty city) is used instead, keyed by the province code. Rows for prisons,
+    imported cases and unattributed cases (codes with letters) are not cities and are left out.
+    """
+    frames = []
+    for path in paths:
+        match = re.search(r"(\d{4})-(\d{2})-(\d{2})", Path(path).name)
+        if not match:
+            raise InputError(f"{path}: file name carries no YYYY-MM-DD date; the COVID reader needs it.")
+        raw = read_any(path, spec.get("encoding", "utf-8-sig"))
+        require_columns(raw, ["country", "provinceCode", "cityCode", *columns], str(path))
+        china = raw[raw["country"] == spec.get("country", "中国")]
+        is_city = china["cityCode"].fillna("").str.fullmatch(r"\d{6}") & ~china["provinceCode"].isin(MUNICIPALITY_CODES)
+        is_municipality = china["cityCode"].isna() & china["provinceCode"].isin(MUNICIPALITY_CODES)
+        part = pd.concat([
+            china.loc[is_city].assign(source_code=lambda d: d["cityCode"]),
+            china.loc[is_municipality].assign(source_code=lambda d: d["provinceCode"]),
+        ])
+        part = to_numbers(part[["source_code", *columns]], columns, str(path))
+        part["date"] = "-".join(match.groups())
+        frames.append(part)
+    table = pd.concat(frames, ignore_index=True)
+    table["year"] = table["date"].str[:4].astype(int)
+    last = table.groupby("year")["date"].transform("max")
+    table = table[table["date"] == last].drop(columns="date")
+    _check_unique(table, ["source_code", "year"], ", ".join(map(str, paths)))
+    return table
+
+
+def read_flow_share_from(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Share of one origin's outflow going to each destination, averaged over the files (days).
+
+    Baidu Qianxi outbound matrices: row = origin place name, columns = destinations, cell = % of the
+    origin's outflow (shares of its top partners, not volumes). A destination absent from a day's row
+    counts as 0 % that day. The result is keyed by destination name and the files' year; the single value
+    column is named as the variable's `column` (e.g. ``share_from_origin``).
+    """
+    origin = spec["origin"]
+    rows = []
+    for path in paths:
+        raw = read_any(path, spec.get("encoding", "utf-8-sig"), dtype=None)
+        raw = raw.set_index(raw.columns[0])
+        if origin not in raw.index:
+            raise InputError(f"{path}: origin '{origin}' is not a row of the matrix; check sources.*.origin.")
+        row = pd.to_numeric(raw.loc[origin], errors="coerce").fillna(0.0)
+        rows.append(row)
+    mean = pd.concat(rows, axis=1).fillna(0.0).mean(axis=1)
+    match = re.search(r"(20\d{2})", Path(paths[0]).name)
+    year = int(match.group(1)) if match else int(spec["year"])
+    table = pd.DataFrame({"source_code": mean.index.astype(str), "year": year})
+    for column in columns:
+        table[column] = mean.to_numpy(dtype=float)
+    return table[table["source_code"] != origin].reset_index(drop=True)
+
+
+def read_province_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Province × year table (CSMAR CPI): same as city × year, keyed by the province code."""
+    return read_city_year(paths, spec, columns)
+
+
+READERS: dict[str, Callable[[list[Path], dict[str, Any], list[str]], pd.DataFrame]] = {
+    "city_year": read_city_year,
+    "census_wide": read_census_wide,
+    "covid_daily": read_covid_daily,
+    "flow_share_from": read_flow_share_from,
+    "province_year": read_province_year,
+}
+
+
+def read_source(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """Dispatch to the reader named in the source spec."""
+    return READERS[spec["reader"]](paths, spec, columns)
+
+
+def read_census_geometry(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
+    """Census units with names and WKT boundary: city_code, name_zh, province_zh, province_code, wkt."""
+    raw = read_any(path, spec.get("encoding", "utf-8-sig"))
+    names = spec["geometry_columns"]
+    require_columns(raw, list(names.values()), str(path))
+    table = raw[list(names.values())].rename(columns={v: k for k, v in names.items()})
+    _check_unique(table, ["city_code"], str(path))
+    return table

@@ -1,0 +1,49 @@
+# Retrieval and panel: real sources (or the synthetic demo) → panel.parquet, cities.parquet, attrition.csv.
+from scripts.retrieve import source_files
+
+RAW_FILES = [str(f.local_path(RAW)) for f in source_files(config)] if not DEMO else []
+PANEL_OUTPUT = {"panel": f"{RUN}/panel.parquet", "cities": f"{RUN}/cities.parquet", "attrition": f"{RUN}/attrition.csv"}
+
+if DEMO:
+
+    rule panel:
+        output:
+            **PANEL_OUTPUT,
+            truth=f"{RUN}/demo_truth.json",
+        log:
+            f"{RUN}/logs/panel.log",
+        benchmark:
+            f"{RUN}/benchmarks/panel.tsv"
+        script:
+            "../../scripts/demo.py"
+
+else:
+
+    rule retrieve:
+        output:
+            RAW_FILES,
+            log_table=f"{RUN}/logs/retrieve_origins.tsv",
+        params:
+            raw_dir=RAW,
+            allow_network=config.get("allow_network", True),
+        log:
+            f"{RUN}/logs/retrieve.log",
+        benchmark:
+            f"{RUN}/benchmarks/retrieve.tsv"
+        script:
+            "../../scripts/retrieve.py"
+
+    rule panel:
+        input:
+            RAW_FILES,
+            crosswalk="data/crosswalk/city_codes.csv",
+        output:
+            **PANEL_OUTPUT,
+        params:
+            raw_dir=RAW,
+        log:
+            f"{RUN}/logs/panel.log",
+        benchmark:
+            f"{RUN}/benchmarks/panel.tsv"
+        script:
+            "../../scripts/panel.py"

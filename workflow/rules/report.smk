@@ -1,0 +1,19 @@
+# Regression table (Markdown, LaTeX, CSV) and figures.
+rule report:
+    input:
+        models=[f"{RUN}/models/{name}.json" for name in MODEL_NAMES],
+        design=f"{RUN}/models/design.parquet",
+        resilience=f"{RUN}/resilience.parquet",
+        cities=f"{RUN}/cities.parquet",
+    output:
+        markdown=f"{RUN}/tables/regression.md",
+        latex=f"{RUN}/tables/regression.tex",
+        csv=f"{RUN}/tables/regression.csv",
+        map=f"{RUN}/figures/map_drop.png",
+        scatter=f"{RUN}/figures/scatter_centrality_drop.png",
+    log:
+        f"{RUN}/logs/report.log",
+    benchmark:
+        f"{RUN}/benchmarks/report.tsv"
+    script:
+        "../../scripts/report.py"
