@@ -1,7 +1,10 @@
 # Retrieval and panel: real sources (or the synthetic demo) → panel.parquet, cities.parquet, attrition.csv.
 from scripts.retrieve import source_files
 
-RAW_FILES = [str(f.local_path(RAW)) for f in source_files(config)] if not DEMO else []
+# Files pulled by URL are retrieve's outputs; users' own exports (path:) are only inputs, so Snakemake never
+# deletes or touches them.
+RAW_FILES = [str(f.local_path(RAW)) for f in source_files(config) if f.url] if not DEMO else []
+USER_FILES = [f.path for f in source_files(config) if f.path] if not DEMO else []
 PANEL_OUTPUT = {"panel": f"{RUN}/panel.parquet", "cities": f"{RUN}/cities.parquet", "attrition": f"{RUN}/attrition.csv"}
 
 if DEMO:
@@ -20,6 +23,8 @@ if DEMO:
 else:
 
     rule retrieve:
+        input:
+            USER_FILES,
         output:
             RAW_FILES,
             log_table=f"{RUN}/logs/retrieve_origins.tsv",
@@ -36,6 +41,7 @@ else:
     rule panel:
         input:
             RAW_FILES,
+            USER_FILES,
             crosswalk="data/crosswalk/city_codes.csv",
         output:
             **PANEL_OUTPUT,

@@ -1,0 +1,22 @@
+# Two entry points (see README): `make run` (set up + run the pipeline) and `make test` (set up + test).
+PYTHON ?= python3
+VENV := .venv
+CORES ?= all
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+.PHONY: setup run demo test
+setup: $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/snakemake --cores $(CORES)
+
+demo: setup
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile workflow/demo.yaml
+
+test: setup
+	$(VENV)/bin/python -m pytest -q

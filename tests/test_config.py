@@ -1,0 +1,44 @@
+"""Config validation: typos, wrong types, missing keys and dangling references name the key path."""
+import pytest
+
+from scripts.common import InputError
+from scripts.config import validate_config
+
+
+def test_default_config_is_valid(config):
+    validate_config(config)
+
+
+def test_unknown_key_is_named(config):
+    config["resilience"]["shock_yaer"] = 2020
+    with pytest.raises(InputError, match=r"resilience: unknown key.*shock_yaer"):
+        validate_config(config)
+
+
+def test_wrong_type_is_named(config):
+    config["network"]["gravity"]["distance_decay"] = "two"
+    with pytest.raises(InputError, match=r"network/gravity/distance_decay: 'two' is not of type 'number'"):
+        validate_config(config)
+
+
+def test_missing_value_is_named(config):
+    del config["sources"]["csmar_gdp"]["files"][0]["sha256"]
+    with pytest.raises(InputError, match=r"sources/csmar_gdp/files/0"):
+        validate_config(config)
+
+
+def test_dangling_reference_is_named(config):
+    config["models"]["controls"][0]["variable"] = "popualtion"
+    with pytest.raises(InputError, match=r"models/controls/0/variable: 'popualtion'"):
+        validate_config(config)
+
+
+def test_demo_overlay_is_valid(config):
+    import yaml
+
+    from tests.conftest import ROOT
+
+    overlay = yaml.safe_load((ROOT / "workflow" / "demo.yaml").read_text(encoding="utf-8"))
+    for key, value in overlay.items():
+        config[key] = {**config[key], **value} if isinstance(value, dict) and isinstance(config.get(key), dict) else value
+    validate_config(config)

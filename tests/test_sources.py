@@ -1,0 +1,83 @@
+"""Readers: good files, and bad input that must stop with a message naming file, column and rows."""
+import pandas as pd
+import pytest
+
+from scripts.common import InputError
+from scripts.panel import price_index
+from scripts.sources import read_any, read_city_year, read_covid_daily, read_flow_share_from
+
+SPEC = {"code_column": "code", "year_column": "year", "encoding": "utf-8"}
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_city_year_reads_numbers(tmp_path):
+    f = write(tmp_path / "a.csv", "code,year,gdp\n110000,2019,\"1,200.5\"\n120000,2019,\n")
+    table = read_city_year([f], SPEC, ["gdp"])
+    assert table["gdp"].iloc[0] == 1200.5 and pd.isna(table["gdp"].iloc[1])
+
+
+def test_missing_column_names_file_and_column(tmp_path):
+    f = write(tmp_path / "a.csv", "code,year,gdpX\n110000,2019,1\n")
+    with pytest.raises(InputError, match=r"a\.csv.*missing column.*gdp"):
+        read_city_year([f], SPEC, ["gdp"])
+
+
+def test_non_numeric_cell_names_rows(tmp_path):
+    f = write(tmp_path / "a.csv", "code,year,gdp\n110000,2019,1\n120000,2019,n/a\n")
+    with pytest.raises(InputError, match=r"'gdp'.*n/a.*line\(s\) 3"):
+        read_city_year([f], SPEC, ["gdp"])
+
+
+def test_duplicate_rows_are_an_error(tmp_path):
+    f = write(tmp_path / "a.csv", "code,year,gdp\n110000,2019,1\n110000,2019,2\n")
+    with pytest.raises(InputError, match="110000/2019"):
+        read_city_year([f], SPEC, ["gdp"])
+
+
+def test_gbk_file_needs_gbk_encoding(tmp_path):
+    f = write(tmp_path / "a.csv", "代码,年份,地区生产总值\n110000,2019,1\n", encoding="gbk")
+    spec = {"code_column": "代码", "year_column": "年份"}
+    with pytest.raises(InputError, match="gbk"):
+        read_city_year([f], {**spec, "encoding": "utf-8"}, ["地区生产总值"])
+    assert read_city_year([f], {**spec, "encoding": "gbk"}, ["地区生产总值"])["地区生产总值"].iloc[0] == 1.0
+
+
+def test_read_any_rejects_unknown_type(tmp_path):
+    with pytest.raises(InputError, match="unsupported"):
+        read_any(write(tmp_path / "a.json", "{}"))
+
+
+def test_covid_reader_uses_municipality_totals_and_skips_non_city_rows(tmp_path):
+    f = write(tmp_path / "2020-12-08.csv",
+              "date,country,countryCode,province,provinceCode,city,cityCode,confirmed,suspected,cured,dead\n"
+              "2020-12-08,中国,CN,北京市,110000,,,900,0,0,0\n"
+              "2020-12-08,中国,CN,北京市,110000,东城区,110101,20,0,0,0\n"
+              "2020-12-08,中国,CN,湖北省,420000,,,68000,0,0,0\n"
+              "2020-12-08,中国,CN,湖北省,420000,武汉市,420100,50000,0,0,0\n"
+              "2020-12-08,中国,CN,湖北省,420000,境外输入,4200y1,3,0,0,0\n"
+              "2020-12-08,美国,US,,,,,1000,0,0,0\n")
+    table = read_covid_daily([f], {}, ["confirmed"]).set_index("source_code")
+    assert table["confirmed"].to_dict() == {"110000": 900.0, "420100": 50000.0}
+    assert set(table["year"]) == {2020}
+
+
+def test_flow_share_from_averages_days_and_fills_absent_with_zero(tmp_path):
+    day1 = write(tmp_path / "BaiduNet_out_20200110.csv", ",武汉市,孝感市,黄冈市\n武汉市,,10,20\n孝感市,5,,1\n黄冈市,5,1,\n")
+    day2 = write(tmp_path / "BaiduNet_out_20200111.csv", ",武汉市,孝感市,黄冈市\n武汉市,,30,\n孝感市,5,,1\n黄冈市,5,1,\n")
+    table = read_flow_share_from([day1, day2], {"origin": "武汉市"}, ["share"]).set_index("source_code")
+    assert table["share"].to_dict() == {"孝感市": 20.0, "黄冈市": 10.0}
+    assert table["year"].unique().tolist() == [2020]
+
+
+def test_price_index_chains_both_ways():
+    # CPI (last year = 100): 2014 102, 2015 105, 2016 110. Base 2015: P2015 = 1, P2016 = 1.10, P2014 = 1/1.05.
+    cpi = pd.DataFrame({"source_code": ["110000"] * 3, "year": [2014, 2015, 2016], "cpi": [102.0, 105.0, 110.0]})
+    level = price_index(cpi, "cpi", 2015).set_index("year")["price_index"]
+    assert level[2015] == 1.0
+    assert level[2016] == pytest.approx(1.10)
+    assert level[2014] == pytest.approx(1 / 1.05)
+    assert level.get(2013) is None or pd.isna(level.get(2013))
