@@ -58,30 +58,20 @@ def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, univers
     unit_map = pd.DataFrame({"source_code": units, "city_code": target, "outcome": outcome})
     attrition = _attrition_rows(unit_map, rules, source)
 
+    unit_map["valid_from"] = _window_bound(unit_map["source_code"], rules, "valid_from", -np.inf)
+    unit_map["valid_to"] = _window_bound(unit_map["source_code"], rules, "valid_to", np.inf)
     kept = table.merge(unit_map[unit_map["outcome"].isin(["matched", "recoded by crosswalk"])],
                        on="source_code", validate="many_to_one")
-    value_columns = [c for c in table.columns if c not in ("source_code", "year")]
-    mapped = _aggregate_members(kept, rules, value_columns)
-    return mapped, attrition
-
-
-def _aggregate_members(kept: pd.DataFrame, rules: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
-    """Sum members into their city per year; NaN where an expected member is missing that year."""
-    valid_from = kept["source_code"].map(lambda u: rules.at[u, "valid_from"] if u in rules.index else "")
-    valid_to = kept["source_code"].map(lambda u: rules.at[u, "valid_to"] if u in rules.index else "")
-    kept = kept.assign(
-        valid_from=pd.to_numeric(valid_from.replace("", np.nan)).fillna(-np.inf),
-        valid_to=pd.to_numeric(valid_to.replace("", np.nan)).fillna(np.inf))
     kept = kept[(kept["year"] >= kept["valid_from"]) & (kept["year"] <= kept["valid_to"])]
     _check_renames_unique(kept)
-    members = kept.groupby("city_code")["source_code"].unique()
-    grouped = kept.groupby(["city_code", "year"])
-    out = grouped[value_columns].sum(min_count=1)
-    if (members.str.len() > 1).any():
-        counts = grouped[value_columns].count()
-        expected = _expected_members(kept, rules, members).reindex(out.index)
-        out = out.where(counts.ge(expected, axis=0))
-    return out.reset_index()
+    value_columns = [c for c in table.columns if c not in ("source_code", "year")]
+    return _aggregate_members(kept, value_columns), attrition
+
+
+def _window_bound(units: pd.Series, rules: pd.DataFrame, column: str, default: float) -> pd.Series:
+    """Year bound of each unit's validity window (±inf where the crosswalk gives none)."""
+    text = units.map(lambda u: rules.at[u, column] if u in rules.index else "")
+    return pd.to_numeric(text.replace("", np.nan)).fillna(default)
 
 
 def _check_renames_unique(kept: pd.DataFrame) -> None:
@@ -95,19 +85,17 @@ def _check_renames_unique(kept: pd.DataFrame) -> None:
             "into the other, give its crosswalk row a valid_to year; otherwise drop one of them.")
 
 
-def _expected_members(kept: pd.DataFrame, rules: pd.DataFrame, members: pd.Series) -> pd.Series:
-    """How many source units should report for each (city_code, year)."""
-    def expected(city: str, year: int) -> int:
-        total = 0
-        for unit in members[city]:
-            lo = rules.at[unit, "valid_from"] if unit in rules.index else ""
-            hi = rules.at[unit, "valid_to"] if unit in rules.index else ""
-            if (lo == "" or year >= int(lo)) and (hi == "" or year <= int(hi)):
-                total += 1
-        return total
-    index = kept[["city_code", "year"]].drop_duplicates()
-    values = [expected(c, y) for c, y in index.itertuples(index=False)]
-    return pd.Series(values, index=pd.MultiIndex.from_frame(index))
+def _aggregate_members(kept: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
+    """Sum members into their city per year; NaN where a member expected that year has no value."""
+    grouped = kept.groupby(["city_code", "year"])
+    out = grouped[value_columns].sum(min_count=1)
+    members = kept[["city_code", "source_code", "valid_from", "valid_to"]].drop_duplicates()
+    if members["city_code"].duplicated().any():
+        cells = out.index.to_frame(index=False).merge(members, on="city_code")
+        active = cells[(cells["year"] >= cells["valid_from"]) & (cells["year"] <= cells["valid_to"])]
+        expected = active.groupby(["city_code", "year"]).size().reindex(out.index)
+        out = out.where(grouped[value_columns].count().ge(expected, axis=0))
+    return out.reset_index()
 
 
 def _attrition_rows(unit_map: pd.DataFrame, rules: pd.DataFrame, source: str) -> pd.DataFrame:

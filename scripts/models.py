@@ -18,7 +18,15 @@ import pandas as pd
 
 from scripts.common import InputError, format_rows, write_json
 
-TRANSFORMS = {"none": lambda x: x, "log": np.log, "log1p": np.log1p}
+
+
+def transform(values: pd.Series, kind: str) -> pd.Series:
+    """none | log (NaN where ≤ 0) | log1p (NaN where < 0)."""
+    if kind == "log":
+        return np.log(values.where(values > 0))
+    if kind == "log1p":
+        return np.log1p(values.where(values >= 0))
+    return values
 
 
 def control_name(control: dict[str, Any]) -> str:
@@ -37,13 +45,11 @@ def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.D
         raise InputError(f"models.centrality_year {year} has no centralities; choose a year in the network range.")
     table = outcomes.join(cent, how="left")
     for control in spec["controls"]:
-        var, cyear = control["variable"], control["year"]
+        var = control["variable"]
         if var not in panel:
             raise InputError(f"models.controls: '{var}' is not a panel variable; add it under variables or derived.")
-        values = panel.loc[panel["year"] == cyear].set_index("city_code")[var]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            transformed = TRANSFORMS[control["transform"]](values.where(values > 0 if control["transform"] == "log" else values >= 0))
-        table[control_name(control)] = transformed
+        values = panel.loc[panel["year"] == control["year"]].set_index("city_code")[var]
+        table[control_name(control)] = transform(values, control["transform"])
     return table.sort_index()
 
 
@@ -162,13 +168,11 @@ def fit_all(design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFr
                                      "sample": sorted(sample.index), "standardized": spec["standardize"]}
     spatial = spec["spatial"]
     sample, regressors, dropped = prepared_sample(design, spatial["outcome"], spec)
-    w, kept, island_report = sample_weights(weights_table, list(sample.index), cities,
-                                            weights_spec[spatial["weights"]]["island_policy"])
-    if island_report["policy"] == "drop" and island_report["islands"]:
+    policy = weights_spec[spatial["weights"]]["island_policy"]
+    w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, policy)
+    if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
+        sample, regressors, _ = prepared_sample(design.loc[kept], spatial["outcome"], spec)
         dropped["island in spatial weights"] = island_report["islands"]
-        sample = sample.loc[kept]
-        if spec["standardize"]:
-            sample = standardize(sample, spec["centralities"])
     result = fit_spatial_lag(sample.loc[kept], spatial["outcome"], regressors, w)
     results[f"sar_{spatial['outcome']}"] = {**result, "outcome": spatial["outcome"], "dropped": dropped,
                                            "sample": kept, "standardized": spec["standardize"],

@@ -70,3 +70,26 @@ def test_design_and_sample_report_dropped_units():
     sample, dropped = estimation_sample(design, "drop", ["dc", "log_pop_2019"])
     assert list(sample.index) == ["a"]
     assert dropped == {"drop": ["b"], "log_pop_2019": ["c"]}
+
+
+def test_fit_all_drop_policy_keeps_missing_data_report():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from scripts.models import fit_all
+    from scripts.weights import queen_table
+
+    rng = np.random.default_rng(3)
+    cells = [(f"{r}{c}", c, r) for r in range(5) for c in range(5)] + [("zz", 20, 0)]
+    cities = gpd.GeoDataFrame([{"city_code": k, "lon": x + 0.5, "lat": y + 0.5, "geometry": box(x, y, x + 1, y + 1)}
+                               for k, x, y in cells], geometry="geometry", crs="EPSG:4326")
+    design = pd.DataFrame({"drop": rng.normal(size=26), "dc": rng.normal(size=26)},
+                          index=pd.Index([k for k, _, _ in cells], name="city_code"))
+    design.loc["44", "drop"] = np.nan
+    spec = {"centralities": ["dc"], "controls": [], "standardize": True, "outcomes": ["drop"],
+            "spatial": {"outcome": "drop", "weights": "queen", "method": "ML_Lag"}}
+    results = fit_all(design, queen_table(cities), cities, spec, {"queen": {"island_policy": "drop"}})
+    sar = results["sar_drop"]
+    assert sar["n"] == 24 and "zz" not in sar["sample"]
+    assert sar["dropped"] == {"drop": ["44"], "island in spatial weights": ["zz"]}
+    assert results["ols_drop"]["n"] == 25
