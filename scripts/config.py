@@ -38,6 +38,8 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
         if spec.get("source") not in sources:
             errors.append(f"variables/{name}/source: '{spec.get('source')}' is not a key of sources")
     for name, spec in config.get("derived", {}).items():
+        if spec.get("kind") == "deflate" and "price_index" not in config:
+            errors.append(f"derived/{name}: kind 'deflate' needs a top-level price_index block")
         for key in ("of", "by"):
             if key in spec and spec[key] not in known:
                 errors.append(f"derived/{name}/{key}: '{spec[key]}' is not a variable")

@@ -21,15 +21,14 @@ from scripts.sources import read_census_geometry, read_source
 EQUAL_AREA_CHINA = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=WGS84 +units=m"
 
 
-def source_paths(config: dict[str, Any], source: str, raw_dir: str | Path, verify: bool = True) -> list[Path]:
+def source_paths(config: dict[str, Any], source: str, raw_dir: str | Path) -> list[Path]:
     """Local paths of a source's files; each one's SHA-256 is checked again before it is read."""
     files = source_files(config, source)
     paths = [f.local_path(raw_dir) for f in files]
     for item, path in zip(files, paths):
         if not path.is_file():
             raise InputError(f"{path}: file of source '{source}' is missing; run the retrieve rule first.")
-        if verify:
-            verify_sha256(path, item.sha256)
+        verify_sha256(path, item.sha256)
     return paths
 
 
@@ -44,7 +43,7 @@ def unit_level(code: str) -> str:
     return "prefecture-level"
 
 
-def build_cities(census: pd.DataFrame) -> "Any":
+def build_cities(census: pd.DataFrame) -> Any:
     """Cities table from the census boundaries: geometry (repaired if invalid) and area centroid in lon/lat."""
     import geopandas as gpd
     from shapely import make_valid
@@ -124,6 +123,32 @@ def coverage_rows(panel: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def join_variables(panel: pd.DataFrame, config: dict[str, Any], raw_dir: str | Path, crosswalk: pd.DataFrame,
+                   universe: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], pd.Series]:
+    """Read each source once, map its units, left-join its variables onto the city × year grid.
+
+    Returns (panel, attrition tables per source, English names by city_code).
+    """
+    first, last = config["years"]["start"], config["years"]["end"]
+    attrition, names_en = [], pd.Series(dtype=str)
+    by_source: dict[str, dict[str, str]] = {}
+    for var, spec in config["variables"].items():
+        by_source.setdefault(spec["source"], {})[var] = spec["column"]
+    for source, columns in by_source.items():
+        spec = config["sources"][source]
+        table = read_source(source_paths(config, source, raw_dir), spec, sorted(set(columns.values())))
+        if "source_name" in table:
+            names_en = names_en.combine_first(english_names(table, crosswalk, universe))
+            table = table.drop(columns="source_name")
+        table = table[table["year"].between(first, last)]
+        mapped, rows = map_units(table, source, crosswalk, universe, by_name=spec.get("keys") == "name")
+        attrition.append(rows)
+        for var, column in columns.items():
+            panel = panel.merge(mapped[["city_code", "year", column]].rename(columns={column: var}),
+                                on=["city_code", "year"], how="left")
+    return panel, attrition, names_en
+
+
 def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_path: str | Path):
     """Read, map and join every configured variable; return (panel, cities, attrition)."""
     crosswalk = load_crosswalk(crosswalk_path)
@@ -136,22 +161,7 @@ def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_path: str
     panel = pd.DataFrame(index=grid).reset_index()
     panel["province_code"] = panel["city_code"].str[:2] + "0000"
 
-    attrition, names_en = [], pd.Series(dtype=str)
-    by_source: dict[str, dict[str, str]] = {}
-    for var, spec in config["variables"].items():
-        by_source.setdefault(spec["source"], {})[var] = spec["column"]
-    for source, columns in by_source.items():
-        spec = config["sources"][source]
-        table = read_source(source_paths(config, source, raw_dir), spec, sorted(set(columns.values())))
-        if spec.get("name_column") and "source_name" in table:
-            names_en = names_en.combine_first(english_names(table, crosswalk, universe))
-        table = table.drop(columns="source_name", errors="ignore")
-        table = table[table["year"].between(first, last)]
-        mapped, rows = map_units(table, source, crosswalk, universe, by_name=spec.get("keys") == "name")
-        attrition.append(rows)
-        for var, column in columns.items():
-            panel = panel.merge(mapped[["city_code", "year", column]].rename(columns={column: var}),
-                                on=["city_code", "year"], how="left")
+    panel, attrition, names_en = join_variables(panel, config, raw_dir, crosswalk, universe)
     prices = None
     if "price_index" in config:
         spec = config["price_index"]
@@ -164,8 +174,7 @@ def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_path: str
     cities["name_en"] = cities["city_code"].map(names_en)
     cities = cities[["city_code", "name_zh", "name_en", "province_zh", "province_code", "level", "lon", "lat",
                      "geometry"]]
-    attrition.append(coverage_rows(panel, variables))
-    return panel, cities, pd.concat(attrition, ignore_index=True)
+    return panel, cities, pd.concat([*attrition, coverage_rows(panel, variables)], ignore_index=True)
 
 
 def write_outputs(panel: pd.DataFrame, cities: Any, attrition: pd.DataFrame, output: Any) -> None:
