@@ -21,9 +21,9 @@ except InputError as err:
 RUN = f"results/{config['run']}"
 RAW = "data/raw"
 DEMO = config["demo"]["enabled"]
-NETWORKS = list(config["network"])
+NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
-MODEL_NET = config["models"].get("network", NETWORKS[0])
+MODEL_NET = config["models"]["network"]
 MODEL_NAMES = [f"ols_{o}" for o in config["models"]["outcomes"]] + [
     f"sar_{config['models']['spatial']['outcome']}"
 ]
@@ -40,6 +40,7 @@ rule all:
     input:
         f"{RUN}/attrition.csv",
         expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
-        expand(f"{RUN}/centrality/{{net}}.parquet", net=NETWORKS),
+        expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
+        rules.network_report.output,
         rules.report.output,
     default_target: True

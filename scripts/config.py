@@ -47,9 +47,26 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
             if item not in known:
                 errors.append(f"derived/{name}/total: '{item}' is not a variable")
     for name, spec in config.get("network", {}).items():
-        for item in spec.get("mass", []):
+        for item in [*spec.get("mass", []), *([spec["asymmetry"]] if "asymmetry" in spec else [])]:
             if item not in known:
-                errors.append(f"network/{name}/mass: '{item}' is not a variable")
+                errors.append(f"network/{name}: '{item}' is not a variable")
+        if spec.get("kind") == "flows" and spec.get("source") not in sources:
+            errors.append(f"network/{name}/source: '{spec.get('source')}' is not a key of sources")
+    models = config.get("models", {})
+    if models.get("network") not in config.get("network", {}):
+        errors.append(f"models/network: '{models.get('network')}' is not a key of network")
+    elif not config["network"][models["network"]].get("enabled", True):
+        errors.append(f"models/network: '{models['network']}' is switched off (enabled: false)")
+    for alias in config.get("demo", {}).get("effects", {}):
+        if alias not in models.get("centralities", {}):
+            errors.append(f"demo/effects/{alias}: not an alias of models/centralities")
+    weights = config.get("weights", {})
+    for name, spec in weights.items():
+        for key in ("geographic", "economic"):
+            if key in spec and spec[key] not in weights:
+                errors.append(f"weights/{name}/{key}: '{spec[key]}' is not a key of weights")
+        if spec.get("kind") == "economic" and spec.get("variable") not in known:
+            errors.append(f"weights/{name}/variable: '{spec.get('variable')}' is not a variable")
     if config.get("resilience", {}).get("outcome") not in known:
         errors.append(f"resilience/outcome: '{config.get('resilience', {}).get('outcome')}' is not a variable")
     for k, control in enumerate(config.get("models", {}).get("controls", [])):

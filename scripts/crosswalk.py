@@ -38,6 +38,25 @@ def _rules_for(crosswalk: pd.DataFrame, source: str) -> pd.DataFrame:
     return rules.drop_duplicates("source_code", keep="last").set_index("source_code")
 
 
+def map_unit_ids(units: pd.Series, source: str, crosswalk: pd.DataFrame, universe: pd.DataFrame,
+                 by_name: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What each distinct source id becomes: (source_code, city_code, outcome) and attrition rows.
+
+    outcome: matched (id is a unit of the geography), recoded by crosswalk, dropped by crosswalk, unknown id.
+    """
+    rules = _rules_for(crosswalk, source)
+    identity = dict(zip(universe["name_zh"], universe["city_code"])) if by_name else \
+        {code: code for code in universe["city_code"]}
+    units = units.reset_index(drop=True)
+    target = units.map(lambda u: rules.at[u, "city_code"] if u in rules.index else identity.get(u, None))
+    in_rules = units.isin(rules.index)
+    outcome = np.select(
+        [in_rules & (target == ""), in_rules, target.notna()],
+        ["dropped by crosswalk", "recoded by crosswalk", "matched"], default="unknown id")
+    unit_map = pd.DataFrame({"source_code": units, "city_code": target, "outcome": outcome})
+    return unit_map, _attrition_rows(unit_map, rules, source)
+
+
 def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, universe: pd.DataFrame,
               by_name: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map ``source_code`` to ``city_code``, add merged units, and say what happened to every unit.
@@ -47,17 +66,7 @@ def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, univers
     present that year (inside its valid_from..valid_to) is missing, the target's value is NaN that year.
     """
     rules = _rules_for(crosswalk, source)
-    identity = dict(zip(universe["name_zh"], universe["city_code"])) if by_name else \
-        {code: code for code in universe["city_code"]}
-    units = pd.Series(table["source_code"].unique())
-    target = units.map(lambda u: rules.at[u, "city_code"] if u in rules.index else identity.get(u, None))
-    in_rules = units.isin(rules.index)
-    outcome = np.select(
-        [in_rules & (target == ""), in_rules, target.notna()],
-        ["dropped by crosswalk", "recoded by crosswalk", "matched"], default="unknown id")
-    unit_map = pd.DataFrame({"source_code": units, "city_code": target, "outcome": outcome})
-    attrition = _attrition_rows(unit_map, rules, source)
-
+    unit_map, attrition = map_unit_ids(pd.Series(table["source_code"].unique()), source, crosswalk, universe, by_name)
     unit_map["valid_from"] = _window_bound(unit_map["source_code"], rules, "valid_from", -np.inf)
     unit_map["valid_to"] = _window_bound(unit_map["source_code"], rules, "valid_to", np.inf)
     kept = table.merge(unit_map[unit_map["outcome"].isin(["matched", "recoded by crosswalk"])],

@@ -10,7 +10,8 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
       ln Y_i,shock    = trend_i,shock    + gap_i
       ln Y_i,recovery = trend_i,recovery + gap_i / 2 + u_i
       gap_i = −0.05 + β_DC z(DC_i) + β_CC z(CC_i) + β_BC z(BC_i) + ε_i,   ε, u ~ N(0, noise_sd²)
-  where DC, CC, BC are the pipeline's own gravity centralities of the centrality year (models.centrality_year),
+  where DC, CC, BC are the measures models.centralities names, computed by the pipeline's own code on the models'
+  network (unthinned) in the centrality year (models.centrality_year),
   z-scored over all demo cities. Controls have no planted effect. So OLS of `drop` on z(DC), z(CC), z(BC) and
   the controls should recover β, and `recovery` should give β / 2.
 """
@@ -21,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_json
-from scripts.network import centralities, gravity_edges
+from scripts.centrality import centralities
+from scripts.network import gravity_edges, is_directed
 from scripts.panel import write_outputs
 
 BASE_GAP = -0.05
@@ -51,13 +53,12 @@ def planted_gap(config: dict[str, Any], cities: pd.DataFrame, panel: pd.DataFram
     spec = config["network"][net_name]
     year = config["models"]["centrality_year"]
     nodes = panel[panel["year"] == year].merge(cities[["city_code", "lon", "lat"]], on="city_code")
-    cent = centralities(gravity_edges(nodes, spec["mass"], spec["distance_decay"]),
-                        spec.get("weight_to_distance", "inverse")).set_index("city_code")
-    effects = config["demo"]["effects"]
+    edges = gravity_edges(nodes, spec["mass"], spec["distance_decay"], is_directed(spec), spec.get("asymmetry", "gdp"))
+    cent = centralities(edges, is_directed(spec), spec.get("weight_to_distance", "inverse")).set_index("city_code")
     gap = pd.Series(BASE_GAP, index=cent.index)
-    for name, beta in effects.items():
-        z = (cent[name] - cent[name].mean()) / cent[name].std(ddof=1)
-        gap += beta * z
+    for alias, beta in config["demo"]["effects"].items():
+        measure = cent[config["models"]["centralities"][alias]]
+        gap += beta * (measure - measure.mean()) / measure.std(ddof=1)
     noise = config["demo"]["noise_sd"]
     gap += rng.normal(0.0, noise, len(gap))
     return pd.DataFrame({"gap": gap, "recovery_noise": rng.normal(0.0, noise, len(gap))})

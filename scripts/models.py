@@ -1,7 +1,8 @@
 """Models stage: cross-section OLS with robust SEs and a spatial lag model of resilience on centrality.
 
-Design (one row per city):  y_i = α + β_DC·DC_i + β_CC·CC_i + β_BC·BC_i + γ'x_i + ε_i, with centralities of the
-configured year (z-scored when models.standardize is true, so β is the change in y per 1 SD) and controls
+Design (one row per city):  y_i = α + β_DC·DC_i + β_CC·CC_i + β_BC·BC_i + γ'x_i + ε_i, with the centralities of
+the configured network and year (models.centralities maps each alias, e.g. dc, to a measure such as strength;
+z-scored when models.standardize is true, so β is the change in y per 1 SD) and controls
 x_i taken at their configured year and transform (log, log1p, none).
 - OLS: statsmodels, HC1 heteroskedasticity-robust SEs (MacKinnon & White 1985).
 - Spatial lag: y = ρWy + Xβ + ε by maximum likelihood (spreg.ML_Lag; Anselin 1988; LeSage & Pace 2009),
@@ -39,11 +40,13 @@ def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.D
                  spec: dict[str, Any]) -> pd.DataFrame:
     """One row per city: every resilience measure, the centralities of `centrality_year`, and the controls."""
     outcomes = resilience.pivot(index="city_code", columns="measure", values="value")
-    year = spec["centrality_year"]
-    cent = centrality[centrality["year"] == year].set_index("city_code")[spec["centralities"]]
-    if cent.empty:
-        raise InputError(f"models.centrality_year {year} has no centralities; choose a year in the network range.")
-    table = outcomes.join(cent, how="left")
+    year, aliases = spec["centrality_year"], spec["centralities"]
+    chosen = centrality[(centrality["year"] == year) & centrality["measure"].isin(aliases.values())]
+    if chosen.empty:
+        raise InputError(f"models.centrality_year {year} has no centralities {list(aliases.values())}; choose a "
+                         "year in the network's range.")
+    wide = chosen.pivot(index="city_code", columns="measure", values="value")
+    table = outcomes.join(wide.rename(columns={m: a for a, m in aliases.items()})[list(aliases)], how="left")
     for control in spec["controls"]:
         var = control["variable"]
         if var not in panel:
@@ -137,7 +140,7 @@ def fit_spatial_lag(sample: pd.DataFrame, y: str, regressors: list[str], w) -> d
 
 def regressor_names(spec: dict[str, Any]) -> list[str]:
     """Centralities then controls, as they appear in the design."""
-    return [*spec["centralities"], *(control_name(c) for c in spec["controls"])]
+    return [*spec["centralities"], *(control_name(c) for c in spec["controls"])]  # centrality aliases first
 
 
 def prepared_sample(design: pd.DataFrame, outcome: str, spec: dict[str, Any]):
@@ -151,7 +154,7 @@ def prepared_sample(design: pd.DataFrame, outcome: str, spec: dict[str, Any]):
                          f"missing values dropped {sum(map(len, dropped.values()))} cities, mostly by "
                          f"{max(dropped, key=lambda k: len(dropped[k])) if dropped else 'none'}.")
     if spec["standardize"]:
-        sample = standardize(sample, spec["centralities"])
+        sample = standardize(sample, list(spec["centralities"]))
     return sample, regressors, dropped
 
 
@@ -168,8 +171,8 @@ def fit_all(design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFr
                                      "sample": sorted(sample.index), "standardized": spec["standardize"]}
     spatial = spec["spatial"]
     sample, regressors, dropped = prepared_sample(design, spatial["outcome"], spec)
-    policy = weights_spec[spatial["weights"]]["island_policy"]
-    w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, policy)
+    w, kept, island_report = sample_weights(weights_table, list(sample.index), cities,
+                                            weights_spec[spatial["weights"]])
     if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
         sample, regressors, _ = prepared_sample(design.loc[kept], spatial["outcome"], spec)
         dropped["island in spatial weights"] = island_report["islands"]

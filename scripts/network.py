@@ -1,29 +1,42 @@
-"""Network stage: gravity networks between cities and their degree, closeness and betweenness centrality.
+"""Network stage: build inter-city networks (edge lists per year) from config.
 
-Gravity model (Zipf 1946; the common form in Chinese urban-network studies, e.g. Liu et al. 2020):
+Kinds (``network.<name>.kind``):
 
-    M_i = (x_i1 · x_i2 · … · x_iK)^(1/K)           mass: geometric mean of the configured variables
-    G_ij = M_i · M_j / d_ij^b                       d_ij great-circle distance (km) between area centroids
+- ``gravity`` (Zipf 1946; the common form in Chinese urban-network studies):
+      M_i = (x_i1 · … · x_iK)^(1/K)                       mass: geometric mean of the configured variables
+      G_ij = M_i · M_j / d_ij^b                           undirected (source < target)
+  with ``directed: true`` the modified gravity model with the asymmetric coefficient
+      G_i→j = k_ij · M_i · M_j / d_ij^b,   k_ij = A_i / (A_i + A_j)    A = ``asymmetry`` variable (default GDP)
+  (e.g. Zhang et al. on Chinese urban agglomerations). d_ij is the great-circle distance (km) between area
+  centroids, or read from ``distance_file`` (source, target, distance: travel time, economic distance …).
+  Cities lacking a mass in a year are left out of that year's network and listed in the attrition table.
+- ``flows``: observed directed flows from Baidu Qianxi outbound matrices (row i: % of i's outflow going to j —
+  shares of the top partners, *not* volumes), averaged over the files whose date lies in ``window``; place
+  names matched to city codes through the crosswalk (unmatched names reported, too many is an error).
+- ``edges``: a user's OD/edge list (CSV/Parquet: source, target, weight, optional year), codes or names.
 
-per year, over the cities that have every mass variable that year; the graph is complete and undirected.
-Centralities (igraph; checked against networkx in tests) use the weights normalised by the year's maximum,
-w_ij = G_ij / max G, so they do not depend on the units of the masses:
-
-    dc_i = Σ_j w_ij / (n − 1)                       degree centrality = mean normalised tie strength
-    cc_i = (n − 1) / Σ_j ℓ(i, j)                    closeness, ℓ = shortest-path length with edge length 1 / w_ij
-    bc_i = Σ_{s<t; s,t≠i} σ_st(i)/σ_st / ((n−1)(n−2)/2)   betweenness on the same lengths, normalised to [0, 1]
-
-A strong tie is a short edge, so a city that lies on the chain of strongest links between others scores high BC.
+Every kind may then be thinned by a ``backbone``: ``none``; ``top_k`` (each node keeps its k strongest ties,
+out-ties if directed); ``quantile`` (ties with weight ≥ the q-quantile of the year); ``disparity`` (Serrano,
+Boguñá & Vespignani 2009, PNAS 106: keep ij if α_ij = (1 − p_ij)^(k_i − 1) < alpha at either end, p_ij = w_ij/s_i).
+Output: ``edges.parquet`` (year, source, target, weight) and ``attrition.csv``.
 """
-
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scripts.common import InputError, format_rows, write_table
+from scripts.crosswalk import map_unit_ids
 
 EARTH_RADIUS_KM = 6371.0088
+EDGE_COLUMNS = ["year", "source", "target", "weight"]
+
+
+def is_directed(spec: dict[str, Any]) -> bool:
+    """Flows are directed; gravity and user edge lists only when ``directed: true``."""
+    return bool(spec.get("directed", spec["kind"] == "flows"))
 
 
 def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -35,89 +48,261 @@ def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def gravity_edges(nodes: pd.DataFrame, mass_columns: list[str], decay: float) -> pd.DataFrame:
-    """Undirected gravity edges (source < target) for one year: columns source, target, weight = G_ij.
+def distance_matrix(nodes: pd.DataFrame, distances: pd.DataFrame | None) -> np.ndarray:
+    """Great-circle km between the nodes' centroids, or the user's distances (every pair required)."""
+    codes = nodes["city_code"].to_numpy()
+    if distances is None:
+        matrix = great_circle_km(nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+        i, j = np.triu_indices(len(codes), k=1)
+        same = matrix[i, j] <= 0
+        if same.any():
+            pairs = [f"{codes[a]}/{codes[b]}" for a, b in zip(i[same], j[same])]
+            raise InputError(f"cities at the same coordinates (zero gravity distance): {format_rows(pairs)}. "
+                             "Check their boundaries/centroids in cities.parquet.")
+        return matrix
+    table = pd.concat([distances, distances.rename(columns={"source": "target", "target": "source"})])
+    wide = table.drop_duplicates(["source", "target"]).pivot(index="source", columns="target", values="distance")
+    matrix = wide.reindex(index=codes, columns=codes).to_numpy(dtype=float, copy=True)
+    np.fill_diagonal(matrix, np.inf)
+    missing = np.argwhere(np.isnan(matrix))
+    if len(missing):
+        pairs = [f"{codes[a]}/{codes[b]}" for a, b in missing if a < b]
+        raise InputError(f"distance_file lacks {len(pairs)} city pairs ({format_rows(pairs)}); it must cover "
+                         "every pair of cities in the network.")
+    if (matrix <= 0).any():
+        raise InputError("distance_file has zero or negative distances; every pair needs a positive distance.")
+    return matrix
 
-    `nodes` has city_code, lon, lat and the mass columns, all non-missing and positive.
-    """
+
+def gravity_edges(nodes: pd.DataFrame, mass_columns: list[str], decay: float, directed: bool = False,
+                  asymmetry: str | None = None, distances: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Gravity edges for one year (formulas in the module docstring): source, target, weight."""
     nodes = nodes.sort_values("city_code").reset_index(drop=True)
     values = nodes[mass_columns].to_numpy(dtype=float)
-    if (values <= 0).any():
-        bad = nodes.loc[(values <= 0).any(axis=1), "city_code"]
-        raise InputError(f"gravity masses {mass_columns} must be positive; not so for city_code {format_rows(bad)}.")
+    bad = ~(values > 0).all(axis=1)
+    if bad.any():
+        raise InputError(f"gravity masses {mass_columns} must be positive and present; not so for city_code "
+                         f"{format_rows(nodes.loc[bad, 'city_code'])}.")
     mass = np.exp(np.log(values).mean(axis=1))
-    distance = great_circle_km(nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
-    i, j = np.triu_indices(len(nodes), k=1)
-    if (distance[i, j] <= 0).any():
-        raise InputError("two cities share the same centroid: gravity distance is zero. Check cities.parquet.")
-    weight = mass[i] * mass[j] / distance[i, j] ** decay
+    distance = distance_matrix(nodes, distances)
     codes = nodes["city_code"].to_numpy()
-    return pd.DataFrame({"source": codes[i], "target": codes[j], "weight": weight})
+    if not directed:
+        i, j = np.triu_indices(len(nodes), k=1)
+        return pd.DataFrame({"source": codes[i], "target": codes[j],
+                             "weight": mass[i] * mass[j] / distance[i, j] ** decay})
+    share = nodes[asymmetry].to_numpy(dtype=float)
+    i, j = np.nonzero(~np.eye(len(nodes), dtype=bool))
+    k = share[i] / (share[i] + share[j])
+    return pd.DataFrame({"source": codes[i], "target": codes[j],
+                         "weight": k * mass[i] * mass[j] / distance[i, j] ** decay})
 
 
-def build_gravity_network(panel: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """Gravity edges for every year in the configured range: year, source, target, weight."""
-    mass = spec["mass"]
+def build_gravity(panel: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any],
+                  distances: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Gravity edges for every year in the range, and attrition rows for cities lacking a mass."""
+    variables = list(dict.fromkeys([*spec["mass"], *([spec.get("asymmetry", "gdp")] if spec.get("directed") else [])]))
+    missing_columns = [v for v in variables if v not in panel]
+    if missing_columns:
+        raise InputError(f"gravity variables {missing_columns} are not panel columns; add them under variables.")
     located = panel.merge(cities[["city_code", "lon", "lat"]], on="city_code", how="inner")
-    frames = []
+    frames, rows = [], []
     for year in range(spec["year_range"]["start"], spec["year_range"]["end"] + 1):
-        nodes = located[located["year"] == year].dropna(subset=[*mass, "lon", "lat"])
+        this_year = located[located["year"] == year]
+        complete = this_year[variables].notna().all(axis=1)
+        nodes = this_year[complete]
         if len(nodes) < 3:
-            continue
-        frames.append(gravity_edges(nodes, mass, spec["distance_decay"]).assign(year=year))
-    if not frames:
-        raise InputError(f"no year in network.gravity.year_range has at least 3 cities with {mass}.")
-    return pd.concat(frames, ignore_index=True)[["year", "source", "target", "weight"]]
+            raise InputError(f"gravity network in {year}: only {len(nodes)} cities have all of {variables}; "
+                             "narrow network.<name>.year_range or choose other masses.")
+        rows.append({"year": year, "outcome": "no mass", "n_units": int((~complete).sum()),
+                     "units": ";".join(sorted(this_year.loc[~complete, "city_code"]))})
+        edges = gravity_edges(nodes, spec["mass"], spec["distance_decay"], spec.get("directed", False),
+                              spec.get("asymmetry", "gdp"), distances)
+        frames.append(edges.assign(year=year))
+    return pd.concat(frames, ignore_index=True)[EDGE_COLUMNS], pd.DataFrame(rows)
 
 
-def edge_lengths(weight: np.ndarray, mapping: str = "inverse") -> np.ndarray:
-    """Turn tie strengths into path lengths: 'inverse' ℓ = max(w) / w (strongest tie has length 1)."""
-    if mapping != "inverse":
-        raise InputError(f"network weight_to_distance '{mapping}' is not known; use 'inverse'.")
-    return weight.max() / weight
+def file_date(path: str | Path) -> str:
+    """YYYY-MM-DD from a file name holding YYYYMMDD or YYYY-MM-DD."""
+    match = re.search(r"(20\d{2})-?(\d{2})-?(\d{2})", Path(path).name)
+    if not match:
+        raise InputError(f"{path}: no date (YYYYMMDD) in the file name; the flows network needs it.")
+    return "-".join(match.groups())
 
 
-def centralities(edges: pd.DataFrame, mapping: str = "inverse") -> pd.DataFrame:
-    """DC, CC, BC (definitions in the module docstring) of one undirected weighted graph, via igraph.
+def read_flow_matrices(paths: list[Path], window: dict[str, str], encoding: str = "utf-8") -> pd.DataFrame:
+    """Mean origin → destination share over the files dated inside the window: source, target, weight (names).
 
-    igraph's betweenness counts each unordered pair once (raw); it is divided by (n−1)(n−2)/2.
-    A disconnected graph is an error: closeness across components is undefined in this definition.
+    A pair missing from a day's matrix counts as 0 that day (Baidu lists only each origin's top partners).
     """
-    import igraph as ig
-
-    codes = np.union1d(edges["source"].to_numpy(), edges["target"].to_numpy())
-    index = pd.Series(np.arange(len(codes)), index=codes)
-    n = len(codes)
-    graph = ig.Graph(n=n, edges=list(zip(index[edges["source"]].to_numpy(), index[edges["target"]].to_numpy())))
-    if not graph.is_connected():
-        sizes = sorted(graph.connected_components().sizes(), reverse=True)
-        raise InputError(f"the network has {len(sizes)} components (sizes {sizes[:10]}); closeness needs a "
-                         "connected graph. Check the network's edge list or use a backbone that keeps it connected.")
-    weight = edges["weight"].to_numpy(dtype=float) / edges["weight"].max()
-    length = edge_lengths(weight, mapping)
-    strength = np.asarray(graph.strength(weights=weight), dtype=float)
-    closeness = np.asarray(graph.closeness(weights=length), dtype=float)
-    betweenness = np.asarray(graph.betweenness(weights=length, directed=False), dtype=float)
-    pairs = (n - 1) * (n - 2) / 2
-    return pd.DataFrame({"city_code": codes, "dc": strength / (n - 1), "cc": closeness,
-                         "bc": betweenness / pairs if pairs else 0.0})
+    chosen = [p for p in paths if window["start"] <= file_date(p) <= window["end"]]
+    if not chosen:
+        raise InputError(f"no flow file dated within {window['start']}..{window['end']}; the source's files are "
+                         f"dated {format_rows(sorted(file_date(p) for p in paths))}.")
+    total = None
+    for path in chosen:
+        matrix = pd.read_csv(path, index_col=0, encoding=encoding)
+        matrix.index, matrix.columns = matrix.index.astype(str), matrix.columns.astype(str)
+        matrix = matrix.apply(pd.to_numeric, errors="coerce").fillna(0.0)
+        total = matrix if total is None else total.add(matrix, fill_value=0.0)
+    mean = (total / len(chosen)).stack()
+    mean.index.names = ["source", "target"]
+    edges = mean.rename("weight").reset_index()
+    return edges[(edges["weight"] > 0) & (edges["source"] != edges["target"])]
 
 
-def centrality_panel(edges: pd.DataFrame, mapping: str = "inverse") -> pd.DataFrame:
-    """Centralities for every year of an edge table: city_code, year, dc, cc, bc."""
-    frames = [centralities(group, mapping).assign(year=year) for year, group in edges.groupby("year", sort=True)]
-    return pd.concat(frames, ignore_index=True)[["city_code", "year", "dc", "cc", "bc"]]
+def map_edge_ends(edges: pd.DataFrame, source_name: str, crosswalk: pd.DataFrame, universe: pd.DataFrame,
+                  by_name: bool, max_unknown_share: float, where: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map both ends of an edge list to city codes; drop edges with an unmapped end; sum merged pairs.
+
+    Unknown ids are reported; if more than `max_unknown_share` of the ids are unknown the file does not
+    match the geography (wrong name language, wrong code system) and the run stops.
+    """
+    ids = pd.Series(pd.unique(pd.concat([edges["source"], edges["target"]])))
+    unit_map, attrition = map_unit_ids(ids, source_name, crosswalk, universe, by_name)
+    unknown = unit_map.loc[unit_map["outcome"] == "unknown id", "source_code"]
+    if len(unknown) > max_unknown_share * len(ids):
+        raise InputError(f"{where}: {len(unknown)} of {len(ids)} place ids match no city "
+                         f"({format_rows(sorted(unknown))}). Is the file keyed by {'Chinese names' if by_name else '6-digit codes'}? "
+                         "Fix the file or add the ids to data/crosswalk/city_codes.csv.")
+    usable = unit_map["outcome"].isin(["matched", "recoded by crosswalk"])
+    lookup = unit_map[usable].set_index("source_code")["city_code"]
+    mapped = edges.assign(source=edges["source"].map(lookup), target=edges["target"].map(lookup))
+    mapped = mapped[mapped["source"].notna() & mapped["target"].notna() & (mapped["source"] != mapped["target"])]
+    keys = [c for c in ("year", "source", "target") if c in mapped]
+    return mapped.groupby(keys, as_index=False)["weight"].sum(), attrition
+
+
+def read_edge_file(path: str, columns: dict[str, str]) -> pd.DataFrame:
+    """A user's edge list (CSV or Parquet) with columns renamed to source, target, weight[, year]."""
+    from scripts.common import require_columns
+    from scripts.sources import read_any
+
+    frame = pd.read_parquet(path) if str(path).endswith(".parquet") else read_any(path, dtype=None)
+    require_columns(frame, [columns[k] for k in ("source", "target", "weight")] +
+                    ([columns["year"]] if "year" in columns else []), str(path))
+    frame = frame.rename(columns={v: k for k, v in columns.items()})
+    frame["source"], frame["target"] = frame["source"].astype(str), frame["target"].astype(str)
+    frame["weight"] = pd.to_numeric(frame["weight"], errors="coerce")
+    return frame[[*(["year"] if "year" in columns else []), "source", "target", "weight"]]
+
+
+def check_edges(edges: pd.DataFrame, where: str) -> None:
+    """Self-loops, negative, zero or missing weights, and duplicate edges are errors naming the rows."""
+    problems = {
+        "self-loop": edges["source"] == edges["target"],
+        "missing weight": edges["weight"].isna(),
+        "negative weight": edges["weight"] < 0,
+        "duplicate edge": edges.duplicated(["year", "source", "target"], keep=False),
+    }
+    for label, mask in problems.items():
+        if mask.any():
+            shown = edges.loc[mask, ["year", "source", "target"]].astype(str).agg("/".join, axis=1)
+            raise InputError(f"{where}: {int(mask.sum())} edge(s) with a {label} ({format_rows(shown, 8)}). "
+                             "Remove or correct those rows.")
+
+
+def backbone(edges: pd.DataFrame, spec: dict[str, Any], directed: bool) -> pd.DataFrame:
+    """Thin one year's edges (method in the module docstring); weights of kept edges are unchanged."""
+    method = spec.get("method", "none")
+    if method == "none":
+        return edges
+    if method == "quantile":
+        return edges[edges["weight"] >= edges["weight"].quantile(spec["q"])]
+    if method == "top_k":
+        ends = edges if directed else pd.concat([edges, edges.rename(columns={"source": "target", "target": "source"})])
+        ranked = ends.sort_values(["source", "weight", "target"], ascending=[True, False, True], kind="mergesort")
+        top = ranked.groupby("source").head(spec["k"])
+        keep = set(zip(top["source"], top["target"]))
+        if not directed:
+            keep |= {(b, a) for a, b in keep}
+        return edges[[pair in keep for pair in zip(edges["source"], edges["target"])]]
+    if method == "disparity":
+        return edges[disparity_alpha(edges, directed) < spec["alpha"]]
+    raise InputError(f"unknown backbone method '{method}'; use none, top_k, quantile or disparity.")
+
+
+def _end_alpha(weight: np.ndarray, node: pd.Series, strength: pd.Series, degree: pd.Series) -> np.ndarray:
+    p = weight / node.map(strength).to_numpy()
+    k = node.map(degree).to_numpy()
+    return np.where(k > 1, (1 - p) ** (k - 1), 0.0)
+
+
+def disparity_alpha(edges: pd.DataFrame, directed: bool) -> pd.Series:
+    """Disparity-filter α of each edge: the smaller of its α at the two ends (Serrano et al. 2009, eq. 2).
+
+    α_ij = (1 − p_ij)^(k_i − 1), p_ij = w_ij / s_i, s and k the strength and degree of the end node (directed:
+    out-ties at the source, in-ties at the target). A node with a single tie keeps it (α = 0). Written here
+    because no maintained Python graph library ships the filter.
+    """
+    weight = edges["weight"].to_numpy(dtype=float)
+    if directed:
+        out_ties, in_ties = edges.groupby("source")["weight"], edges.groupby("target")["weight"]
+        at_source = _end_alpha(weight, edges["source"], out_ties.sum(), out_ties.size())
+        at_target = _end_alpha(weight, edges["target"], in_ties.sum(), in_ties.size())
+    else:
+        both = pd.concat([edges, edges.rename(columns={"source": "target", "target": "source"})])
+        ties = both.groupby("source")["weight"]
+        at_source = _end_alpha(weight, edges["source"], ties.sum(), ties.size())
+        at_target = _end_alpha(weight, edges["target"], ties.sum(), ties.size())
+    return pd.Series(np.minimum(at_source, at_target), index=edges.index)
+
+
+def check_no_isolates(edges: pd.DataFrame, nodes: list[str], where: str) -> None:
+    """Every node of the year must keep at least one tie (closeness and betweenness need it)."""
+    isolated = sorted(set(nodes) - set(edges["source"]) - set(edges["target"]))
+    if isolated:
+        raise InputError(f"{where}: {len(isolated)} isolated node(s) with no tie ({format_rows(isolated)}). Use the "
+                         "top_k backbone (keeps k ties per node), a lower quantile, or remove those cities.")
+
+
+def build_network(spec: dict[str, Any], name: str, panel: pd.DataFrame, cities: pd.DataFrame,
+                  crosswalk: pd.DataFrame, paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Edges (year, source, target, weight) and attrition rows for one configured network."""
+    kind, directed = spec["kind"], is_directed(spec)
+    universe = cities[["city_code", "name_zh"]]
+    where = f"network '{name}'"
+    if kind == "gravity":
+        distances = read_edge_file(spec["distance_file"]["path"], spec["distance_file"]["columns"]) \
+            if spec.get("distance_file") else None
+        if distances is not None:
+            distances = distances.rename(columns={"weight": "distance"})
+        edges, attrition = build_gravity(panel, cities, spec, distances)
+        nodes_by_year = {y: sorted(set(g["source"]) | set(g["target"])) for y, g in edges.groupby("year")}
+    else:
+        if kind == "flows":
+            raw = read_flow_matrices(paths, spec["window"], spec.get("encoding", "utf-8")).assign(year=spec["year"])
+        else:
+            raw = read_edge_file(spec["path"], spec["columns"])
+            if "year" not in raw:
+                raw["year"] = spec["year"]
+        check_edges(raw.assign(year=raw["year"].astype(int)), where)
+        edges, attrition = map_edge_ends(raw, spec.get("crosswalk_source", name), crosswalk, universe,
+                                         spec.get("keys", "name" if kind == "flows" else "code") == "name",
+                                         spec.get("max_unknown_share", 0.1), where)
+        edges = edges[edges["weight"] > 0]
+        nodes_by_year = {}
+    check_edges(edges, where)
+    thinned = []
+    for year, group in edges.groupby("year", sort=True):
+        kept = backbone(group, spec.get("backbone", {"method": "none"}), directed)
+        if year in nodes_by_year:
+            check_no_isolates(kept, nodes_by_year[year], f"{where}, {year}")
+        thinned.append(kept)
+    return pd.concat(thinned, ignore_index=True)[EDGE_COLUMNS], attrition
 
 
 def main(smk: Any) -> None:
-    """Snakemake entry: gravity edges for every configured year, and their centralities."""
+    """Snakemake entry: one network's edge list and its attrition table."""
     import geopandas as gpd
 
-    spec = smk.config["network"][smk.wildcards.net]
-    edges = build_gravity_network(pd.read_parquet(smk.input.panel), gpd.read_parquet(smk.input.cities), spec)
+    from scripts.crosswalk import load_crosswalk
+
+    name = smk.wildcards.net
+    edges, attrition = build_network(smk.config["network"][name], name, pd.read_parquet(smk.input.panel),
+                                     gpd.read_parquet(smk.input.cities), load_crosswalk(smk.input.crosswalk),
+                                     [Path(p) for p in smk.input.files])
     write_table(edges, smk.output.edges, ["year", "source", "target"])
-    table = centrality_panel(edges, spec.get("weight_to_distance", "inverse"))
-    write_table(table, smk.output.centrality, ["city_code", "year"])
+    attrition.to_csv(smk.output.attrition, index=False, lineterminator="\n")
 
 
 if "snakemake" in globals():

@@ -38,7 +38,8 @@ def test_demo_overlay_is_valid(config):
 
     from tests.conftest import ROOT
 
-    overlay = yaml.safe_load((ROOT / "workflow" / "demo.yaml").read_text(encoding="utf-8"))
-    for key, value in overlay.items():
-        config[key] = {**config[key], **value} if isinstance(value, dict) and isinstance(config.get(key), dict) else value
+    from snakemake.utils import update_config
+
+    update_config(config, yaml.safe_load((ROOT / "workflow" / "demo.yaml").read_text(encoding="utf-8")))
+    assert config["network"]["baidu_flows"]["kind"] == "flows" and not config["network"]["baidu_flows"]["enabled"]
     validate_config(config)

@@ -61,12 +61,13 @@ def test_design_and_sample_report_dropped_units():
     resilience = pd.DataFrame({"city_code": ["a", "b", "c", "a", "b", "c"],
                                "measure": ["drop"] * 3 + ["recovery"] * 3,
                                "value": [-0.1, np.nan, -0.05, 0.0, 0.1, 0.2]})
-    centrality = pd.DataFrame({"city_code": list("abc"), "year": 2019, "dc": [1.0, 2, 3]})
+    centrality = pd.DataFrame({"city_code": list("abc"), "year": 2019, "measure": "strength", "value": [1.0, 2, 3]})
     panel = pd.DataFrame({"city_code": list("abc"), "year": 2019, "pop": [100.0, 10.0, 0.0]})
-    spec = {"centrality_year": 2019, "centralities": ["dc"],
+    spec = {"centrality_year": 2019, "centralities": {"dc": "strength"},
             "controls": [{"variable": "pop", "year": 2019, "transform": "log"}]}
     design = design_table(resilience, centrality, panel, spec)
     assert design.at["a", "log_pop_2019"] == pytest.approx(np.log(100))
+    assert design.at["c", "dc"] == 3.0
     sample, dropped = estimation_sample(design, "drop", ["dc", "log_pop_2019"])
     assert list(sample.index) == ["a"]
     assert dropped == {"drop": ["b"], "log_pop_2019": ["c"]}
@@ -77,7 +78,7 @@ def test_fit_all_drop_policy_keeps_missing_data_report():
     from shapely.geometry import box
 
     from scripts.models import fit_all
-    from scripts.weights import queen_table
+    from scripts.weights import contiguity_table
 
     rng = np.random.default_rng(3)
     cells = [(f"{r}{c}", c, r) for r in range(5) for c in range(5)] + [("zz", 20, 0)]
@@ -86,9 +87,9 @@ def test_fit_all_drop_policy_keeps_missing_data_report():
     design = pd.DataFrame({"drop": rng.normal(size=26), "dc": rng.normal(size=26)},
                           index=pd.Index([k for k, _, _ in cells], name="city_code"))
     design.loc["44", "drop"] = np.nan
-    spec = {"centralities": ["dc"], "controls": [], "standardize": True, "outcomes": ["drop"],
+    spec = {"centralities": {"dc": "strength"}, "controls": [], "standardize": True, "outcomes": ["drop"],
             "spatial": {"outcome": "drop", "weights": "queen", "method": "ML_Lag"}}
-    results = fit_all(design, queen_table(cities), cities, spec, {"queen": {"island_policy": "drop"}})
+    results = fit_all(design, contiguity_table(cities), cities, spec, {"queen": {"kind": "queen", "island_policy": "drop"}})
     sar = results["sar_drop"]
     assert sar["n"] == 24 and "zz" not in sar["sample"]
     assert sar["dropped"] == {"drop": ["44"], "island in spatial weights": ["zz"]}

@@ -1,98 +1,155 @@
-"""Centralities against networkx, and the gravity formula against hand computation."""
-import itertools
-
-import networkx as nx
+"""Network builders: gravity (by hand), flows, user edge lists, backbones, and their bad-input errors."""
 import numpy as np
 import pandas as pd
 import pytest
 
 from scripts.common import InputError
-from scripts.network import EARTH_RADIUS_KM, build_gravity_network, centralities, gravity_edges, great_circle_km
+from scripts.network import (EARTH_RADIUS_KM, backbone, build_gravity, build_network, check_edges, disparity_alpha,
+                             gravity_edges, great_circle_km, read_flow_matrices)
+
+KM = EARTH_RADIUS_KM * np.pi / 180  # one degree of longitude on the equator
+CROSSWALK = pd.DataFrame(columns=["source", "source_code", "source_name", "city_code", "valid_from", "valid_to",
+                                  "reason"])
+CITIES = pd.DataFrame({"city_code": ["110100", "420100", "420900", "421100"], "name_zh": ["北京市", "武汉市", "孝感市", "黄冈市"],
+                       "lon": [0.0, 1.0, 2.0, 3.0], "lat": [0.0] * 4})
 
 
-def networkx_reference(edges: pd.DataFrame) -> pd.DataFrame:
-    """DC, CC, BC by networkx with the documented definitions (length = max w / w, normalised)."""
-    graph = nx.Graph()
-    wmax = edges["weight"].max()
-    for s, t, w in edges[["source", "target", "weight"]].itertuples(index=False):
-        graph.add_edge(s, t, w=w / wmax, length=wmax / w)
-    n = graph.number_of_nodes()
-    strength = dict(graph.degree(weight="w"))
-    closeness = nx.closeness_centrality(graph, distance="length")
-    betweenness = nx.betweenness_centrality(graph, weight="length", normalized=True)
-    nodes = sorted(graph.nodes)
-    return pd.DataFrame({"city_code": nodes, "dc": [strength[v] / (n - 1) for v in nodes],
-                         "cc": [closeness[v] for v in nodes], "bc": [betweenness[v] for v in nodes]})
-
-
-def random_complete(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    pairs = list(itertools.combinations([f"{k:02d}" for k in range(n)], 2))
-    return pd.DataFrame({"source": [a for a, _ in pairs], "target": [b for _, b in pairs],
-                         "weight": rng.lognormal(0, 1, len(pairs))})
-
-
-def random_sparse_connected(n: int, p: float, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    graph = nx.gnp_random_graph(n, p, seed=seed)
-    graph.add_edges_from((k, k + 1) for k in range(n - 1))  # a path keeps it connected
-    return pd.DataFrame([(f"{a:02d}", f"{b:02d}", rng.uniform(0.1, 5)) for a, b in graph.edges],
-                        columns=["source", "target", "weight"])
-
-
-@pytest.mark.parametrize("edges", [random_complete(12, 1), random_complete(30, 2),
-                                   random_sparse_connected(25, 0.15, 3), random_sparse_connected(40, 0.08, 4)],
-                         ids=["complete12", "complete30", "sparse25", "sparse40"])
-def test_centralities_match_networkx(edges):
-    ours = centralities(edges).set_index("city_code").sort_index()
-    ref = networkx_reference(edges).set_index("city_code").sort_index()
-    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-9, atol=1e-12)
-
-
-def test_star_graph_by_hand():
-    # Star with centre c and three leaves, unit weights: the centre lies on all 3 leaf pairs → bc = 3/3 = 1.
-    edges = pd.DataFrame({"source": ["c", "c", "c"], "target": ["a", "b", "d"], "weight": [1.0, 1.0, 1.0]})
-    out = centralities(edges).set_index("city_code")
-    assert out.at["c", "bc"] == pytest.approx(1.0)
-    assert out.at["a", "bc"] == 0.0
-    assert out.at["c", "cc"] == pytest.approx(1.0)            # (n−1)/Σd = 3/3
-    assert out.at["a", "cc"] == pytest.approx(3 / 5)          # distances 1, 2, 2
-    assert out.at["c", "dc"] == pytest.approx(1.0)            # strength 3 / (n−1)
-
-
-def test_disconnected_graph_is_an_error():
-    edges = pd.DataFrame({"source": ["a", "c"], "target": ["b", "d"], "weight": [1.0, 1.0]})
-    with pytest.raises(InputError, match="2 components"):
-        centralities(edges)
+def three_nodes(**extra):
+    return pd.DataFrame({"city_code": ["a", "b", "c"], "lon": [0.0, 1.0, 2.0], "lat": [0.0, 0.0, 0.0],
+                         "gdp": [4.0, 9.0, 1.0], "pop": [1.0, 1.0, 16.0], **extra})
 
 
 def test_great_circle_one_degree_on_equator():
-    d = great_circle_km(np.array([0.0, 1.0]), np.array([0.0, 0.0]))
-    assert d[0, 1] == pytest.approx(EARTH_RADIUS_KM * np.pi / 180, rel=1e-12)
+    assert great_circle_km(np.array([0.0, 1.0]), np.array([0.0, 0.0]))[0, 1] == pytest.approx(KM, rel=1e-12)
 
 
-def test_gravity_formula_by_hand():
-    # Three cities on the equator 1° apart; masses: geometric mean of gdp and pop.
-    nodes = pd.DataFrame({"city_code": ["a", "b", "c"], "lon": [0.0, 1.0, 2.0], "lat": [0.0, 0.0, 0.0],
-                          "gdp": [4.0, 9.0, 1.0], "pop": [1.0, 1.0, 16.0]})
-    edges = gravity_edges(nodes, ["gdp", "pop"], decay=2.0).set_index(["source", "target"])["weight"]
-    km = EARTH_RADIUS_KM * np.pi / 180
-    mass = {"a": 2.0, "b": 3.0, "c": 4.0}
-    assert edges[("a", "b")] == pytest.approx(mass["a"] * mass["b"] / km**2, rel=1e-10)
-    assert edges[("a", "c")] == pytest.approx(mass["a"] * mass["c"] / (2 * km) ** 2, rel=1e-10)
+def test_gravity_by_hand():
+    edges = gravity_edges(three_nodes(), ["gdp", "pop"], decay=2.0).set_index(["source", "target"])["weight"]
+    # masses: sqrt(4·1) = 2, sqrt(9·1) = 3, sqrt(1·16) = 4
+    assert edges[("a", "b")] == pytest.approx(2 * 3 / KM**2, rel=1e-10)
+    assert edges[("a", "c")] == pytest.approx(2 * 4 / (2 * KM) ** 2, rel=1e-10)
     assert len(edges) == 3
 
 
-def test_gravity_needs_positive_masses():
-    nodes = pd.DataFrame({"city_code": ["a", "b"], "lon": [0.0, 1.0], "lat": [0.0, 0.0], "gdp": [1.0, 0.0]})
-    with pytest.raises(InputError, match="b"):
-        gravity_edges(nodes, ["gdp"], 2.0)
+def test_directed_gravity_asymmetry_by_hand():
+    edges = gravity_edges(three_nodes(), ["gdp"], 1.0, directed=True, asymmetry="gdp")
+    weight = edges.set_index(["source", "target"])["weight"]
+    base = 4.0 * 9.0 / KM
+    assert weight[("a", "b")] == pytest.approx(4 / 13 * base)  # k_ab = GDP_a / (GDP_a + GDP_b)
+    assert weight[("b", "a")] == pytest.approx(9 / 13 * base)
+    assert len(edges) == 6
 
 
-def test_network_years_skip_cities_without_masses():
+def test_user_distances_replace_great_circle():
+    distances = pd.DataFrame({"source": ["a", "a", "b"], "target": ["b", "c", "c"], "distance": [2.0, 4.0, 1.0]})
+    edges = gravity_edges(three_nodes(), ["gdp"], 1.0, distances=distances).set_index(["source", "target"])["weight"]
+    assert edges[("b", "c")] == pytest.approx(9.0 * 1.0 / 1.0)
+    with pytest.raises(InputError, match=r"lacks 1 city pairs \(b/c\)"):
+        gravity_edges(three_nodes(), ["gdp"], 1.0, distances=distances.iloc[:2])
+
+
+def test_bad_masses_and_coordinates():
+    with pytest.raises(InputError, match="positive.*c"):
+        gravity_edges(three_nodes(gdp=[1.0, 2.0, 0.0]), ["gdp"], 2.0)
+    with pytest.raises(InputError, match="same coordinates.*a/b"):
+        gravity_edges(three_nodes(lon=[0.0, 0.0, 1.0]), ["gdp"], 2.0)
+
+
+def test_gravity_years_report_cities_without_masses():
     panel = pd.DataFrame({"city_code": list("abcd") * 2, "year": [2019] * 4 + [2020] * 4,
                           "gdp": [1, 2, 3, 4, 1, 2, 3, np.nan]})
     cities = pd.DataFrame({"city_code": list("abcd"), "lon": [0.0, 1, 2, 3], "lat": [0.0] * 4})
-    edges = build_gravity_network(panel, cities, {"mass": ["gdp"], "distance_decay": 1.0,
-                                                  "year_range": {"start": 2019, "end": 2020}})
+    edges, attrition = build_gravity(panel, cities, {"mass": ["gdp"], "distance_decay": 1.0,
+                                                     "year_range": {"start": 2019, "end": 2020}})
     assert edges.groupby("year").size().to_dict() == {2019: 6, 2020: 3}
+    assert attrition.set_index("year").at[2020, "units"] == "d"
+
+
+def write_matrix(path, rows):
+    names = ["武汉市", "孝感市", "黄冈市", "北京市"]
+    frame = pd.DataFrame(rows, index=names, columns=names)
+    frame.to_csv(path, encoding="utf-8")
+    return path
+
+
+def test_flow_matrices_averaged_over_the_window(tmp_path):
+    day1 = write_matrix(tmp_path / "BaiduNet_out_20200110.csv",
+                        [[None, 10, 20, 5], [4, None, 1, None], [6, 1, None, None], [1, None, None, None]])
+    day2 = write_matrix(tmp_path / "BaiduNet_out_20200111.csv",
+                        [[None, 30, None, 5], [4, None, 1, None], [6, 1, None, None], [1, None, None, None]])
+    day3 = write_matrix(tmp_path / "BaiduNet_out_20200201.csv",
+                        [[None, 99, 99, 99], [99, None, 99, None], [99, 99, None, None], [99, None, None, None]])
+    edges = read_flow_matrices([day1, day2, day3], {"start": "2020-01-10", "end": "2020-01-23"})
+    weight = edges.set_index(["source", "target"])["weight"]
+    assert weight[("武汉市", "孝感市")] == 20.0 and weight[("武汉市", "黄冈市")] == 10.0
+    with pytest.raises(InputError, match="no flow file dated"):
+        read_flow_matrices([day3], {"start": "2020-01-10", "end": "2020-01-23"})
+
+
+def test_flows_network_maps_names(tmp_path):
+    day = write_matrix(tmp_path / "BaiduNet_out_20200110.csv",
+                       [[None, 10, 20, 5], [4, None, 1, None], [6, 1, None, None], [1, None, None, None]])
+    spec = {"kind": "flows", "window": {"start": "2020-01-10", "end": "2020-01-10"}, "year": 2020}
+    edges, _ = build_network(spec, "baidu", pd.DataFrame(), CITIES, CROSSWALK, [day])
+    assert set(edges["source"]) <= set(CITIES["city_code"])
+    assert edges.set_index(["source", "target"]).at[("420100", "420900"), "weight"] == 10.0
+
+
+def test_flow_file_with_unmatched_names_is_an_error(tmp_path):
+    names = ["Wuhan", "Xiaogan", "Huanggang"]
+    path = tmp_path / "BaiduNet_out_20200110.csv"
+    pd.DataFrame([[None, 1, 2], [3, None, 4], [5, 6, None]], index=names, columns=names).to_csv(path)
+    spec = {"kind": "flows", "window": {"start": "2020-01-10", "end": "2020-01-10"}, "year": 2020}
+    with pytest.raises(InputError, match="3 of 3 place ids match no city.*Chinese names"):
+        build_network(spec, "baidu", pd.DataFrame(), CITIES, CROSSWALK, [path])
+
+
+def test_user_edge_list(tmp_path):
+    path = tmp_path / "rail.csv"
+    path.write_text("o,d,trains\n110100,420100,12\n420100,420900,30\n420900,421100,5\n", encoding="utf-8")
+    spec = {"kind": "edges", "path": str(path), "columns": {"source": "o", "target": "d", "weight": "trains"},
+            "year": 2019, "keys": "code"}
+    edges, attrition = build_network(spec, "rail", pd.DataFrame(), CITIES, CROSSWALK, [])
+    assert len(edges) == 3 and set(edges["year"]) == {2019}
+    assert attrition.loc[attrition["outcome"] == "matched", "n_units"].iloc[0] == 4
+
+
+@pytest.mark.parametrize("row, label", [(("a", "a", 1.0), "self-loop"), (("a", "b", -1.0), "negative weight"),
+                                        (("a", "b", np.nan), "missing weight")])
+def test_bad_edges_are_errors(row, label):
+    edges = pd.DataFrame([("b", "c", 1.0), row], columns=["source", "target", "weight"]).assign(year=2020)
+    with pytest.raises(InputError, match=label):
+        check_edges(edges, "network 'x'")
+
+
+def star_plus():
+    # centre c: ties 10, 1, 1 to a, b, d; plus b–d tie 1.
+    return pd.DataFrame({"source": ["c", "c", "c", "b"], "target": ["a", "b", "d", "d"],
+                         "weight": [10.0, 1.0, 1.0, 1.0], "year": 2020})
+
+
+def test_top_k_and_quantile_backbones():
+    edges = star_plus()
+    top1 = backbone(edges, {"method": "top_k", "k": 1}, directed=False)
+    # a's top tie: c–a; b's: b–c or b–d (tie at 1: alphabetical target c); c's: c–a; d's: d–b (alphabetical b)
+    assert set(zip(top1["source"], top1["target"])) == {("c", "a"), ("c", "b"), ("b", "d")}
+    assert len(backbone(edges, {"method": "quantile", "q": 0.75}, directed=False)) == 1
+
+
+def test_disparity_alpha_by_hand():
+    alpha = disparity_alpha(star_plus(), directed=False)
+    # c: s = 12, k = 3 → α(c–a) = (1 − 10/12)² ; at a (k = 1) α = 0, so the edge's α is 0.
+    assert alpha.iloc[0] == 0.0
+    # c–b: at c (1 − 1/12)² = 0.8403, at b (s = 2, k = 2) (1 − 1/2)¹ = 0.5 → min 0.5
+    assert alpha.iloc[1] == pytest.approx(0.5)
+    kept = backbone(star_plus(), {"method": "disparity", "alpha": 0.3}, directed=False)
+    assert list(zip(kept["source"], kept["target"])) == [("c", "a")]
+
+
+def test_isolated_node_after_backbone_is_an_error():
+    panel = pd.DataFrame({"city_code": list("abcd"), "year": 2019, "gdp": [100.0, 1.0, 1.0, 1.0]})
+    cities = pd.DataFrame({"city_code": list("abcd"), "name_zh": list("abcd"), "lon": [0.0, 1, 2, 30], "lat": [0.0] * 4})
+    spec = {"kind": "gravity", "mass": ["gdp"], "distance_decay": 2.0, "year_range": {"start": 2019, "end": 2019},
+            "backbone": {"method": "quantile", "q": 0.5}}
+    with pytest.raises(InputError, match="isolated node.*d"):
+        build_network(spec, "g", panel, cities, CROSSWALK, [])

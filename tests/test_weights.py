@@ -1,4 +1,4 @@
-"""Queen contiguity on a hand-drawn grid, summaries and island policies."""
+"""Spatial weights on hand-drawn grids: contiguity, knn, distance band, economic, nested; islands; Moran's I."""
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -6,7 +6,9 @@ import pytest
 from shapely.geometry import box
 
 from scripts.common import InputError
-from scripts.weights import queen_table, sample_weights, summarize
+from scripts.moran import moran_table
+from scripts.network import great_circle_km
+from scripts.weights import build_weights, contiguity_table, raw_table, sample_weights, summarize
 
 
 def grid(n_rows=3, n_cols=3, extra=None):
@@ -17,34 +19,81 @@ def grid(n_rows=3, n_cols=3, extra=None):
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
-def test_queen_counts_on_3x3_grid():
-    table = queen_table(grid())
-    counts = table.groupby("focal").size()
-    assert counts["11"] == 8          # centre touches all
-    assert counts["00"] == 3          # corner: right, up, diagonal
-    assert counts["01"] == 5          # edge cell
-    assert summarize(table, grid()["city_code"].tolist())["components"] == 1
+ISLAND = {"city_code": "zz", "lon": 10.5, "lat": 0.5, "geometry": box(10, 0, 11, 1)}
 
 
-def test_island_reported_and_policies():
-    island = {"city_code": "zz", "lon": 10.5, "lat": 0.5, "geometry": box(10, 0, 11, 1)}
-    cities = grid(extra=island)
-    table = queen_table(cities)
-    summary = summarize(table, cities["city_code"].tolist())
-    assert summary["islands"] == ["zz"] and summary["components"] == 2
+def test_queen_and_rook_counts_on_3x3_grid():
+    queen = contiguity_table(grid()).groupby("focal").size()
+    rook = contiguity_table(grid(), rook=True).groupby("focal").size()
+    assert (queen["11"], queen["00"], queen["01"]) == (8, 3, 5)
+    assert (rook["11"], rook["00"], rook["01"]) == (4, 2, 3)
+    assert summarize(contiguity_table(grid()), grid()["city_code"].tolist())["components"] == 1
+
+
+def test_knn_reselects_within_the_sample():
+    cities = grid()
+    table = raw_table("k", {"k": {"kind": "knn", "k": 2, "island_policy": "error"}}, cities, pd.DataFrame())
+    spec = {"kind": "knn", "k": 2, "island_policy": "error"}
+    w, kept, _ = sample_weights(table, ["00", "02", "22"], cities, spec)
+    assert sorted(w.neighbors["00"]) == ["02", "22"]  # its two nearest among the three, not in the full grid
+
+
+def test_distance_band_weights_by_hand():
+    cities = grid(1, 3)
+    spec = {"kind": "distance_band", "band_km": 150.0, "power": 1.0, "island_policy": "error"}
+    table = raw_table("d", {"d": spec}, cities, pd.DataFrame()).set_index(["focal", "neighbor"])["weight"]
+    one_degree = great_circle_km(np.array([0.5, 1.5]), np.array([0.5, 0.5]))[0, 1]
+    assert table[("00", "01")] == pytest.approx(1 / one_degree)
+    assert ("00", "02") not in table.index  # two degrees ≈ 222 km > band
+
+
+def test_economic_and_nested_weights_by_hand():
+    cities = grid(1, 3)
+    panel = pd.DataFrame({"city_code": ["00", "01", "02"], "year": 2019, "gdppc": [1.0, 3.0, 7.0]})
+    specs = {"e": {"kind": "economic", "variable": "gdppc", "year": 2019, "island_policy": "error"},
+             "g": {"kind": "queen", "island_policy": "error"},
+             "n": {"kind": "nested", "geographic": "g", "economic": "e", "island_policy": "error"}}
+    econ = raw_table("e", specs, cities, panel).set_index(["focal", "neighbor"])["weight"]
+    assert econ[("00", "01")] == pytest.approx(1 / 2) and econ[("00", "02")] == pytest.approx(1 / 6)
+    nested = raw_table("n", specs, cities, panel).set_index(["focal", "neighbor"])["weight"]
+    assert nested[("01", "02")] == pytest.approx(1 / 4) and ("00", "02") not in nested.index
+    tied = panel.assign(gdppc=[1.0, 1.0, 2.0])
+    with pytest.raises(InputError, match="00 and 01 have the same gdppc"):
+        raw_table("e", specs, cities, tied)
+
+
+def test_island_policies():
+    cities = grid(extra=ISLAND)
+    table = contiguity_table(cities)
     codes = cities["city_code"].tolist()
-    with pytest.raises(InputError, match="zz"):
-        sample_weights(table, codes, cities, "error")
-    w, kept, _ = sample_weights(table, codes, cities, "drop")
+    assert summarize(table, codes)["islands"] == ["zz"]
+    with pytest.raises(InputError, match="island.*zz"):
+        sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "error"})
+    w, kept, _ = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "drop"})
     assert "zz" not in kept and w.n == 9
-    w, kept, report = sample_weights(table, codes, cities, "nearest")
-    assert report["attached_to"]["zz"] == ["02"]       # nearest centroid: (2.5, 0.5)
-    dense = w.full()[0]
-    np.testing.assert_allclose(dense.sum(axis=1), 1.0)
+    w, kept, report = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "nearest"})
+    assert report["attached_to"]["zz"] == "02"          # nearest centroid (2.5, 0.5)
+    np.testing.assert_allclose(w.full()[0].sum(axis=1), 1.0)
+    with pytest.raises(InputError, match="weights 'q'.*zz"):
+        build_weights("q", {"q": {"kind": "queen", "island_policy": "error"}}, cities, pd.DataFrame())
 
 
 def test_subsetting_restandardises():
     cities = grid()
-    table = queen_table(cities)
-    w, _, _ = sample_weights(table, ["00", "01", "11"], cities, "error")
+    w, _, _ = sample_weights(contiguity_table(cities), ["00", "01", "11"], cities,
+                             {"kind": "queen", "island_policy": "error"})
     assert w.weights["00"] == [0.5, 0.5]
+
+
+def test_moran_i_by_hand():
+    # 1×4 line (rook = queen here), y = 1, 2, 3, 4; row-standardised W. I = (n/S0) Σ w_ij z_i z_j / Σ z_i².
+    cities = grid(1, 4)
+    table = contiguity_table(cities)
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    z = y - y.mean()
+    w = np.array([[0, 1, 0, 0], [0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5], [0, 0, 1, 0]])
+    expected = (4 / w.sum()) * (z @ w @ z) / (z @ z)
+    values = pd.DataFrame({"city_code": ["00", "01", "02", "03"], "variable": "y", "value": y})
+    out = moran_table(values, table, cities, {"kind": "queen", "island_policy": "error"}, 99, seed=1).iloc[0]
+    assert out["moran_i"] == pytest.approx(expected)
+    assert out["expected_i"] == pytest.approx(-1 / 3)

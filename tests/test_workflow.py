@@ -131,8 +131,10 @@ def test_real_data_joins_and_attrition(real_run):
 
 def test_real_data_centralities_and_weights(real_run):
     centrality = pd.read_parquet(real_run / "centrality" / "gravity.parquet")
-    c2019 = centrality[centrality["year"] == 2019]
-    assert len(c2019) >= 330 and c2019[["dc", "cc", "bc"]].notna().all().all()
-    assert c2019["bc"].between(0, 1).all()
+    c2019 = centrality[centrality["year"] == 2019].pivot(index="city_code", columns="measure", values="value")
+    assert len(c2019) >= 330 and c2019[["strength", "closeness", "betweenness"]].notna().all().all()
+    assert c2019["betweenness"].between(0, 1).all()
+    flows = pd.read_parquet(real_run / "networks" / "baidu_flows" / "edges.parquet")
+    assert flows["source"].nunique() >= 330 and set(flows["year"]) == {2020}
     summary = json.loads((real_run / "weights" / "queen.summary.json").read_text())
     assert summary["n"] == 369 and summary["islands"] == ["460300"]  # Sansha (South China Sea islands)

@@ -1,14 +1,62 @@
-# Gravity network per year and its DC, CC, BC.
+# Networks (edge lists per year), their centralities and diagnostics, and the cross-network comparison.
+from scripts.retrieve import source_files
+
+
+def network_files(wildcards):
+    """Raw files a network reads directly (flows: its source's matrices)."""
+    spec = config["network"][wildcards.net]
+    if spec["kind"] != "flows":
+        return []
+    return [str(f.local_path(RAW)) for f in source_files(config, spec["source"])]
+
+
 rule network:
     input:
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
+        crosswalk="data/crosswalk/city_codes.csv",
+        files=network_files,
     output:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
-        centrality=f"{RUN}/centrality/{{net}}.parquet",
+        attrition=f"{RUN}/networks/{{net}}/attrition.csv",
     log:
         f"{RUN}/logs/network/{{net}}.log",
     benchmark:
         f"{RUN}/benchmarks/network/{{net}}.tsv"
     script:
         "../../scripts/network.py"
+
+
+rule centrality:
+    input:
+        edges=f"{RUN}/networks/{{net}}/edges.parquet",
+    output:
+        centrality=f"{RUN}/centrality/{{net}}.parquet",
+        diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
+    log:
+        f"{RUN}/logs/centrality/{{net}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/centrality/{{net}}.tsv"
+    script:
+        "../../scripts/centrality.py"
+
+
+rule network_report:
+    input:
+        centrality=expand(f"{RUN}/centrality/{{net}}.parquet", net=NETWORKS),
+        diagnostics=expand(f"{RUN}/networks/{{net}}/diagnostics.csv", net=NETWORKS),
+        edges=expand(f"{RUN}/networks/{{net}}/edges.parquet", net=NETWORKS),
+        cities=f"{RUN}/cities.parquet",
+    output:
+        diagnostics=f"{RUN}/tables/network_diagnostics.csv",
+        correlation=f"{RUN}/tables/centrality_correlation.csv",
+        heatmap=f"{RUN}/figures/centrality_correlation.png",
+        links=expand(f"{RUN}/figures/links_{{net}}.png", net=NETWORKS),
+    params:
+        networks=NETWORKS,
+    log:
+        f"{RUN}/logs/network_report.log",
+    benchmark:
+        f"{RUN}/benchmarks/network_report.tsv"
+    script:
+        "../../scripts/network_report.py"

@@ -1,7 +1,8 @@
-# Spatial weights of the geography (binary neighbours + summary).
+# Spatial weights (raw long table + summary) and Moran's I of resilience and centralities.
 rule weights:
     input:
         cities=f"{RUN}/cities.parquet",
+        panel=f"{RUN}/panel.parquet",
     output:
         weights=f"{RUN}/weights/{{w}}.parquet",
         summary=f"{RUN}/weights/{{w}}.summary.json",
@@ -11,3 +12,19 @@ rule weights:
         f"{RUN}/benchmarks/weights/{{w}}.tsv"
     script:
         "../../scripts/weights.py"
+
+
+rule moran:
+    input:
+        weights=f"{RUN}/weights/{{w}}.parquet",
+        resilience=f"{RUN}/resilience.parquet",
+        centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
+        cities=f"{RUN}/cities.parquet",
+    output:
+        moran=f"{RUN}/weights/{{w}}.moran.csv",
+    log:
+        f"{RUN}/logs/moran/{{w}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/moran/{{w}}.tsv"
+    script:
+        "../../scripts/moran.py"

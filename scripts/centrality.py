@@ -1,0 +1,173 @@
+"""Centrality stage: every city's network position per year, plus network diagnostics.
+
+For a year's graph with n nodes, normalised tie strengths w_ij = weight_ij / max weight and edge lengths
+ℓ_ij = f(w_ij) (``weight_to_distance``: ``inverse`` ℓ = 1/w; ``log_inverse`` ℓ = 1 − ln w, so the strongest
+tie has length 1 and each e-fold weaker tie adds 1), the measures (long table: city_code, year, measure, value):
+
+- ``degree`` = k_i / (n − 1); ``strength`` = s_i / (n − 1), s_i = Σ_j w_ij. Directed graphs also give
+  ``degree_in``/``degree_out`` and ``strength_in``/``strength_out`` (÷ (n − 1)); their totals are ÷ 2(n − 1).
+- ``closeness`` (Wasserman & Faust 1994, eq. 5.3 for disconnected graphs) = ((r_i − 1)/(n − 1)) · ((r_i − 1)/Σ_j ℓ(i,j)),
+  r_i the nodes reachable from i (itself included), ℓ(i,j) shortest-path length; directed: paths *from* i.
+- ``harmonic`` (Marchiori & Latora 2000) = Σ_{j≠i} 1/ℓ(i,j) / (n − 1), 0 for unreachable j.
+- ``betweenness`` (Freeman 1977; Brandes 2001) = Σ_{s≠i≠t} σ_st(i)/σ_st, ÷ (n−1)(n−2)/2 (undirected) or
+  (n−1)(n−2) (directed), in [0, 1].
+- ``*_binary`` variants of closeness, harmonic and betweenness use hop counts (every tie length 1).
+- ``eigenvector`` (Bonacich 1972) on w, scaled to max 1 (directed: from in-ties; missing when the graph is not
+  (strongly) connected, where it is undefined); ``pagerank`` (Brin & Page
+  1998) on w with the configured damping.
+
+Engine: igraph (checked against networkx in tests). ``engine: networkit`` computes the path-based measures
+(closeness, harmonic, betweenness) with NetworKit, faster on large dense graphs (see benchmarks/).
+"""
+import random
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import InputError, write_table
+from scripts.network import is_directed
+
+PATH_MEASURES = ["closeness", "harmonic", "betweenness"]
+
+
+def edge_lengths(weight: np.ndarray, mapping: str) -> np.ndarray:
+    """Path length of each tie from its normalised strength w ∈ (0, 1]."""
+    if mapping == "inverse":
+        return 1.0 / weight
+    if mapping == "log_inverse":
+        return 1.0 - np.log(weight)
+    raise InputError(f"weight_to_distance '{mapping}' is not known; use 'inverse' or 'log_inverse'.")
+
+
+def build_igraph(edges: pd.DataFrame, directed: bool):
+    """igraph Graph over the sorted node codes of an edge list; returns (graph, codes, normalised weights)."""
+    import igraph as ig
+
+    codes = np.union1d(edges["source"].to_numpy(), edges["target"].to_numpy())
+    index = pd.Series(np.arange(len(codes)), index=codes)
+    pairs = np.column_stack([index[edges["source"]].to_numpy(), index[edges["target"]].to_numpy()])
+    graph = ig.Graph(n=len(codes), edges=pairs.tolist(), directed=directed)
+    weight = edges["weight"].to_numpy(dtype=float)
+    if (weight <= 0).any():
+        raise InputError("centralities need positive tie weights; drop zero-weight ties before this stage.")
+    return graph, codes, weight / weight.max()
+
+
+def wasserman_faust(graph, lengths, mode: str) -> np.ndarray:
+    """WF closeness from igraph's closeness over reachable nodes, rescaled by (r − 1)/(n − 1)."""
+    n = graph.vcount()
+    raw = np.nan_to_num(np.asarray(graph.closeness(weights=lengths, mode=mode, normalized=True), dtype=float))
+    reach = np.asarray(graph.neighborhood_size(order=n, mode=mode), dtype=float) - 1
+    return raw * reach / (n - 1)
+
+
+def igraph_path_measures(graph, lengths, directed: bool, suffix: str = "") -> dict[str, np.ndarray]:
+    """Closeness (WF), harmonic and normalised betweenness on given tie lengths (None = hop counts)."""
+    n = graph.vcount()
+    mode = "out" if directed else "all"
+    pairs = (n - 1) * (n - 2) if directed else (n - 1) * (n - 2) / 2
+    betweenness = np.asarray(graph.betweenness(weights=lengths, directed=directed), dtype=float)
+    return {f"closeness{suffix}": wasserman_faust(graph, lengths, mode),
+            f"harmonic{suffix}": np.asarray(graph.harmonic_centrality(weights=lengths, mode=mode, normalized=True)),
+            f"betweenness{suffix}": betweenness / pairs if pairs else np.zeros(n)}
+
+
+def networkit_path_measures(edges_index: np.ndarray, lengths: np.ndarray | None, n: int, directed: bool,
+                            suffix: str = "") -> dict[str, np.ndarray]:
+    """Same three measures with NetworKit (parallel Brandes); raw betweenness counts ordered pairs."""
+    import networkit as nk
+    from scipy.sparse import coo_matrix
+
+    data = lengths if lengths is not None else np.ones(len(edges_index))
+    graph = nk.GraphFromCoo(coo_matrix((data, (edges_index[:, 0], edges_index[:, 1])), shape=(n, n)),
+                            n=n, directed=directed, weighted=lengths is not None)
+    closeness = nk.centrality.Closeness(graph, True, nk.centrality.ClosenessVariant.GENERALIZED).run().scores()
+    harmonic = nk.centrality.HarmonicCloseness(graph, True).run().scores()
+    raw = np.asarray(nk.centrality.Betweenness(graph, False).run().scores(), dtype=float)
+    pairs = (n - 1) * (n - 2)  # ordered pairs, both for directed graphs and NetworKit's undirected count
+    return {f"closeness{suffix}": np.asarray(closeness, dtype=float),
+            f"harmonic{suffix}": np.asarray(harmonic, dtype=float),
+            f"betweenness{suffix}": raw / pairs if pairs else np.zeros(n)}
+
+
+def centralities(edges: pd.DataFrame, directed: bool = False, mapping: str = "inverse", engine: str = "igraph",
+                 damping: float = 0.85) -> pd.DataFrame:
+    """All measures of one graph (definitions in the module docstring): one row per node, one column per measure."""
+    graph, codes, weight = build_igraph(edges, directed)
+    n = len(codes)
+    if n < 3:
+        raise InputError(f"a network year has only {n} nodes; centralities need at least 3.")
+    lengths = edge_lengths(weight, mapping)
+    out: dict[str, np.ndarray] = {}
+    if directed:
+        for mode in ("in", "out"):
+            out[f"degree_{mode}"] = np.asarray(graph.degree(mode=mode), dtype=float) / (n - 1)
+            out[f"strength_{mode}"] = np.asarray(graph.strength(mode=mode, weights=weight), dtype=float) / (n - 1)
+        out["degree"] = (out["degree_in"] + out["degree_out"]) / 2
+        out["strength"] = (out["strength_in"] + out["strength_out"]) / 2
+    else:
+        out["degree"] = np.asarray(graph.degree(), dtype=float) / (n - 1)
+        out["strength"] = np.asarray(graph.strength(weights=weight), dtype=float) / (n - 1)
+    if engine == "networkit":
+        index = np.array(graph.get_edgelist())
+        out |= networkit_path_measures(index, lengths, n, directed)
+        out |= networkit_path_measures(index, None, n, directed, "_binary")
+    elif engine == "igraph":
+        out |= igraph_path_measures(graph, lengths, directed)
+        out |= igraph_path_measures(graph, None, directed, "_binary")
+    else:
+        raise InputError(f"centrality engine '{engine}' is not known; use 'igraph' or 'networkit'.")
+    connected = graph.is_connected(mode="strong" if directed else "weak")
+    random.seed(0)  # igraph's ARPACK start vector comes from Python's RNG: fix it so reruns are byte-identical
+    out["eigenvector"] = np.asarray(graph.eigenvector_centrality(directed=True, scale=True, weights=weight.tolist())) \
+        if connected else np.full(n, np.nan)
+    out["pagerank"] = np.asarray(graph.pagerank(directed=directed, damping=damping, weights=weight.tolist()))
+    return pd.DataFrame({"city_code": codes, **out})
+
+
+def centrality_table(edges: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> pd.DataFrame:
+    """Long table city_code, year, measure, value for every year of a network."""
+    directed = is_directed(spec)
+    frames = []
+    for year, group in edges.groupby("year", sort=True):
+        wide = centralities(group, directed, spec.get("weight_to_distance", "inverse"),
+                            settings.get("engine", "igraph"), settings.get("pagerank_damping", 0.85))
+        frames.append(wide.melt(id_vars="city_code", var_name="measure", value_name="value").assign(year=year))
+    return pd.concat(frames, ignore_index=True)[["city_code", "year", "measure", "value"]]
+
+
+def diagnostics(edges: pd.DataFrame, directed: bool) -> pd.DataFrame:
+    """Per year: nodes, edges, density, (weak) components, largest component share, weight and degree summaries."""
+    rows = []
+    for year, group in edges.groupby("year", sort=True):
+        graph, _, _ = build_igraph(group, directed)
+        n, m = graph.vcount(), graph.ecount()
+        components = graph.connected_components(mode="weak")
+        degree = np.asarray(graph.degree(), dtype=float)
+        weight = group["weight"].to_numpy(dtype=float)
+        rows.append({"year": year, "nodes": n, "edges": m,
+                     "density": m / (n * (n - 1) if directed else n * (n - 1) / 2),
+                     "components": len(components), "largest_component_share": max(components.sizes()) / n,
+                     "weight_min": weight.min(), "weight_p25": np.quantile(weight, 0.25),
+                     "weight_median": np.median(weight), "weight_p75": np.quantile(weight, 0.75),
+                     "weight_max": weight.max(), "weight_mean": weight.mean(),
+                     "degree_mean": degree.mean(), "degree_sd": degree.std(ddof=1) if n > 1 else 0.0,
+                     "degree_min": degree.min(), "degree_max": degree.max()})
+    return pd.DataFrame(rows)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: centralities (long) and diagnostics of one network."""
+    spec = smk.config["network"][smk.wildcards.net]
+    edges = pd.read_parquet(smk.input.edges)
+    write_table(centrality_table(edges, spec, smk.config.get("centrality", {})), smk.output.centrality,
+                ["city_code", "year", "measure"])
+    write_table(diagnostics(edges, is_directed(spec)), smk.output.diagnostics,
+                ["year"])
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,0 +1,113 @@
+"""Network comparison: diagnostics of every network, correlation of the headline centralities within and across
+network definitions (Spearman, pairwise complete), and a map of each network's strongest links.
+
+The comparison year of a network is its year closest to models.centrality_year (ties: the earlier year).
+"""
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import write_table
+
+
+def comparison_year(years: np.ndarray, target: int) -> int:
+    """The available year closest to `target` (earlier on ties)."""
+    years = np.sort(np.unique(years))
+    return int(years[np.argmin(np.abs(years - target))])
+
+
+def headline_wide(centrality: dict[str, pd.DataFrame], aliases: dict[str, str], target: int) -> pd.DataFrame:
+    """City × (network:alias) table of the headline measures at each network's comparison year."""
+    columns = {}
+    for net, table in centrality.items():
+        year = comparison_year(table["year"].to_numpy(), target)
+        this = table[(table["year"] == year)]
+        for alias, measure in aliases.items():
+            columns[f"{net}:{alias}"] = this[this["measure"] == measure].set_index("city_code")["value"]
+    return pd.DataFrame(columns).sort_index()
+
+
+def correlation_long(wide: pd.DataFrame) -> pd.DataFrame:
+    """Spearman ρ and N for every pair of columns (pairwise complete cities)."""
+    rows = []
+    for a in wide.columns:
+        for b in wide.columns:
+            pair = wide[[a, b]].dropna()
+            rho = pair.iloc[:, 0].corr(pair.iloc[:, 1], method="spearman") if len(pair) > 2 else np.nan
+            rows.append({"a": a, "b": b, "spearman": rho, "n": len(pair)})
+    return pd.DataFrame(rows)
+
+
+def plot_heatmap(corr: pd.DataFrame, path: str, title: str) -> None:
+    """Heatmap of the Spearman matrix with values printed in the cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = list(dict.fromkeys(corr["a"]))
+    matrix = corr.pivot(index="a", columns="b", values="spearman").loc[labels, labels].to_numpy()
+    fig, ax = plt.subplots(figsize=(1 + 0.6 * len(labels), 0.8 + 0.6 * len(labels)))
+    image = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    for (i, j), value in np.ndenumerate(matrix):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
+    fig.colorbar(image, ax=ax, shrink=0.7, label="Spearman ρ")
+    ax.set_title(title, fontsize=9)
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str, title: str) -> None:
+    """The `top` strongest ties of a year as lines between centroids, width ∝ weight, over the boundaries."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    strongest = edges[edges["year"] == year].nlargest(top, "weight", keep="first")
+    xy = cities.set_index("city_code")[["lon", "lat"]]
+    fig, ax = plt.subplots(figsize=(9, 7))
+    cities.plot(ax=ax, color="#f2f2f2", edgecolor="#bbbbbb", linewidth=0.2)
+    widths = 0.3 + 2.5 * strongest["weight"] / strongest["weight"].max()
+    for (source, target), width in zip(strongest[["source", "target"]].itertuples(index=False), widths):
+        ax.plot(*zip(xy.loc[source], xy.loc[target]), color="#b2182b", linewidth=width, alpha=0.6)
+    west, south, east, north = cities.total_bounds
+    ax.set_xlim(west, east)
+    ax.set_ylim(max(south, 17.0), north)  # leave out the South China Sea islands (Sansha) to keep the scale
+    ax.set_axis_off()
+    ax.set_title(title)
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: combined diagnostics, correlation table and heatmap, links maps."""
+    import geopandas as gpd
+
+    config = smk.config
+    names = smk.params.networks
+    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
+    diagnostics = pd.concat([pd.read_csv(p).assign(network=n) for n, p in zip(names, smk.input.diagnostics)])
+    write_table(diagnostics[["network", *[c for c in diagnostics if c != "network"]]], smk.output.diagnostics,
+                ["network", "year"])
+    centrality = {n: pd.read_parquet(p) for n, p in zip(names, smk.input.centrality)}
+    target = config["models"]["centrality_year"]
+    corr = correlation_long(headline_wide(centrality, config["models"]["centralities"], target))
+    write_table(corr, smk.output.correlation, ["a", "b"])
+    plot_heatmap(corr, smk.output.heatmap, f"{demo}Spearman correlation of centralities across networks")
+    cities = gpd.read_parquet(smk.input.cities)
+    top = config.get("report", {}).get("top_links", 150)
+    for net, edges_path, out in zip(names, smk.input.edges, smk.output.links):
+        edges = pd.read_parquet(edges_path)
+        year = comparison_year(edges["year"].to_numpy(), target)
+        plot_links(cities, edges, year, top, out, f"{demo}{net}: {top} strongest ties, {year}")
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821
