@@ -28,6 +28,11 @@ MODEL_NAMES = [f"ols_{o}" for o in config["models"]["outcomes"]] + [
     f"sar_{config['models']['spatial']['outcome']}"
 ]
 
+wildcard_constraints:
+    net="[A-Za-z0-9_-]+",
+    w="[A-Za-z0-9_-]+",
+
+
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/weights.smk"
