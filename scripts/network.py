@@ -20,15 +20,15 @@ out-ties if directed); ``quantile`` (ties with weight ≥ the q-quantile of the 
 Boguñá & Vespignani 2009, PNAS 106: keep ij if α_ij = (1 − p_ij)^(k_i − 1) < alpha at either end, p_ij = w_ij/s_i).
 Output: ``edges.parquet`` (year, source, target, weight) and ``attrition.csv``.
 """
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, format_rows, write_table
+from scripts.common import InputError, format_rows, require_columns, write_table
 from scripts.crosswalk import map_unit_ids
+from scripts.sources import file_date, mean_flow_matrix, read_any
 
 EARTH_RADIUS_KM = 6371.0088
 EDGE_COLUMNS = ["year", "source", "target", "weight"]
@@ -60,8 +60,7 @@ def distance_matrix(nodes: pd.DataFrame, distances: pd.DataFrame | None) -> np.n
             raise InputError(f"cities at the same coordinates (zero gravity distance): {format_rows(pairs)}. "
                              "Check their boundaries/centroids in cities.parquet.")
         return matrix
-    table = pd.concat([distances, distances.rename(columns={"source": "target", "target": "source"})])
-    wide = table.drop_duplicates(["source", "target"]).pivot(index="source", columns="target", values="distance")
+    wide = both_directions(distances).drop_duplicates(["source", "target"]).pivot(index="source", columns="target", values="distance")
     matrix = wide.reindex(index=codes, columns=codes).to_numpy(dtype=float, copy=True)
     np.fill_diagonal(matrix, np.inf)
     missing = np.argwhere(np.isnan(matrix))
@@ -121,30 +120,13 @@ def build_gravity(panel: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any
     return pd.concat(frames, ignore_index=True)[EDGE_COLUMNS], pd.DataFrame(rows)
 
 
-def file_date(path: str | Path) -> str:
-    """YYYY-MM-DD from a file name holding YYYYMMDD or YYYY-MM-DD."""
-    match = re.search(r"(20\d{2})-?(\d{2})-?(\d{2})", Path(path).name)
-    if not match:
-        raise InputError(f"{path}: no date (YYYYMMDD) in the file name; the flows network needs it.")
-    return "-".join(match.groups())
-
-
 def read_flow_matrices(paths: list[Path], window: dict[str, str], encoding: str = "utf-8") -> pd.DataFrame:
-    """Mean origin → destination share over the files dated inside the window: source, target, weight (names).
-
-    A pair missing from a day's matrix counts as 0 that day (Baidu lists only each origin's top partners).
-    """
+    """Mean origin → destination share over the files dated inside the window: source, target, weight (names)."""
     chosen = [p for p in paths if window["start"] <= file_date(p) <= window["end"]]
     if not chosen:
         raise InputError(f"no flow file dated within {window['start']}..{window['end']}; the source's files are "
                          f"dated {format_rows(sorted(file_date(p) for p in paths))}.")
-    total = None
-    for path in chosen:
-        matrix = pd.read_csv(path, index_col=0, encoding=encoding)
-        matrix.index, matrix.columns = matrix.index.astype(str), matrix.columns.astype(str)
-        matrix = matrix.apply(pd.to_numeric, errors="coerce").fillna(0.0)
-        total = matrix if total is None else total.add(matrix, fill_value=0.0)
-    mean = (total / len(chosen)).stack()
+    mean = mean_flow_matrix(chosen, encoding).stack()
     mean.index.names = ["source", "target"]
     edges = mean.rename("weight").reset_index()
     return edges[(edges["weight"] > 0) & (edges["source"] != edges["target"])]
@@ -174,9 +156,6 @@ def map_edge_ends(edges: pd.DataFrame, source_name: str, crosswalk: pd.DataFrame
 
 def read_edge_file(path: str, columns: dict[str, str]) -> pd.DataFrame:
     """A user's edge list (CSV or Parquet) with columns renamed to source, target, weight[, year]."""
-    from scripts.common import require_columns
-    from scripts.sources import read_any
-
     frame = pd.read_parquet(path) if str(path).endswith(".parquet") else read_any(path, dtype=None)
     require_columns(frame, [columns[k] for k in ("source", "target", "weight")] +
                     ([columns["year"]] if "year" in columns else []), str(path))
@@ -187,7 +166,7 @@ def read_edge_file(path: str, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def check_edges(edges: pd.DataFrame, where: str) -> None:
-    """Self-loops, negative, zero or missing weights, and duplicate edges are errors naming the rows."""
+    """Self-loops, negative or missing weights, and duplicate edges are errors naming the rows."""
     problems = {
         "self-loop": edges["source"] == edges["target"],
         "missing weight": edges["weight"].isna(),
@@ -201,6 +180,11 @@ def check_edges(edges: pd.DataFrame, where: str) -> None:
                              "Remove or correct those rows.")
 
 
+def both_directions(edges: pd.DataFrame) -> pd.DataFrame:
+    """An undirected edge list with every tie also written target → source."""
+    return pd.concat([edges, edges.rename(columns={"source": "target", "target": "source"})], ignore_index=True)
+
+
 def backbone(edges: pd.DataFrame, spec: dict[str, Any], directed: bool) -> pd.DataFrame:
     """Thin one year's edges (method in the module docstring); weights of kept edges are unchanged."""
     method = spec.get("method", "none")
@@ -209,7 +193,7 @@ def backbone(edges: pd.DataFrame, spec: dict[str, Any], directed: bool) -> pd.Da
     if method == "quantile":
         return edges[edges["weight"] >= edges["weight"].quantile(spec["q"])]
     if method == "top_k":
-        ends = edges if directed else pd.concat([edges, edges.rename(columns={"source": "target", "target": "source"})])
+        ends = edges if directed else both_directions(edges)
         ranked = ends.sort_values(["source", "weight", "target"], ascending=[True, False, True], kind="mergesort")
         top = ranked.groupby("source").head(spec["k"])
         keep = set(zip(top["source"], top["target"]))
@@ -240,8 +224,7 @@ def disparity_alpha(edges: pd.DataFrame, directed: bool) -> pd.Series:
         at_source = _end_alpha(weight, edges["source"], out_ties.sum(), out_ties.size())
         at_target = _end_alpha(weight, edges["target"], in_ties.sum(), in_ties.size())
     else:
-        both = pd.concat([edges, edges.rename(columns={"source": "target", "target": "source"})])
-        ties = both.groupby("source")["weight"]
+        ties = both_directions(edges).groupby("source")["weight"]
         at_source = _end_alpha(weight, edges["source"], ties.sum(), ties.size())
         at_target = _end_alpha(weight, edges["target"], ties.sum(), ties.size())
     return pd.Series(np.minimum(at_source, at_target), index=edges.index)

@@ -112,9 +112,6 @@ def read_covid_daily(paths: list[Path], spec: dict[str, Any], columns: list[str]
     """
     frames = []
     for path in paths:
-        match = re.search(r"(\d{4})-(\d{2})-(\d{2})", Path(path).name)
-        if not match:
-            raise InputError(f"{path}: file name carries no YYYY-MM-DD date; the COVID reader needs it.")
         raw = read_any(path, spec.get("encoding", "utf-8-sig"))
         require_columns(raw, ["country", "provinceCode", "cityCode", *columns], str(path))
         china = raw[raw["country"] == spec.get("country", "中国")]
@@ -125,7 +122,7 @@ def read_covid_daily(paths: list[Path], spec: dict[str, Any], columns: list[str]
             china.loc[is_municipality].assign(source_code=lambda d: d["provinceCode"]),
         ])
         part = to_numbers(part[["source_code", *columns]], columns, str(path))
-        part["date"] = "-".join(match.groups())
+        part["date"] = file_date(path)
         frames.append(part)
     table = pd.concat(frames, ignore_index=True)
     table["year"] = table["date"].str[:4].astype(int)
@@ -135,30 +132,44 @@ def read_covid_daily(paths: list[Path], spec: dict[str, Any], columns: list[str]
     return table
 
 
+def file_date(path: str | Path) -> str:
+    """YYYY-MM-DD from a file name holding YYYYMMDD or YYYY-MM-DD."""
+    match = re.search(r"(20\d{2})-?(\d{2})-?(\d{2})", Path(path).name)
+    if not match:
+        raise InputError(f"{path}: no date (YYYYMMDD) in the file name; flow matrices need it.")
+    return "-".join(match.groups())
+
+
+def mean_flow_matrix(paths: list[Path], encoding: str = "utf-8") -> pd.DataFrame:
+    """Cell-wise mean of square origin × destination matrices (Baidu Qianxi: % of the origin's outflow).
+
+    A cell missing or empty on a day counts as 0 that day: Baidu lists only each origin's top partners.
+    """
+    total = None
+    for path in paths:
+        matrix = read_any(path, encoding, dtype=None)
+        matrix = matrix.set_index(matrix.columns[0])
+        matrix.index, matrix.columns = matrix.index.astype(str), matrix.columns.astype(str)
+        matrix = matrix.apply(pd.to_numeric, errors="coerce").fillna(0.0)
+        total = matrix if total is None else total.add(matrix, fill_value=0.0)
+    return total / len(paths)
+
+
 def read_flow_share_from(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
     """Share of one origin's outflow going to each destination, averaged over the files (days).
 
-    Baidu Qianxi outbound matrices: row = origin place name, columns = destinations, cell = % of the
-    origin's outflow (shares of its top partners, not volumes). A destination absent from a day's row
-    counts as 0 % that day. The result is keyed by destination name and the files' year; the single value
-    column is named as the variable's `column` (e.g. ``share_from_origin``).
+    Keyed by destination name and the files' year; the value column is named as the variable's `column`
+    (e.g. ``share_from_origin``). Shares of the origin's top partners, not volumes.
     """
     origin = spec["origin"]
-    rows = []
-    for path in paths:
-        raw = read_any(path, spec.get("encoding", "utf-8-sig"), dtype=None)
-        raw = raw.set_index(raw.columns[0])
-        if origin not in raw.index:
-            raise InputError(f"{path}: origin '{origin}' is not a row of the matrix; check sources.*.origin.")
-        row = pd.to_numeric(raw.loc[origin], errors="coerce").fillna(0.0)
-        rows.append(row)
-    mean = pd.concat(rows, axis=1).fillna(0.0).mean(axis=1)
-    match = re.search(r"(20\d{2})", Path(paths[0]).name)
-    year = int(match.group(1)) if match else int(spec["year"])
-    table = pd.DataFrame({"source_code": mean.index.astype(str), "year": year})
+    mean = mean_flow_matrix(paths, spec.get("encoding", "utf-8"))
+    if origin not in mean.index:
+        raise InputError(f"{paths[0]}: origin '{origin}' is not a row of the matrices; check sources.*.origin.")
+    row = mean.loc[origin].drop(origin, errors="ignore")
+    table = pd.DataFrame({"source_code": row.index, "year": int(file_date(paths[0])[:4])})
     for column in columns:
-        table[column] = mean.to_numpy(dtype=float)
-    return table[table["source_code"] != origin].reset_index(drop=True)
+        table[column] = row.to_numpy(dtype=float)
+    return table
 
 
 def read_province_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
