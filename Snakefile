@@ -19,14 +19,19 @@ except InputError as err:
     raise WorkflowError(str(err)) from None
 
 RUN = f"results/{config['run']}"
+
+
+def config_slice(*keys):
+    """The config keys a rule depends on, passed as params so that editing them reruns the rule."""
+    return {key: config.get(key) for key in keys}
+
+
 RAW = "data/raw"
 DEMO = config["demo"]["enabled"]
 NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
 MODEL_NET = config["models"]["network"]
-MODEL_NAMES = [f"ols_{o}" for o in config["models"]["outcomes"]] + [
-    f"sar_{config['models']['spatial']['outcome']}"
-]
+MODEL_NAMES = [f"ols_{m}" for m in config["models"]["measures"]] + [f"sar_{config['models']['spatial']['measure']}"]
 
 wildcard_constraints:
     net="[A-Za-z0-9_-]+",
@@ -47,5 +52,6 @@ rule all:
         expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
         expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
         rules.network_report.output,
+        rules.resilience_report.output,
         rules.report.output,
     default_target: True

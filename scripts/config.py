@@ -67,8 +67,19 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
                 errors.append(f"weights/{name}/{key}: '{spec[key]}' is not a key of weights")
         if spec.get("kind") == "economic" and spec.get("variable") not in known:
             errors.append(f"weights/{name}/variable: '{spec.get('variable')}' is not a variable")
-    if config.get("resilience", {}).get("outcome") not in known:
-        errors.append(f"resilience/outcome: '{config.get('resilience', {}).get('outcome')}' is not a variable")
+    resilience = config.get("resilience", {})
+    for item in [*resilience.get("outcomes", []), *resilience.get("shift_share", {}).get("sectors", [])]:
+        if item not in known:
+            errors.append(f"resilience: '{item}' is not a variable")
+    labels = [*resilience.get("outcomes", []), resilience.get("shift_share", {}).get("label")]
+    if resilience.get("report", {}).get("outcome", labels[0]) not in labels:
+        errors.append("resilience/report/outcome: not one of resilience.outcomes")
+    models_spec = config.get("models", {})
+    if models_spec.get("outcome") not in labels:
+        errors.append(f"models/outcome: '{models_spec.get('outcome')}' is not one of resilience.outcomes")
+    for measure in [*models_spec.get("measures", []), models_spec.get("spatial", {}).get("measure")]:
+        if measure not in resilience.get("measures", []):
+            errors.append(f"models: measure '{measure}' is not one of resilience.measures")
     for k, control in enumerate(config.get("models", {}).get("controls", [])):
         if control.get("variable") not in known:
             errors.append(f"models/controls/{k}/variable: '{control.get('variable')}' is not a variable")

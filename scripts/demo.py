@@ -6,7 +6,7 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
 - cities: an n_rows × n_cols grid of 0.5° squares from (100°E, 25°N), so queen contiguity is the grid's;
 - every configured variable v: ln v_it = a_iv + g_iv · (t − start) + e_ivt, with a ~ N(ln 100, 1),
   g ~ U(0.02, 0.08), e ~ N(0, 0.005²): smooth positive series, so log-linear trends fit well;
-- the resilience outcome Y (config resilience.outcome) follows its trend until the pre-period ends; then
+- the modelled outcome Y (config models.outcome) follows its trend until the pre-period ends; then
       ln Y_i,shock    = trend_i,shock    + gap_i
       ln Y_i,recovery = trend_i,recovery + gap_i / 2 + u_i
       gap_i = −0.05 + β_DC z(DC_i) + β_CC z(CC_i) + β_BC z(BC_i) + ε_i,   ε, u ~ N(0, noise_sd²)
@@ -82,7 +82,8 @@ def demo_panel(config: dict[str, Any]):
         panel[name] = np.exp(log_value)
     res = config["resilience"]
     truth = planted_gap(config, cities, panel, rng)
-    outcome = panel.pivot(index="city_code", columns="year", values=res["outcome"])
+    target = config["models"]["outcome"]
+    outcome = panel.pivot(index="city_code", columns="year", values=target)
     pre = list(range(res["pre_period"]["start"], res["pre_period"]["end"] + 1))
     t = np.array(pre, dtype=float)
     for city in outcome.index:
@@ -91,8 +92,8 @@ def demo_panel(config: dict[str, Any]):
         recovery = intercept + slope * res["recovery_year"] + truth.at[city, "gap"] / 2 + truth.at[city, "recovery_noise"]
         outcome.loc[city, res["shock_year"]] = np.exp(shock)
         outcome.loc[city, res["recovery_year"]] = np.exp(recovery)
-    later = outcome.stack().rename(res["outcome"]).reset_index()
-    panel = panel.drop(columns=res["outcome"]).merge(later, on=["city_code", "year"])[["city_code", "year", "province_code", *variables]]
+    later = outcome.stack().rename(target).reset_index()
+    panel = panel.drop(columns=target).merge(later, on=["city_code", "year"])[["city_code", "year", "province_code", *variables]]
     attrition = pd.DataFrame([{"stage": "demo", "source": "synthetic", "outcome": "units generated",
                                "n_units": len(cities), "units": "", "reason": "SYNTHETIC DEMO DATA"}])
     return panel, cities, attrition, truth

@@ -39,7 +39,10 @@ def control_name(control: dict[str, Any]) -> str:
 def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame,
                  spec: dict[str, Any]) -> pd.DataFrame:
     """One row per city: every resilience measure, the centralities of `centrality_year`, and the controls."""
-    outcomes = resilience.pivot(index="city_code", columns="measure", values="value")
+    chosen_outcome = resilience[resilience["outcome"] == spec["outcome"]]
+    if chosen_outcome.empty:
+        raise InputError(f"models.outcome '{spec['outcome']}' has no resilience measures; add it to resilience.outcomes.")
+    outcomes = chosen_outcome.pivot(index="city_code", columns="measure", values="value")
     year, aliases = spec["centrality_year"], spec["centralities"]
     chosen = centrality[(centrality["year"] == year) & centrality["measure"].isin(aliases.values())]
     if chosen.empty:
@@ -147,7 +150,7 @@ def prepared_sample(design: pd.DataFrame, outcome: str, spec: dict[str, Any]):
     """Estimation sample (standardised centralities if configured) and its dropped-unit report."""
     regressors = regressor_names(spec)
     if outcome not in design:
-        raise InputError(f"models: outcome '{outcome}' is not a resilience measure; have {list(design.columns)}.")
+        raise InputError(f"models: measure '{outcome}' was not computed; have {list(design.columns)}.")
     sample, dropped = estimation_sample(design, outcome, regressors)
     if len(sample) <= len(regressors) + 1:
         raise InputError(f"models: only {len(sample)} complete cities for '{outcome}' with {regressors}; "
@@ -160,24 +163,24 @@ def prepared_sample(design: pd.DataFrame, outcome: str, spec: dict[str, Any]):
 
 def fit_all(design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
             spec: dict[str, Any], weights_spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every configured model: ols_<outcome> for each outcome, and the spatial model; name → result dict."""
+    """Every configured model: ols_<measure> for each measure, and the spatial model; name → result dict."""
     from scripts.weights import sample_weights
 
     results: dict[str, dict[str, Any]] = {}
-    for outcome in spec["outcomes"]:
+    for outcome in spec["measures"]:
         sample, regressors, dropped = prepared_sample(design, outcome, spec)
         result = fit_ols(sample, outcome, regressors)
         results[f"ols_{outcome}"] = {**result, "outcome": outcome, "dropped": dropped,
                                      "sample": sorted(sample.index), "standardized": spec["standardize"]}
     spatial = spec["spatial"]
-    sample, regressors, dropped = prepared_sample(design, spatial["outcome"], spec)
+    sample, regressors, dropped = prepared_sample(design, spatial["measure"], spec)
     w, kept, island_report = sample_weights(weights_table, list(sample.index), cities,
                                             weights_spec[spatial["weights"]])
     if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
-        sample, regressors, _ = prepared_sample(design.loc[kept], spatial["outcome"], spec)
+        sample, regressors, _ = prepared_sample(design.loc[kept], spatial["measure"], spec)
         dropped["island in spatial weights"] = island_report["islands"]
-    result = fit_spatial_lag(sample.loc[kept], spatial["outcome"], regressors, w)
-    results[f"sar_{spatial['outcome']}"] = {**result, "outcome": spatial["outcome"], "dropped": dropped,
+    result = fit_spatial_lag(sample.loc[kept], spatial["measure"], regressors, w)
+    results[f"sar_{spatial['measure']}"] = {**result, "outcome": spatial["measure"], "dropped": dropped,
                                            "sample": kept, "standardized": spec["standardize"],
                                            "weights": {"name": spatial["weights"], **island_report}}
     return results

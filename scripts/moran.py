@@ -14,8 +14,9 @@ from scripts.weights import sample_weights
 
 
 def analysis_variables(resilience: pd.DataFrame, centrality: pd.DataFrame, models: dict[str, Any]) -> pd.DataFrame:
-    """Long table city_code, variable, value: every resilience measure and the models' centralities."""
-    measures = resilience.rename(columns={"measure": "variable"})[["city_code", "variable", "value"]]
+    """Long table city_code, variable, value: the resilience measures of the models' outcome and its centralities."""
+    measures = resilience[resilience["outcome"] == models["outcome"]]
+    measures = measures.rename(columns={"measure": "variable"})[["city_code", "variable", "value"]]
     year = models["centrality_year"]
     chosen = centrality[(centrality["year"] == year) & centrality["measure"].isin(models["centralities"].values())]
     alias = {measure: name for name, measure in models["centralities"].items()}

@@ -143,7 +143,9 @@ def main(smk: Any) -> None:
     Path(smk.output.markdown).write_text(to_markdown(table, title, notes), encoding="utf-8")
     Path(smk.output.latex).write_text(to_latex(table, title, notes), encoding="utf-8")
     write_table(coefficient_long(models), smk.output.csv, ["model", "term"])
-    plot_map(gpd.read_parquet(smk.input.cities), pd.read_parquet(smk.input.resilience), smk.output.map, demo)
+    resilience = pd.read_parquet(smk.input.resilience)
+    resilience = resilience[resilience["outcome"] == smk.config["models"]["outcome"]]
+    plot_map(gpd.read_parquet(smk.input.cities), resilience, smk.output.map, demo)
     plot_scatter(pd.read_parquet(smk.input.design), smk.config["models"]["centralities"], smk.output.scatter, demo)
 
 

@@ -1,81 +1,350 @@
-"""Resilience stage: output gap in the shock year, gap in the recovery year, Martin's sensitivity index.
+"""Resilience stage: how far each city's output fell in the shock year and how it recovered.
 
-Sign convention: larger values mean a more resilient city (smaller loss), except the sensitivity index,
-where a larger value means a stronger reaction to the shock than the benchmark (Martin 2012).
+Sign convention: for every measure except the two sensitivity indices, **larger = more resilient**.
 
-- ``drop``: ln Y_{i,s} − ln Ŷ_{i,s}, with ln Ŷ from a log-linear trend ln Y_it = a_i + g_i t fitted by OLS on the
-  pre-shock years (pre_period; at least min_pre_years of them present). ≈ the % shortfall below trend.
-- ``recovery``: the same gap in the recovery year r against the same counterfactual.
-- ``sensitivity``: β_i = (ΔY_i / Y_i) / (ΔY_N / Y_N) over (s−1) → s, with Y_N the sum over cities that have
-  both years (Martin 2012, "Regional economic resilience, hysteresis and recessionary shocks", JEG 12(1)).
-  Note: it is only a contraction measure when the benchmark falls; when national output grows (China's real
-  GDP grew in 2020), β < 1 marks cities that grew less than the benchmark and negative β those that shrank.
+Counterfactual measures (outcome Y, shock year s, recovery year r, pre-period P, last panel year T):
+- ``drop``            g_s = ln Y_s − ln Ŷ_s: the shock-year gap to the counterfactual (≈ % shortfall);
+- ``recovery``        g_r = ln Y_r − ln Ŷ_r: the recovery-year gap to the same counterfactual;
+- ``gap_closed``      1 − g_r / g_s: share of the shock-year shortfall closed by r (only when g_s < 0);
+- ``cumulative_gap``  Σ_{t=s..T} g_t over the consecutive post-shock years with data (cumulative loss is −this).
+Counterfactual Ŷ fitted on P (``counterfactual``): ``log_linear`` (ln Y = a + b t), ``linear`` (Y = a + b t),
+``mean_growth`` (ln Ŷ_{P_end+h} = ln Y_{P_end} + h·ḡ, ḡ the mean log growth) or ``ar1`` (log growth
+g_t = c + φ g_{t−1} + ε, forecast recursively). Uncertainty: residual bootstrap (iid, or moving blocks of
+``block_length``) of the fit — residuals rescaled by √(n/(n−p)) — refitted per draw, with resampled innovations
+added to the forecast, so the percentile interval is a prediction interval for the counterfactual (Davison &
+Hinkley 1997, ch. 6–8); se = SD of the draws. Draws are seeded per city from config ``seed``.
+
+Benchmark measures (no fitted counterfactual, se missing):
+- ``sensitivity_contraction`` β = (ΔY_i/Y_i) / (ΔY_N/Y_N) over (s−1) → s and ``sensitivity_recovery`` over s → r
+  (Martin 2012, J. Econ. Geogr. 12(1):1–32); larger = *more* sensitive. Only a contraction measure when the
+  benchmark falls; China's real GDP grew in 2020, so read it as relative growth.
+- ``resistance`` (s−1 → s) and ``recoverability`` (s → r) (Martin, Sunley, Gardiner & Tyler 2016, Reg. Stud.
+  50(4):561–585): (ΔY_i − ΔY_i^exp) / |ΔY_i^exp|, ΔY_i^exp = Y_i,t0 · (Y_N,t1/Y_N,t0 − 1).
+- ``resistance_shift_share`` / ``recoverability_shift_share``: the same with ΔY_i^exp = Σ_k Y_ik,t0 · g_N,k over the
+  configured sectors k, on their sum (reported under outcome = ``shift_share.label``).
+The benchmark N is the sum over cities with both years (``sum_of_cities``) or a configured national series.
 """
-
-from typing import Any
+import zlib
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, write_table
+from scripts.common import InputError, format_rows, write_table
 
-OUTPUT_COLUMNS = ["city_code", "measure", "value", "actual_log", "counterfactual_log", "n_pre_years"]
+MIN_PRE_YEARS = {"log_linear": 3, "linear": 3, "mean_growth": 3, "ar1": 5}
+COUNTERFACTUAL_MEASURES = ("drop", "recovery", "gap_closed", "cumulative_gap")
+OUTPUT_COLUMNS = ["city_code", "outcome", "measure", "value", "se", "ci_low", "ci_high", "actual", "expected",
+                  "n_pre_years"]
 
 
-def log_linear_gap(series: pd.Series, pre_years: list[int], target_year: int, min_pre_years: int) -> tuple[float, float, int]:
-    """(ln Y_target, fitted ln Ŷ_target, number of pre years used) for one city's series indexed by year."""
+def check_spec(spec: dict[str, Any], years: dict[str, int]) -> None:
+    """Years and counterfactual consistent with each other and the panel; one message per problem."""
+    pre, model = spec["pre_period"], spec["counterfactual"]
+    length = pre["end"] - pre["start"] + 1
+    need = max(MIN_PRE_YEARS[model], spec["min_pre_years"])
+    if length < need or spec["min_pre_years"] < MIN_PRE_YEARS[model]:
+        raise InputError(f"resilience: counterfactual '{model}' needs at least {MIN_PRE_YEARS[model]} pre-period years "
+                         f"(min_pre_years = {spec['min_pre_years']}, pre_period has {length}); widen "
+                         "resilience.pre_period or raise min_pre_years.")
+    if not pre["end"] < spec["shock_year"] < spec["recovery_year"]:
+        raise InputError("resilience: years must satisfy pre_period.end < shock_year < recovery_year.")
+    if spec["recovery_year"] > years["end"] or pre["start"] < years["start"]:
+        raise InputError(f"resilience: recovery_year {spec['recovery_year']} or pre_period start {pre['start']} lies "
+                         f"outside the panel years {years['start']}–{years['end']}; change years or resilience.")
+
+
+def resample(residuals: np.ndarray, size: int, draws: int, rng: np.random.Generator, block: int) -> np.ndarray:
+    """draws × size residuals: iid (block = 1) or moving blocks of consecutive residuals (Künsch 1989)."""
+    n = len(residuals)
+    if block <= 1 or n <= block:
+        return residuals[rng.integers(0, n, size=(draws, size))]
+    starts = rng.integers(0, n - block + 1, size=(draws, -(-size // block)))
+    index = (starts[:, :, None] + np.arange(block)).reshape(draws, -1)[:, :size]
+    return residuals[index]
+
+
+def _scaled(residuals: np.ndarray, params: int) -> np.ndarray:
+    n = len(residuals)
+    return residuals * np.sqrt(n / (n - params)) if n > params else residuals
+
+
+def forecast_trend(t: np.ndarray, y: np.ndarray, targets: np.ndarray, draws: int, rng: np.random.Generator,
+                   block: int) -> tuple[np.ndarray, np.ndarray]:
+    """OLS trend y = a + b t: point forecasts at targets and draws × targets bootstrap forecasts."""
+    x = np.column_stack([np.ones_like(t), t - t.mean()])
+    x_new = np.column_stack([np.ones_like(targets), targets - t.mean()])
+    pinv = np.linalg.pinv(x)
+    beta = pinv @ y
+    residuals = _scaled(y - x @ beta, 2)
+    y_star = (x @ beta)[None, :] + resample(residuals, len(y), draws, rng, block)
+    beta_star = y_star @ pinv.T
+    innovations = resample(residuals, len(targets), draws, rng, 1)
+    return x_new @ beta, beta_star @ x_new.T + innovations
+
+
+def forecast_mean_growth(log_y: np.ndarray, horizons: np.ndarray, draws: int, rng: np.random.Generator,
+                         block: int) -> tuple[np.ndarray, np.ndarray]:
+    """ln Ŷ_{end+h} = ln Y_end + h·ḡ; draws resample the growth rates (mean) and h future deviations."""
+    growth = np.diff(log_y)
+    mean = growth.mean()
+    deviations = _scaled(growth - mean, 1)
+    mean_star = mean + resample(deviations, len(growth), draws, rng, block).mean(axis=1)
+    steps = resample(deviations, int(horizons.max()), draws, rng, 1).cumsum(axis=1)[:, horizons - 1]
+    return log_y[-1] + horizons * mean, log_y[-1] + horizons[None, :] * mean_star[:, None] + steps
+
+
+def _ar1_fit(growth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OLS of g_t on (1, g_{t−1}) for each row of `growth` (draws × T): (c, φ, residuals)."""
+    growth = np.atleast_2d(growth)
+    lagged, current = growth[:, :-1], growth[:, 1:]
+    lag_dev = lagged - lagged.mean(axis=1, keepdims=True)
+    phi = (lag_dev * (current - current.mean(axis=1, keepdims=True))).sum(axis=1) / (lag_dev**2).sum(axis=1)
+    c = current.mean(axis=1) - phi * lagged.mean(axis=1)
+    return c, phi, current - (c[:, None] + phi[:, None] * lagged)
+
+
+def _ar1_path(last_growth: np.ndarray, c: np.ndarray, phi: np.ndarray, shocks: np.ndarray) -> np.ndarray:
+    growth, path = last_growth, []
+    for step in range(shocks.shape[-1]):
+        growth = c + phi * growth + shocks[..., step]
+        path.append(growth)
+    return np.cumsum(np.stack(path, axis=-1), axis=-1)
+
+
+def forecast_ar1(log_y: np.ndarray, horizons: np.ndarray, draws: int, rng: np.random.Generator,
+                 block: int) -> tuple[np.ndarray, np.ndarray]:
+    """AR(1) in log growth, recursive forecasts; draws rebuild the growth series from resampled residuals."""
+    growth = np.diff(log_y)
+    c, phi, residuals = _ar1_fit(growth)
+    residuals = _scaled(residuals[0], 2)
+    longest = int(horizons.max())
+    point = log_y[-1] + _ar1_path(growth[-1], c[0], phi[0], np.zeros(longest))[horizons - 1]
+    shocks = resample(residuals, len(growth) - 1, draws, rng, block)
+    star = np.empty((draws, len(growth)))
+    star[:, 0] = growth[0]
+    for k in range(1, len(growth)):
+        star[:, k] = c[0] + phi[0] * star[:, k - 1] + shocks[:, k - 1]
+    c_star, phi_star, _ = _ar1_fit(star)
+    paths = _ar1_path(np.full(draws, growth[-1]), c_star, phi_star, resample(residuals, longest, draws, rng, 1))
+    return point, log_y[-1] + paths[:, horizons - 1]
+
+
+def counterfactual(series: pd.Series, spec: dict[str, Any], targets: np.ndarray, rng: np.random.Generator):
+    """(ln Ŷ at targets, draws × targets, n pre years) or a reason string why it cannot be fitted."""
+    pre_years = np.arange(spec["pre_period"]["start"], spec["pre_period"]["end"] + 1)
     pre = series.reindex(pre_years).dropna()
-    pre = pre[pre > 0]
-    if len(pre) < min_pre_years or target_year not in series.index or not series[target_year] > 0:
-        return np.nan, np.nan, len(pre)
-    slope, intercept = np.polyfit(pre.index.to_numpy(dtype=float), np.log(pre.to_numpy()), 1)
-    return float(np.log(series[target_year])), float(intercept + slope * target_year), len(pre)
+    model, draws, block = spec["counterfactual"], spec["bootstrap"]["draws"], spec["bootstrap"].get("block_length", 1)
+    if len(pre) < spec["min_pre_years"]:
+        return f"only {len(pre)} of {len(pre_years)} pre-period years have data (min_pre_years {spec['min_pre_years']})"
+    if model in ("mean_growth", "ar1") and len(pre) < len(pre_years):
+        return f"'{model}' needs every pre-period year; missing {sorted(set(pre_years) - set(pre.index))}"
+    t = pre.index.to_numpy(dtype=float)
+    if model == "linear":
+        point, star = forecast_trend(t, pre.to_numpy(dtype=float), targets.astype(float), draws, rng, block)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log(np.where(point > 0, point, np.nan)), np.log(np.where(star > 0, star, np.nan)), len(pre)
+    log_y = np.log(pre.to_numpy(dtype=float))
+    if model == "log_linear":
+        return (*forecast_trend(t, log_y, targets.astype(float), draws, rng, block), len(pre))
+    # growth models forecast only after the pre-period; their counterfactual inside it is left missing
+    future = targets > pre_years[-1]
+    forecaster: Callable = forecast_mean_growth if model == "mean_growth" else forecast_ar1
+    point_future, star_future = forecaster(log_y, (targets[future] - pre_years[-1]).astype(int), draws, rng, block)
+    point, star = np.full(len(targets), np.nan), np.full((draws, len(targets)), np.nan)
+    point[future], star[:, future] = point_future, star_future
+    return point, star, len(pre)
 
 
-def trend_gaps(panel: pd.DataFrame, outcome: str, spec: dict[str, Any]) -> pd.DataFrame:
-    """`drop` and `recovery` rows for every city (NaN value where the series is too short)."""
-    pre_years = list(range(spec["pre_period"]["start"], spec["pre_period"]["end"] + 1))
-    rows = []
+def band(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2.5 % and 97.5 % quantiles per column of bootstrap draws, NaN where a column has no finite draw."""
+    low, high = np.full(draws.shape[1], np.nan), np.full(draws.shape[1], np.nan)
+    usable = np.isfinite(draws).any(axis=0)
+    low[usable], high[usable] = np.nanquantile(draws[:, usable], [0.025, 0.975], axis=0)
+    return low, high
+
+
+def city_rng(seed: int, city: str, outcome: str) -> np.random.Generator:
+    """Independent, order-free random stream per (city, outcome)."""
+    return np.random.default_rng([seed, zlib.crc32(city.encode()), zlib.crc32(outcome.encode())])
+
+
+def _row(city, outcome, measure, value, draws=None, actual=np.nan, expected=np.nan, n_pre=0) -> dict[str, Any]:
+    finite = draws[np.isfinite(draws)] if draws is not None else np.array([])
+    se, lo, hi = (finite.std(ddof=1), *np.quantile(finite, [0.025, 0.975])) if len(finite) > 1 else (np.nan,) * 3
+    return {"city_code": city, "outcome": outcome, "measure": measure, "value": value, "se": se, "ci_low": lo,
+            "ci_high": hi, "actual": actual, "expected": expected, "n_pre_years": n_pre}
+
+
+def counterfactual_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, Any], last_year: int,
+                            seed: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """Rows of the four counterfactual measures, attrition rows, and trajectory rows, for one outcome."""
+    s, r = spec["shock_year"], spec["recovery_year"]
+    wanted = [m for m in COUNTERFACTUAL_MEASURES if m in spec["measures"]]
+    targets = np.arange(spec["pre_period"]["start"], last_year + 1)
+    post = targets[targets >= s]
+    rows, dropped, paths = [], [], []
     for city, group in panel.groupby("city_code", sort=True):
         series = group.set_index("year")[outcome]
-        for measure, year in (("drop", spec["shock_year"]), ("recovery", spec["recovery_year"])):
-            actual, fitted, n_pre = log_linear_gap(series, pre_years, year, spec["min_pre_years"])
-            rows.append({"city_code": city, "measure": measure, "value": actual - fitted,
-                         "actual_log": actual, "counterfactual_log": fitted, "n_pre_years": n_pre})
-    return pd.DataFrame(rows)
+        fitted = counterfactual(series, spec, targets, city_rng(seed, city, outcome))
+        if isinstance(fitted, str):
+            dropped += [{"city_code": city, "outcome": outcome, "measure": m, "reason": fitted} for m in wanted]
+            continue
+        point, star, n_pre = fitted
+        actual = np.log(series.reindex(targets).to_numpy(dtype=float))
+        gaps, gaps_star = actual - point, actual[None, :] - star
+        low, high = band(star)
+        paths += [{"city_code": city, "outcome": outcome, "year": int(y), "actual_log": a, "counterfactual_log": p,
+                   "cf_low": lo, "cf_high": hi} for y, a, p, lo, hi in zip(targets, actual, point, low, high)]
+        at = {int(y): k for k, y in enumerate(targets)}
+        for measure in wanted:
+            row, reason = _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre)
+            if reason:
+                dropped.append({"city_code": city, "outcome": outcome, "measure": measure, "reason": reason})
+            else:
+                rows.append(row)
+    return rows, dropped, paths
 
 
-def martin_sensitivity(panel: pd.DataFrame, outcome: str, shock_year: int) -> pd.DataFrame:
-    """`sensitivity` rows: β_i = (ΔY_i/Y_i) / (ΔY_N/Y_N), benchmark = sum over cities with both years."""
+def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre):
+    """One measure from the gap series: (row, None) or (None, reason)."""
+    if measure in ("drop", "recovery"):
+        k = at[s if measure == "drop" else r]
+        if not np.isfinite(gaps[k]):
+            return None, f"no {outcome} (or no positive counterfactual) in {s if measure == 'drop' else r}"
+        return _row(city, outcome, measure, gaps[k], gaps_star[:, k], actual[k], point[k], n_pre), None
+    ks, kr = at[s], at[r]
+    if measure == "gap_closed":
+        if not (np.isfinite(gaps[ks]) and np.isfinite(gaps[kr])):
+            return None, f"no {outcome} in {s} or {r}"
+        if gaps[ks] >= 0:
+            return None, f"no shortfall in {s} (gap {gaps[ks]:.4f} ≥ 0): nothing to close"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws = np.where(gaps_star[:, ks] < 0, 1 - gaps_star[:, kr] / gaps_star[:, ks], np.nan)
+        return _row(city, outcome, measure, 1 - gaps[kr] / gaps[ks], draws, gaps[kr], gaps[ks], n_pre), None
+    available = [at[int(y)] for y in post]
+    run = []
+    for k in available:  # consecutive post-shock years with data
+        if not np.isfinite(gaps[k]):
+            break
+        run.append(k)
+    if not run:
+        return None, f"no {outcome} in the shock year {s}"
+    return _row(city, outcome, measure, gaps[run].sum(), gaps_star[:, run].sum(axis=1),
+                actual[run].sum(), point[run].sum(), n_pre), None
+
+
+def national_growth(wide: pd.DataFrame, start: int, end: int, series: dict[int, float] | None) -> float:
+    """Benchmark growth Y_N,end / Y_N,start − 1: configured national series, or the sum over cities with both."""
+    if series:
+        growth = series[end] / series[start] - 1.0
+    else:
+        both = wide[[start, end]].dropna()
+        growth = both[end].sum() / both[start].sum() - 1.0
+    if growth == 0:
+        raise InputError(f"resilience: the benchmark does not change between {start} and {end}; the sensitivity and "
+                         "resistance indices divide by its change.")
+    return growth
+
+
+def benchmark_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """Martin (2012) sensitivity and MSGT (2016) resistance/recoverability for one outcome."""
+    s, r = spec["shock_year"], spec["recovery_year"]
     wide = panel.pivot(index="city_code", columns="year", values=outcome)
-    if shock_year - 1 not in wide or shock_year not in wide:
-        raise InputError(f"resilience: '{outcome}' has no {shock_year - 1} or {shock_year} column in the panel.")
-    both = wide[[shock_year - 1, shock_year]].dropna()
-    both = both[both[shock_year - 1] > 0]
-    national = both[shock_year].sum() / both[shock_year - 1].sum() - 1.0
-    if national == 0:
-        raise InputError("resilience: the benchmark's change is exactly zero; the sensitivity index is undefined.")
-    city = wide[shock_year] / wide[shock_year - 1] - 1.0
-    return pd.DataFrame({"city_code": wide.index, "measure": "sensitivity", "value": (city / national).to_numpy(),
-                         "actual_log": np.nan, "counterfactual_log": np.nan, "n_pre_years": 0})
+    series = spec.get("benchmark", {}).get("national_series", {}).get(outcome)
+    phases = {"sensitivity_contraction": (s - 1, s), "sensitivity_recovery": (s, r),
+              "resistance": (s - 1, s), "recoverability": (s, r)}
+    rows, dropped = [], []
+    for measure, (t0, t1) in phases.items():
+        if measure not in spec["measures"]:
+            continue
+        if not (wide.get(t0, pd.Series(dtype=float)).notna() & wide.get(t1, pd.Series(dtype=float)).notna()).any():
+            dropped += [{"city_code": c, "outcome": outcome, "measure": measure,
+                         "reason": f"no city has {outcome} in both {t0} and {t1}"} for c in wide.index]
+            continue
+        growth_n = national_growth(wide, t0, t1, series)
+        for city in wide.index:
+            y0, y1 = wide.at[city, t0], wide.at[city, t1]
+            if not (np.isfinite(y0) and np.isfinite(y1)):
+                dropped.append({"city_code": city, "outcome": outcome, "measure": measure,
+                                "reason": f"no {outcome} in {t0 if not np.isfinite(y0) else t1}"})
+                continue
+            if measure.startswith("sensitivity"):
+                rows.append(_row(city, outcome, measure, (y1 / y0 - 1) / growth_n, actual=y1 / y0 - 1,
+                                 expected=growth_n))
+            else:
+                expected = y0 * growth_n
+                rows.append(_row(city, outcome, measure, (y1 - y0 - expected) / abs(expected), actual=y1 - y0,
+                                 expected=expected))
+    return rows, dropped
 
 
-def resilience_table(panel: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """All configured measures, long: city_code, measure, value, actual_log, counterfactual_log, n_pre_years."""
-    outcome = spec["outcome"]
+def shift_share_measures(panel: pd.DataFrame, spec: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+    """MSGT (2016) resistance/recoverability with sector-mix expected change, on the sum of the sectors."""
+    config = spec["shift_share"]
+    label, sectors = config["label"], config["sectors"]
+    s, r = spec["shock_year"], spec["recovery_year"]
+    rows, dropped = [], []
+    for measure, (t0, t1) in (("resistance_shift_share", (s - 1, s)), ("recoverability_shift_share", (s, r))):
+        if measure not in spec["measures"]:
+            continue
+        values = panel[panel["year"].isin([t0, t1])].pivot(index="city_code", columns="year", values=sectors)
+        complete = values.notna().all(axis=1)
+        for city in values.index[~complete]:
+            dropped.append({"city_code": city, "outcome": label, "measure": measure,
+                            "reason": f"a sector of {sectors} is missing in {t0} or {t1}"})
+        values = values[complete]
+        growth = {k: values[(k, t1)].sum() / values[(k, t0)].sum() - 1 for k in sectors}
+        expected = sum(values[(k, t0)] * growth[k] for k in sectors)
+        actual = sum(values[(k, t1)] - values[(k, t0)] for k in sectors)
+        for city in values.index:
+            rows.append(_row(city, label, measure, (actual[city] - expected[city]) / abs(expected[city]),
+                             actual=actual[city], expected=expected[city]))
+    return rows, dropped
+
+
+def check_positive(panel: pd.DataFrame, outcome: str, years: list[int]) -> None:
+    """Logs of output are taken: zero or negative values stop the run, naming cities and years."""
     if outcome not in panel:
-        raise InputError(f"resilience.outcome '{outcome}' is not a panel column; choose one of "
-                         f"{[c for c in panel.columns if c not in ('city_code', 'year', 'province_code')]}.")
-    table = pd.concat([trend_gaps(panel, outcome, spec), martin_sensitivity(panel, outcome, spec["shock_year"])],
-                      ignore_index=True)
-    table["n_pre_years"] = table["n_pre_years"].astype(int)
-    return table[OUTPUT_COLUMNS]
+        raise InputError(f"resilience.outcomes: '{outcome}' is not a panel variable; choose one of the variables.")
+    part = panel[panel["year"].isin(years)]
+    bad = part[part[outcome] <= 0]
+    if len(bad):
+        shown = (bad["city_code"] + "/" + bad["year"].astype(str)).tolist()
+        raise InputError(f"resilience: '{outcome}' is zero or negative for {format_rows(shown)} (city/year); logs are "
+                         "undefined. Fix the data or drop the outcome from resilience.outcomes.")
+
+
+def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int], seed: int):
+    """(measures long table, attrition table, trajectory table) for every configured outcome."""
+    check_spec(spec, years)
+    last_year = int(panel["year"].max())
+    rows, dropped, paths = [], [], []
+    for outcome in spec["outcomes"]:
+        check_positive(panel, outcome, list(range(spec["pre_period"]["start"], last_year + 1)))
+        found = counterfactual_measures(panel, outcome, spec, last_year, seed)
+        rows += found[0]
+        dropped += found[1]
+        paths += found[2]
+        found = benchmark_measures(panel, outcome, spec)
+        rows += found[0]
+        dropped += found[1]
+    if "shift_share" in spec:
+        found = shift_share_measures(panel, spec)
+        rows += found[0]
+        dropped += found[1]
+    return (pd.DataFrame(rows, columns=OUTPUT_COLUMNS),
+            pd.DataFrame(dropped, columns=["city_code", "outcome", "measure", "reason"]),
+            pd.DataFrame(paths))
 
 
 def main(smk: Any) -> None:
-    """Snakemake entry: resilience measures for every city."""
-    table = resilience_table(pd.read_parquet(smk.input.panel), smk.config["resilience"])
-    write_table(table, smk.output.resilience, ["city_code", "measure"])
+    """Snakemake entry: measures, attrition and counterfactual paths."""
+    table, dropped, paths = resilience_tables(pd.read_parquet(smk.input.panel), smk.config["resilience"],
+                                              smk.config["years"], smk.config["seed"])
+    write_table(table, smk.output.resilience, ["outcome", "measure", "city_code"])
+    write_table(dropped, smk.output.attrition, ["outcome", "measure", "city_code"])
+    write_table(paths, smk.output.paths, ["outcome", "city_code", "year"])
 
 
 if "snakemake" in globals():

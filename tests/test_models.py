@@ -60,10 +60,10 @@ def test_spatial_lag_recovers_rho_and_beta():
 def test_design_and_sample_report_dropped_units():
     resilience = pd.DataFrame({"city_code": ["a", "b", "c", "a", "b", "c"],
                                "measure": ["drop"] * 3 + ["recovery"] * 3,
-                               "value": [-0.1, np.nan, -0.05, 0.0, 0.1, 0.2]})
+                               "value": [-0.1, np.nan, -0.05, 0.0, 0.1, 0.2], "outcome": "y"})
     centrality = pd.DataFrame({"city_code": list("abc"), "year": 2019, "measure": "strength", "value": [1.0, 2, 3]})
     panel = pd.DataFrame({"city_code": list("abc"), "year": 2019, "pop": [100.0, 10.0, 0.0]})
-    spec = {"centrality_year": 2019, "centralities": {"dc": "strength"},
+    spec = {"outcome": "y", "centrality_year": 2019, "centralities": {"dc": "strength"},
             "controls": [{"variable": "pop", "year": 2019, "transform": "log"}]}
     design = design_table(resilience, centrality, panel, spec)
     assert design.at["a", "log_pop_2019"] == pytest.approx(np.log(100))
@@ -87,8 +87,8 @@ def test_fit_all_drop_policy_keeps_missing_data_report():
     design = pd.DataFrame({"drop": rng.normal(size=26), "dc": rng.normal(size=26)},
                           index=pd.Index([k for k, _, _ in cells], name="city_code"))
     design.loc["44", "drop"] = np.nan
-    spec = {"centralities": {"dc": "strength"}, "controls": [], "standardize": True, "outcomes": ["drop"],
-            "spatial": {"outcome": "drop", "weights": "queen", "method": "ML_Lag"}}
+    spec = {"centralities": {"dc": "strength"}, "controls": [], "standardize": True, "measures": ["drop"],
+            "spatial": {"measure": "drop", "weights": "queen", "method": "ML_Lag"}}
     results = fit_all(design, contiguity_table(cities), cities, spec, {"queen": {"kind": "queen", "island_policy": "drop"}})
     sar = results["sar_drop"]
     assert sar["n"] == 24 and "zz" not in sar["sample"]

@@ -1,37 +1,158 @@
-"""Resilience indices against hand computation."""
+"""Resilience measures against hand computation, sign conventions, bootstrap coverage, and bad input."""
 import numpy as np
 import pandas as pd
 import pytest
 
-from scripts.resilience import log_linear_gap, martin_sensitivity, resilience_table
+from scripts.common import InputError
+from scripts.resilience import resample, resilience_tables
 
-SPEC = {"outcome": "y", "shock_year": 2020, "recovery_year": 2021, "pre_period": {"start": 2015, "end": 2019},
-        "min_pre_years": 4}
-
-
-def panel_from(series: dict[str, dict[int, float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"city_code": c, "year": y, "y": v} for c, s in series.items() for y, v in s.items()])
+YEARS = {"start": 2015, "end": 2021}
+ALL = ["drop", "recovery", "gap_closed", "cumulative_gap", "sensitivity_contraction", "sensitivity_recovery",
+       "resistance", "recoverability"]
 
 
-def test_exact_exponential_trend():
-    # Y grows 10 % a year from 100 in 2015; in 2020 it is 95 % of trend, in 2021 it is back on trend.
-    trend = {y: 100 * 1.1 ** (y - 2015) for y in range(2015, 2022)}
-    series = {**trend, 2020: 0.95 * trend[2020], 2021: trend[2021]}
-    table = resilience_table(panel_from({"a": series, "b": trend}), SPEC).set_index(["city_code", "measure"])
-    assert table.at[("a", "drop"), "value"] == pytest.approx(np.log(0.95), abs=1e-12)
+def spec(**changes):
+    base = {"outcomes": ["y"], "shock_year": 2020, "recovery_year": 2021, "pre_period": {"start": 2015, "end": 2019},
+            "min_pre_years": 4, "counterfactual": "log_linear", "measures": ALL, "benchmark": {},
+            "bootstrap": {"draws": 99, "block_length": 1}}
+    return {**base, **changes}
+
+
+def panel_from(series: dict[str, dict[int, float]], column: str = "y") -> pd.DataFrame:
+    return pd.DataFrame([{"city_code": c, "year": y, column: v} for c, s in series.items() for y, v in s.items()])
+
+
+def measures(panel, **changes):
+    table, dropped, paths = resilience_tables(panel, spec(**changes), YEARS, seed=7)
+    return table.set_index(["city_code", "measure"]), dropped, paths
+
+
+def exponential(rate=0.1, start=100.0):
+    return {y: start * (1 + rate) ** (y - 2015) for y in range(2015, 2022)}
+
+
+def test_log_linear_drop_recovery_gap_closed_cumulative_by_hand():
+    trend = exponential()
+    series = {**trend, 2020: trend[2020] * np.exp(-0.10), 2021: trend[2021] * np.exp(-0.04)}
+    table, _, _ = measures(panel_from({"a": series, "b": trend}))
+    assert table.at[("a", "drop"), "value"] == pytest.approx(-0.10, abs=1e-12)
+    assert table.at[("a", "recovery"), "value"] == pytest.approx(-0.04, abs=1e-12)
+    assert table.at[("a", "gap_closed"), "value"] == pytest.approx(0.6)          # 1 − (−0.04 / −0.10)
+    assert table.at[("a", "cumulative_gap"), "value"] == pytest.approx(-0.14)
+    assert table.at[("a", "drop"), "se"] == pytest.approx(0.0, abs=1e-12)        # a perfect fit has no noise
+
+
+def test_linear_counterfactual_by_hand():
+    trend = {y: 100.0 + 10 * (y - 2015) for y in range(2015, 2022)}
+    series = {**trend, 2020: 0.9 * trend[2020]}
+    table, _, _ = measures(panel_from({"a": series}), counterfactual="linear")
+    assert table.at[("a", "drop"), "value"] == pytest.approx(np.log(0.9))
     assert table.at[("a", "recovery"), "value"] == pytest.approx(0.0, abs=1e-12)
-    assert table.at[("a", "drop"), "n_pre_years"] == 5
 
 
-def test_too_few_pre_years_gives_nan():
-    series = pd.Series({2015: 1.0, 2016: 1.1, 2019: 1.3, 2020: 1.2})
-    actual, fitted, n = log_linear_gap(series, list(range(2015, 2020)), 2020, 4)
-    assert np.isnan(actual) and np.isnan(fitted) and n == 3
+def test_mean_growth_counterfactual_by_hand():
+    # growth 5 %, 15 %, 10 %, 10 % in log terms → mean 0.10; Ŷ2020 = Y2019 · e^0.10, Ŷ2021 = Y2019 · e^0.20
+    logs = np.log(100.0) + np.cumsum([0.0, 0.05, 0.15, 0.10, 0.10])
+    series = {2015 + k: float(np.exp(v)) for k, v in enumerate(logs)}
+    series |= {2020: float(np.exp(logs[-1] + 0.10 - 0.08)), 2021: float(np.exp(logs[-1] + 0.20 - 0.02))}
+    table, _, paths = measures(panel_from({"a": series}), counterfactual="mean_growth")
+    assert table.at[("a", "drop"), "value"] == pytest.approx(-0.08)
+    assert table.at[("a", "recovery"), "value"] == pytest.approx(-0.02)
+    assert paths.loc[paths["year"] == 2017, "counterfactual_log"].isna().all()   # no counterfactual inside P
 
 
-def test_martin_sensitivity_by_hand():
-    # a: 100 → 90 (−10 %), b: 300 → 300 (0 %); national: 400 → 390 (−2.5 %). β_a = 4, β_b = 0.
-    panel = panel_from({"a": {2019: 100.0, 2020: 90.0}, "b": {2019: 300.0, 2020: 300.0}})
-    out = martin_sensitivity(panel, "y", 2020).set_index("city_code")["value"]
-    assert out["a"] == pytest.approx(4.0)
-    assert out["b"] == pytest.approx(0.0)
+def test_ar1_counterfactual_by_hand():
+    c, phi = 0.02, 0.6
+    growth = [0.10]
+    for _ in range(3):
+        growth.append(c + phi * growth[-1])                # exact AR(1): the fit recovers c and φ
+    logs = np.log(100.0) + np.concatenate([[0.0], np.cumsum(growth)])
+    g2020 = c + phi * growth[-1]
+    g2021 = c + phi * g2020
+    series = {2015 + k: float(np.exp(v)) for k, v in enumerate(logs)}
+    series |= {2020: float(np.exp(logs[-1] + g2020 - 0.05)), 2021: float(np.exp(logs[-1] + g2020 + g2021 - 0.01))}
+    table, _, _ = measures(panel_from({"a": series}), counterfactual="ar1", min_pre_years=5)
+    assert table.at[("a", "drop"), "value"] == pytest.approx(-0.05, abs=1e-9)
+    assert table.at[("a", "recovery"), "value"] == pytest.approx(-0.01, abs=1e-9)
+
+
+def test_martin_and_msgt_by_hand():
+    # a: 100 → 90 → 99; b: 300 → 300 → 303. National: 400 → 390 (−2.5 %) → 402 (+3.08 %).
+    panel = panel_from({"a": {2019: 100.0, 2020: 90.0, 2021: 99.0}, "b": {2019: 300.0, 2020: 300.0, 2021: 303.0}})
+    table, _, _ = measures(panel, measures=["sensitivity_contraction", "sensitivity_recovery", "resistance",
+                                              "recoverability"])
+    assert table.at[("a", "sensitivity_contraction"), "value"] == pytest.approx(4.0)      # −10 % / −2.5 %
+    assert table.at[("b", "sensitivity_contraction"), "value"] == pytest.approx(0.0)
+    national = 402 / 390 - 1
+    assert table.at[("a", "sensitivity_recovery"), "value"] == pytest.approx(0.10 / national)
+    assert table.at[("a", "resistance"), "value"] == pytest.approx((-10 + 2.5) / 2.5)       # −3
+    assert table.at[("b", "resistance"), "value"] == pytest.approx((0 + 7.5) / 7.5)         # +1
+    expected_a = 90 * national
+    assert table.at[("a", "recoverability"), "value"] == pytest.approx((9 - expected_a) / abs(expected_a))
+
+
+def test_shift_share_resistance_by_hand():
+    # Sector k1 grows nationally 0 %, k2 falls 20 %. a is all k2 (expected −20), b all k1 (expected 0 → |0|!).
+    # So give b a little of k2: b = (90, 10). National: k1 90 → 90, k2 110 → 88 (−20 %).
+    panel = pd.DataFrame({"city_code": ["a", "a", "b", "b"], "year": [2019, 2020, 2019, 2020],
+                          "k1": [0.0, 0.0, 90.0, 90.0], "k2": [100.0, 70.0, 10.0, 18.0], "y": [1.0, 1.0, 1.0, 1.0]})
+    s = spec(measures=["resistance_shift_share"], shift_share={"label": "va", "sectors": ["k1", "k2"]})
+    table, _, _ = resilience_tables(panel, s, {"start": 2015, "end": 2021}, seed=1)
+    got = table.set_index("city_code")["value"]
+    growth_k2 = 88 / 110 - 1
+    assert got["a"] == pytest.approx((-30 - 100 * growth_k2) / abs(100 * growth_k2))
+    assert got["b"] == pytest.approx((8 - 10 * growth_k2) / abs(10 * growth_k2))
+
+
+def test_city_that_fell_more_is_less_resilient_under_every_measure():
+    # A contraction: every city's output falls in 2020 (so the national benchmark falls too), "fell" most.
+    def path(rate, fall):
+        trend = exponential(rate)
+        return {**trend, 2020: trend[2019] * (1 - fall), 2021: trend[2019] * (1 - fall) * (1 + rate)}
+    table, _, _ = measures(panel_from({"fell": path(0.06, 0.15), "held": path(0.06, 0.01), "other": path(0.05, 0.05)}))
+    value = table["value"]
+    for measure in ("drop", "recovery", "cumulative_gap", "resistance"):
+        assert value[("fell", measure)] < value[("held", measure)], measure
+    assert value[("fell", "sensitivity_contraction")] > 1 > value[("held", "sensitivity_contraction")]
+
+
+def test_bootstrap_interval_covers_a_planted_gap():
+    rng = np.random.default_rng(11)
+    gap, sigma, years = -0.05, 0.02, range(2008, 2021)
+    series = {}
+    for k in range(300):
+        logs = np.log(100) + 0.06 * np.arange(len(years)) + rng.normal(0, sigma, len(years))
+        logs[-2] += gap  # the shock year 2019
+        series[f"c{k:03d}"] = dict(zip(years, np.exp(logs)))
+    panel = panel_from(series)
+    s = spec(pre_period={"start": 2008, "end": 2019}, measures=["drop"], bootstrap={"draws": 399},
+             recovery_year=2020, shock_year=2019)
+    s["pre_period"]["end"] = 2018
+    table, _, _ = resilience_tables(panel, s, {"start": 2008, "end": 2020}, seed=3)
+    covered = ((table["ci_low"] <= gap) & (gap <= table["ci_high"])).mean()
+    assert 0.90 <= covered <= 0.99, covered
+
+
+def test_moving_block_resample_keeps_runs():
+    draws = resample(np.arange(10.0), 9, 50, np.random.default_rng(0), block=3)
+    assert draws.shape == (50, 9)
+    assert (np.diff(draws[:, :3], axis=1) == 1).all()   # the first block is three consecutive residuals
+
+
+def test_missing_years_are_excluded_with_a_reason():
+    trend = exponential()
+    gappy = {y: v for y, v in trend.items() if y not in (2016, 2017)}
+    table, dropped, _ = measures(panel_from({"a": trend, "gappy": gappy}))
+    assert ("gappy", "drop") not in table.index
+    reason = dropped.set_index(["city_code", "measure"]).at[("gappy", "drop"), "reason"]
+    assert "3 of 5 pre-period years" in reason
+
+
+def test_bad_input_stops_with_one_message():
+    trend = exponential()
+    with pytest.raises(InputError, match="'ar1' needs at least 5"):
+        measures(panel_from({"a": trend}), counterfactual="ar1", min_pre_years=4)
+    with pytest.raises(InputError, match="a/2017"):
+        measures(panel_from({"a": {**trend, 2017: 0.0}}))
+    with pytest.raises(InputError, match="recovery_year 2022"):
+        measures(panel_from({"a": trend}), recovery_year=2022)

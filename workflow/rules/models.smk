@@ -11,6 +11,7 @@ rule models:
         models=[f"{RUN}/models/{name}.json" for name in MODEL_NAMES],
     params:
         model_names=MODEL_NAMES,
+        settings=config_slice("models", "weights"),
     log:
         f"{RUN}/logs/models.log",
     benchmark:

@@ -19,6 +19,8 @@ rule network:
     output:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
         attrition=f"{RUN}/networks/{{net}}/attrition.csv",
+    params:
+        settings=lambda wildcards: config["network"][wildcards.net],
     log:
         f"{RUN}/logs/network/{{net}}.log",
     benchmark:
@@ -33,6 +35,8 @@ rule centrality:
     output:
         centrality=f"{RUN}/centrality/{{net}}.parquet",
         diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
+    params:
+        settings=lambda wildcards: [config["network"][wildcards.net], config.get("centrality", {})],
     log:
         f"{RUN}/logs/centrality/{{net}}.log",
     benchmark:
@@ -54,6 +58,7 @@ rule network_report:
         links=expand(f"{RUN}/figures/links_{{net}}.png", net=NETWORKS),
     params:
         networks=NETWORKS,
+        settings=config_slice("models", "report"),
     log:
         f"{RUN}/logs/network_report.log",
     benchmark:

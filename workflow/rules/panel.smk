@@ -13,6 +13,8 @@ if DEMO:
         output:
             **PANEL_OUTPUT,
             truth=f"{RUN}/demo_truth.json",
+        params:
+            settings=config_slice("seed", "years", "variables", "derived", "network", "models", "demo"),
         log:
             f"{RUN}/logs/panel.log",
         benchmark:
@@ -47,6 +49,7 @@ else:
             **PANEL_OUTPUT,
         params:
             raw_dir=RAW,
+            settings=config_slice("years", "geography", "sources", "variables", "price_index", "derived"),
         log:
             f"{RUN}/logs/panel.log",
         benchmark:

@@ -11,6 +11,8 @@ rule report:
         csv=f"{RUN}/tables/regression.csv",
         map=f"{RUN}/figures/map_drop.png",
         scatter=f"{RUN}/figures/scatter_centrality_drop.png",
+    params:
+        settings=config_slice("models", "demo"),
     log:
         f"{RUN}/logs/report.log",
     benchmark:

@@ -1,12 +1,37 @@
-# Resilience measures per city.
+# Resilience measures per city and outcome, with bootstrap uncertainty; ranking, maps and trajectories.
 rule resilience:
     input:
         panel=f"{RUN}/panel.parquet",
     output:
         resilience=f"{RUN}/resilience.parquet",
+        attrition=f"{RUN}/attrition_resilience.csv",
+        paths=f"{RUN}/resilience_paths.parquet",
+    params:
+        settings=config_slice("seed", "years", "resilience"),
     log:
         f"{RUN}/logs/resilience.log",
     benchmark:
         f"{RUN}/benchmarks/resilience.tsv"
     script:
         "../../scripts/resilience.py"
+
+
+rule resilience_report:
+    input:
+        resilience=f"{RUN}/resilience.parquet",
+        paths=f"{RUN}/resilience_paths.parquet",
+        cities=f"{RUN}/cities.parquet",
+    output:
+        ranking=f"{RUN}/tables/resilience_ranking.csv",
+        ranking_md=f"{RUN}/tables/resilience_ranking.md",
+        maps=expand(f"{RUN}/figures/resilience_{{measure}}.png", measure=config["resilience"]["measures"]),
+        trajectories=f"{RUN}/figures/resilience_trajectories.png",
+    params:
+        measures=config["resilience"]["measures"],
+        settings=config_slice("resilience", "demo"),
+    log:
+        f"{RUN}/logs/resilience_report.log",
+    benchmark:
+        f"{RUN}/benchmarks/resilience_report.tsv"
+    script:
+        "../../scripts/resilience_report.py"

@@ -6,6 +6,8 @@ rule weights:
     output:
         weights=f"{RUN}/weights/{{w}}.parquet",
         summary=f"{RUN}/weights/{{w}}.summary.json",
+    params:
+        settings=lambda wildcards: config["weights"],
     log:
         f"{RUN}/logs/weights/{{w}}.log",
     benchmark:
@@ -22,6 +24,8 @@ rule moran:
         cities=f"{RUN}/cities.parquet",
     output:
         moran=f"{RUN}/weights/{{w}}.moran.csv",
+    params:
+        settings=lambda wildcards: [config["weights"][wildcards.w], config_slice("seed", "models", "moran")],
     log:
         f"{RUN}/logs/moran/{{w}}.log",
     benchmark:

@@ -1,0 +1,138 @@
+"""Resilience outputs for people: ranking table, one choropleth per measure, trajectory plots.
+
+Ranks: 1 = most resilient (largest value; for the sensitivity indices, the smallest). Maps are drawn for the
+report outcome (resilience.report.outcome) and, for the shift-share measures, the shift-share label. Trajectory
+plots show ln Y and the counterfactual with its 95 % bootstrap band for the configured cities plus the n least
+and n most resilient by ``drop``.
+"""
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import write_table
+
+LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
+NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
+
+
+def ranking(table: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
+    """Rank of every city within each outcome × measure, with names."""
+    names = cities[["city_code", "name_zh", "name_en"]]
+    frames = []
+    for (outcome, measure), group in table.dropna(subset=["value"]).groupby(["outcome", "measure"], sort=True):
+        ascending = measure in LOWER_IS_RESILIENT
+        ranked = group.sort_values(["value", "city_code"], ascending=[ascending, True], kind="mergesort")
+        frames.append(ranked.assign(rank=np.arange(1, len(ranked) + 1)))
+    out = pd.concat(frames).merge(names, on="city_code", how="left")
+    return out[["outcome", "measure", "rank", "city_code", "name_zh", "name_en", "value", "se", "ci_low", "ci_high"]]
+
+
+def ranking_markdown(ranks: pd.DataFrame, outcome: str, measures: list[str], n: int = 10) -> str:
+    """Top and bottom n cities per measure for one outcome."""
+    lines = [f"**Most and least resilient cities, outcome {outcome}** (rank 1 = most resilient)", ""]
+    for measure in measures:
+        part = ranks[(ranks["outcome"] == outcome) & (ranks["measure"] == measure)]
+        if part.empty:
+            continue
+        shown = pd.concat([part.head(n), part.tail(n)]).drop_duplicates("city_code")
+        lines += [f"*{measure}* (N = {len(part)})", "", "| rank | city | value | 95% CI |", "|---|---|---|---|"]
+        for row in shown.itertuples(index=False):
+            ci = f"[{row.ci_low:.4f}, {row.ci_high:.4f}]" if np.isfinite(row.ci_low) else ""
+            lines.append(f"| {row.rank} | {row.name_en or row.name_zh} ({row.city_code}) | {row.value:.4f} | {ci} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, label: str) -> None:
+    """Choropleth of one measure, diverging around its neutral value, clipped at the 5th/95th percentiles."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    frame = cities.assign(value=cities["city_code"].map(values))
+    centre = NEUTRAL.get(measure, 0.0)
+    finite = frame["value"].dropna()
+    low, high = (np.percentile(finite, [5, 95]) if len(finite) else (centre - 1, centre + 1))
+    norm = TwoSlopeNorm(vcenter=centre, vmin=min(low, centre - 1e-9), vmax=max(high, centre + 1e-9))
+    cmap = "RdBu_r" if measure in LOWER_IS_RESILIENT else "RdBu"
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    frame[frame["value"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
+    frame[frame["value"].notna()].plot(ax=ax, column="value", cmap=cmap, norm=norm, legend=True, edgecolor="white",
+                                       linewidth=0.2, legend_kwds={"shrink": 0.6, "label": measure})
+    west, south, east, north = cities.total_bounds
+    ax.set_xlim(west, east)
+    ax.set_ylim(max(south, 17.0), north)
+    ax.set_axis_off()
+    ax.set_title(label, fontsize=10)
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def trajectory_cities(table: pd.DataFrame, outcome: str, fixed: list[str], n: int) -> list[str]:
+    """Configured cities, then the n least and n most resilient by drop (present in the table)."""
+    drop = table[(table["outcome"] == outcome) & (table["measure"] == "drop")].dropna(subset=["value"])
+    ordered = drop.sort_values(["value", "city_code"], kind="mergesort")["city_code"].tolist()
+    chosen = [c for c in fixed if c in set(drop["city_code"])] + ordered[:n] + ordered[-n:] if n else []
+    return list(dict.fromkeys(chosen or [c for c in fixed if c in set(drop["city_code"])]))
+
+
+def plot_trajectories(paths: pd.DataFrame, cities: pd.DataFrame, codes: list[str], shock_year: int, path: str,
+                      title: str) -> None:
+    """Small multiples: ln Y (dots) and the counterfactual (line) with its 95 % band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = cities.set_index("city_code")["name_en"].fillna(cities.set_index("city_code")["name_zh"])
+    columns = 4
+    rows = max(1, -(-len(codes) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.5 * rows), squeeze=False)
+    for ax, code in zip(axes.ravel(), codes):
+        city = paths[paths["city_code"] == code].sort_values("year")
+        ax.fill_between(city["year"], city["cf_low"], city["cf_high"], color="#92c5de", alpha=0.5, linewidth=0)
+        ax.plot(city["year"], city["counterfactual_log"], color="#2166ac", linewidth=1)
+        ax.plot(city["year"], city["actual_log"], "o", color="black", markersize=3)
+        ax.axvline(shock_year, color="#b2182b", linewidth=0.8, linestyle="--")
+        ax.set_title(f"{names.get(code, code)} ({code})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(codes):]:
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: ranking tables, maps per measure, trajectory plot."""
+    import geopandas as gpd
+
+    spec = smk.config["resilience"]
+    report = spec.get("report", {})
+    outcome = report.get("outcome", spec["outcomes"][0])
+    demo = "DEMO (synthetic): " if smk.config["demo"]["enabled"] else ""
+    table = pd.read_parquet(smk.input.resilience)
+    cities = gpd.read_parquet(smk.input.cities)
+    ranks = ranking(table, cities)
+    write_table(ranks, smk.output.ranking, ["outcome", "measure", "rank"])
+    with open(smk.output.ranking_md, "w", encoding="utf-8") as handle:
+        handle.write(demo + ranking_markdown(ranks, outcome, ["drop", "recovery"]) + "\n")
+    label_of = {m: spec["shift_share"]["label"] if m.endswith("shift_share") else outcome for m in spec["measures"]}
+    for measure, path in zip(smk.params.measures, smk.output.maps):
+        values = table[(table["outcome"] == label_of[measure]) & (table["measure"] == measure)]
+        plot_measure_map(cities, values.set_index("city_code")["value"], measure, path,
+                         f"{demo}{measure} ({label_of[measure]}, shock {spec['shock_year']})")
+    codes = trajectory_cities(table, outcome, report.get("trajectory_cities", []), report.get("n_extreme", 5))
+    paths = pd.read_parquet(smk.input.paths)
+    plot_trajectories(paths[paths["outcome"] == outcome], cities, codes, spec["shock_year"], smk.output.trajectories,
+                      f"{demo}{outcome}: actual (dots) vs {spec['counterfactual']} counterfactual (95% band)")
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821
