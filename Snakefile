@@ -12,6 +12,7 @@ configfile: "config.yaml"
 sys.path.insert(0, workflow.basedir)
 from scripts.common import InputError  # noqa: E402
 from scripts.config import validate_config  # noqa: E402
+from scripts.specs import expand_specs  # noqa: E402
 
 try:
     validate_config(config)
@@ -26,16 +27,23 @@ def config_slice(*keys):
     return {key: config.get(key) for key in keys}
 
 
+def models_core():
+    """The model settings that figures and Moran's I depend on (not the spec list)."""
+    return {key: config["models"][key] for key in ("outcome", "network", "centrality_year", "centralities", "controls")}
+
+
 RAW = "data/raw"
 DEMO = config["demo"]["enabled"]
 NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
 MODEL_NET = config["models"]["network"]
-MODEL_NAMES = [f"ols_{m}" for m in config["models"]["measures"]] + [f"sar_{config['models']['spatial']['measure']}"]
+SPECS = expand_specs(config["models"])
+TABLE_MODELS = config["report"]["main_table"]
 
 wildcard_constraints:
     net="[A-Za-z0-9_-]+",
     w="[A-Za-z0-9_-]+",
+    spec="|".join(SPECS) or "none",
 
 
 include: "workflow/rules/panel.smk"
@@ -54,4 +62,5 @@ rule all:
         rules.network_report.output,
         rules.resilience_report.output,
         rules.report.output,
+        expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
     default_target: True

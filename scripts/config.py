@@ -77,18 +77,40 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
     models_spec = config.get("models", {})
     if models_spec.get("outcome") not in labels:
         errors.append(f"models/outcome: '{models_spec.get('outcome')}' is not one of resilience.outcomes")
-    for measure in [*models_spec.get("measures", []), models_spec.get("spatial", {}).get("measure")]:
-        if measure not in resilience.get("measures", []):
-            errors.append(f"models: measure '{measure}' is not one of resilience.measures")
+    errors += spec_errors(config)
     for k, control in enumerate(config.get("models", {}).get("controls", [])):
         if control.get("variable") not in known:
             errors.append(f"models/controls/{k}/variable: '{control.get('variable')}' is not a variable")
-    spatial = config.get("models", {}).get("spatial", {})
-    if spatial and spatial.get("weights") not in config.get("weights", {}):
-        errors.append(f"models/spatial/weights: '{spatial.get('weights')}' is not a key of weights")
+
     geo = config.get("geography", {}).get("source")
     if geo is not None and geo not in sources:
         errors.append(f"geography/source: '{geo}' is not a key of sources")
+    return errors
+
+
+def spec_errors(config: dict[str, Any]) -> list[str]:
+    """Every expanded model spec names an existing measure, network, weights and centrality alias."""
+    from scripts.specs import expand_specs
+
+    models, errors = config.get("models", {}), []
+    try:
+        specs = expand_specs(models)
+    except InputError as err:
+        return [str(err)]
+    measures = config.get("resilience", {}).get("measures", [])
+    for name, spec in specs.items():
+        checks = [("measure", spec["measure"] in measures, "resilience.measures"),
+                  ("network", spec["network"] in config.get("network", {}), "network"),
+                  ("weights", spec["weights"] in config.get("weights", {}), "weights"),
+                  ("centralities", spec["centralities"] in ("joint", "each", "orthogonal", *models["centralities"]),
+                   "joint/each/orthogonal or an alias of models.centralities")]
+        errors += [f"models/specs/{spec['group']} ({name}): {key} '{spec[key]}' is not one of {where}"
+                   for key, ok, where in checks if not ok]
+        if spec["family"] == "spatial" and spec["cov"] != "ml":
+            errors.append(f"models/specs/{spec['group']} ({name}): spatial estimators take cov 'ml' only")
+    for name in config.get("report", {}).get("main_table", []):
+        if name not in specs:
+            errors.append(f"report/main_table: '{name}' is not a model spec; specs are {sorted(specs)}")
     return errors
 
 

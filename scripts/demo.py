@@ -30,7 +30,7 @@ BASE_GAP = -0.05
 
 
 def demo_cities(n_rows: int, n_cols: int) -> Any:
-    """Grid of square polygons with synthetic 6-digit codes (9xxxxx), names and centroids."""
+    """Grid of square polygons with synthetic 6-digit codes (91xxxx, 92xxxx, …: a 'province' per 4 rows)."""
     import geopandas as gpd
     from shapely.geometry import box
 
@@ -39,7 +39,7 @@ def demo_cities(n_rows: int, n_cols: int) -> Any:
         for c in range(n_cols):
             k = r * n_cols + c
             lon, lat = 100.0 + 0.5 * c, 25.0 + 0.5 * r
-            rows.append({"city_code": f"{900001 + k}",
+            rows.append({"city_code": f"{91 + r // 4}{k:04d}",
                          "name_zh": f"示例{k}", "name_en": f"Demo {k}", "province_zh": f"示例省{r // 4}",
                          "province_code": f"{91 + r // 4}0000", "level": "synthetic demo unit",
                          "lon": lon + 0.25, "lat": lat + 0.25, "geometry": box(lon, lat, lon + 0.5, lat + 0.5)})

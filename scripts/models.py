@@ -1,15 +1,23 @@
-"""Models stage: cross-section OLS with robust SEs and a spatial lag model of resilience on centrality.
+"""Models stage: one configured specification per job (see scripts/specs.py), written as plain JSON.
 
-Design (one row per city):  y_i = α + β_DC·DC_i + β_CC·CC_i + β_BC·BC_i + γ'x_i + ε_i, with the centralities of
-the configured network and year (models.centralities maps each alias, e.g. dc, to a measure such as strength;
-z-scored when models.standardize is true, so β is the change in y per 1 SD) and controls
-x_i taken at their configured year and transform (log, log1p, none).
-- OLS: statsmodels, HC1 heteroskedasticity-robust SEs (MacKinnon & White 1985).
-- Spatial lag: y = ρWy + Xβ + ε by maximum likelihood (spreg.ML_Lag; Anselin 1988; LeSage & Pace 2009),
-  W row-standardised over the estimation sample. Reported β are the coefficients, not the impacts.
-Results are plain JSON: coefficients, SE, z/t, p, 95% CI, N, the sample's dropped units, diagnostics.
+Design (one row per city):  y_i = α + Σ_c β_c C_i + γ'x_i + ε_i, y a resilience measure of ``models.outcome``, C the
+centralities (aliases dc, cc, bc → measures, from ``models.network`` in ``models.centrality_year``; z-scored within
+the sample when ``standardize``), x the controls at their year and transform. ``centralities``: ``joint`` (all),
+one alias (one at a time), or ``orthogonal`` (Gram–Schmidt in alias order: cc residualised on dc, bc on dc and cc,
+then z-scored — DC, CC and BC are strongly correlated, so joint estimates are fragile).
+
+Estimators:
+- ``ols`` (statsmodels) with ``cov`` HC1 or HC3 (MacKinnon & White 1985) or ``cluster_province``; VIFs reported.
+- spatial, W row-standardised on the sample: ``sar`` y = ρWy + Xβ + ε (spreg.ML_Lag), ``sem`` y = Xβ + u,
+  u = λWu + ε (ML_Error), ``sdm`` y = ρWy + Xβ + WXθ + ε (ML_Lag with slx_lags=1), ``gm_lag`` (GM_Lag, 2SLS with
+  WX, W²X instruments), ``gm_error`` (GM_Error_Het, Arraiz et al. 2010). OLS LM-lag, LM-error, their robust forms,
+  SARMA and Moran's I of OLS residuals come with every spatial spec.
+- Impacts (LeSage & Pace 2009, §2.7) for sar, sdm, gm_lag: S_k(W) = (I − ρW)⁻¹(β_k I + θ_k W);
+  direct = tr(S_k)/n, total = 1'S_k 1/n, indirect = total − direct, computed exactly from the eigenvalues λ of W:
+  tr((I − ρW)⁻¹) = Σ 1/(1 − ρλ), tr((I − ρW)⁻¹W) = Σ λ/(1 − ρλ), total = (β_k + θ_k)/(1 − ρ). SEs and 95 % intervals by
+  simulating (ρ, β, θ) from their estimated asymptotic normal distribution (seeded; draws with |ρ| ≥ 1 discarded).
+  spreg reports impacts without SEs, and for the SDM it splits the WX terms differently; these are computed here.
 """
-
 import contextlib
 import io
 from typing import Any
@@ -18,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import InputError, format_rows, write_json
-
+from scripts.specs import expand_specs
 
 
 def transform(values: pd.Series, kind: str) -> pd.Series:
@@ -36,21 +44,20 @@ def control_name(control: dict[str, Any]) -> str:
     return f"{prefix}{control['variable']}_{control['year']}"
 
 
-def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame,
-                 spec: dict[str, Any]) -> pd.DataFrame:
-    """One row per city: every resilience measure, the centralities of `centrality_year`, and the controls."""
-    chosen_outcome = resilience[resilience["outcome"] == spec["outcome"]]
+def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame, outcome: str, year: int,
+                 aliases: dict[str, str], controls: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per city: the outcome's resilience measures, the centralities (by alias) and the controls."""
+    chosen_outcome = resilience[resilience["outcome"] == outcome]
     if chosen_outcome.empty:
-        raise InputError(f"models.outcome '{spec['outcome']}' has no resilience measures; add it to resilience.outcomes.")
+        raise InputError(f"models.outcome '{outcome}' has no resilience measures; add it to resilience.outcomes.")
     outcomes = chosen_outcome.pivot(index="city_code", columns="measure", values="value")
-    year, aliases = spec["centrality_year"], spec["centralities"]
     chosen = centrality[(centrality["year"] == year) & centrality["measure"].isin(aliases.values())]
     if chosen.empty:
         raise InputError(f"models.centrality_year {year} has no centralities {list(aliases.values())}; choose a "
                          "year in the network's range.")
     wide = chosen.pivot(index="city_code", columns="measure", values="value")
     table = outcomes.join(wide.rename(columns={m: a for a, m in aliases.items()})[list(aliases)], how="left")
-    for control in spec["controls"]:
+    for control in controls:
         var = control["variable"]
         if var not in panel:
             raise InputError(f"models.controls: '{var}' is not a panel variable; add it under variables or derived.")
@@ -71,13 +78,23 @@ def estimation_sample(design: pd.DataFrame, y: str, regressors: list[str]) -> tu
 
 
 def standardize(sample: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """z-score columns within the estimation sample (population SD uses ddof=1)."""
+    """z-score columns within the estimation sample (SD with ddof = 1)."""
     out = sample.copy()
     for column in columns:
         sd = out[column].std(ddof=1)
         if not sd > 0:
             raise InputError(f"models: '{column}' does not vary in the sample; it cannot be standardised or estimated.")
         out[column] = (out[column] - out[column].mean()) / sd
+    return out
+
+
+def orthogonalise(sample: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Gram–Schmidt in the given order: each column replaced by its residual on a constant and the earlier ones."""
+    out = sample.copy()
+    for k, column in enumerate(columns[1:], start=1):
+        x = np.column_stack([np.ones(len(out)), out[columns[:k]].to_numpy(dtype=float)])
+        beta, *_ = np.linalg.lstsq(x, out[column].to_numpy(dtype=float), rcond=None)
+        out[column] = out[column] - x @ beta
     return out
 
 
@@ -89,32 +106,109 @@ def check_rank(x: np.ndarray, names: list[str]) -> None:
                          f"{names}). Remove a collinear control or centrality from config.yaml models.")
 
 
-def _coefficients(names: list[str], params, se, stat, pvalues, ci) -> list[dict[str, Any]]:
+def centrality_terms(spec: dict[str, Any]) -> list[str]:
+    """The centrality aliases a spec uses."""
+    mode, aliases = spec["centralities"], list(spec["all_centralities"])
+    return aliases if mode in ("joint", "orthogonal") else [mode]
+
+
+def prepared_sample(design: pd.DataFrame, spec: dict[str, Any]) -> tuple[pd.DataFrame, list[str], dict]:
+    """Estimation sample of a spec (centralities orthogonalised/standardised as configured), regressors, dropped."""
+    measure, terms = spec["measure"], centrality_terms(spec)
+    regressors = [*terms, *(control_name(c) for c in spec["controls"])]
+    if measure not in design:
+        raise InputError(f"models: measure '{measure}' was not computed for '{spec['outcome']}'; have "
+                         f"{[c for c in design.columns if c not in regressors]}.")
+    sample, dropped = estimation_sample(design, measure, regressors)
+    if len(sample) <= len(regressors) + 1:
+        raise InputError(f"models: only {len(sample)} complete cities for '{measure}' with {len(regressors)} regressors "
+                         f"{regressors}; the largest loss is from "
+                         f"{max(dropped, key=lambda k: len(dropped[k])) if dropped else 'none'}.")
+    if spec["centralities"] == "orthogonal":
+        sample = orthogonalise(sample, terms)
+    if spec["standardize"] or spec["centralities"] == "orthogonal":
+        sample = standardize(sample, terms)
+    return sample, regressors, dropped
+
+
+def _coefficients(names, params, se, stat, pvalues, low, high) -> list[dict[str, Any]]:
     return [{"term": n, "estimate": float(b), "se": float(s), "statistic": float(t), "p_value": float(p),
              "ci_low": float(lo), "ci_high": float(hi)}
-            for n, b, s, t, p, (lo, hi) in zip(names, params, se, stat, pvalues, ci)]
+            for n, b, s, t, p, lo, hi in zip(names, params, se, stat, pvalues, low, high)]
 
 
-def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str]) -> dict[str, Any]:
-    """OLS with HC1 standard errors; diagnostics R², adj. R², F (robust), max VIF, condition number."""
+def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1") -> dict[str, Any]:
+    """OLS with HC1/HC3 or province-clustered SEs; R², adj. R², robust F, AIC, VIF per regressor."""
     import statsmodels.api as sm
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
     x = sm.add_constant(sample[regressors].to_numpy(dtype=float), has_constant="add")
     names = ["const", *regressors]
     check_rank(x, names)
-    fit = sm.OLS(sample[y].to_numpy(dtype=float), x).fit(cov_type="HC1")
-    vif = [variance_inflation_factor(x, k) for k in range(1, x.shape[1])]
-    return {"estimator": "OLS", "se_type": "HC1 (heteroskedasticity-robust)", "n": int(fit.nobs),
-            "coefficients": _coefficients(names, fit.params, fit.bse, fit.tvalues, fit.pvalues, fit.conf_int()),
-            "diagnostics": {"r2": float(fit.rsquared), "adj_r2": float(fit.rsquared_adj),
+    model = sm.OLS(sample[y].to_numpy(dtype=float), x)
+    if cov == "cluster_province":
+        groups = pd.Index(sample.index).str[:2].factorize()[0]
+        if len(set(groups)) < 2:
+            raise InputError("models: cov 'cluster_province' needs cities from at least two provinces in the sample.")
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        se_type = f"clustered by province ({len(set(groups))} clusters)"
+    elif cov in ("HC1", "HC3"):
+        fit = model.fit(cov_type=cov)
+        se_type = f"{cov} (heteroskedasticity-robust)"
+    else:
+        raise InputError(f"models: cov '{cov}' is not available for OLS; use HC1, HC3 or cluster_province.")
+    low, high = np.asarray(fit.conf_int()).T
+    vif = {n: float(variance_inflation_factor(x, k)) for k, n in enumerate(names) if k > 0}
+    return {"estimator": "OLS", "se_type": se_type, "n": int(fit.nobs),
+            "coefficients": _coefficients(names, fit.params, fit.bse, fit.tvalues, fit.pvalues, low, high),
+            "diagnostics": {"r2": float(fit.rsquared), "adj_r2": float(fit.rsquared_adj), "aic": float(fit.aic),
                             "f_robust": float(np.squeeze(fit.fvalue)), "f_p_value": float(np.squeeze(fit.f_pvalue)),
-                            "max_vif": float(max(vif)) if vif else None,
+                            "vif": vif, "max_vif": max(vif.values()) if vif else None,
                             "condition_number": float(fit.condition_number)}}
 
 
-def fit_spatial_lag(sample: pd.DataFrame, y: str, regressors: list[str], w) -> dict[str, Any]:
-    """ML spatial lag model (spreg.ML_Lag) plus OLS Lagrange-multiplier tests and Moran's I of OLS residuals."""
+def impacts(rho: float, beta: np.ndarray, theta: np.ndarray, eigenvalues: np.ndarray) -> np.ndarray:
+    """Direct, indirect and total impacts (rows) of each regressor (columns) — formulas in the module docstring."""
+    n = len(eigenvalues)
+    inverse_trace = np.sum(1.0 / (1.0 - rho * eigenvalues)).real
+    lag_trace = np.sum(eigenvalues / (1.0 - rho * eigenvalues)).real
+    direct = (beta * inverse_trace + theta * lag_trace) / n
+    total = (beta + theta) / (1.0 - rho)
+    return np.vstack([direct, total - direct, total])
+
+
+def simulated_impacts(mean: np.ndarray, vcov: np.ndarray, rho_at: int, beta_at: list[int], theta_at: list[int] | None,
+                      eigenvalues: np.ndarray, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Impacts of `draws` parameter vectors from N(mean, vcov): (draws × 3 × k array, point impacts, discarded)."""
+    rng = np.random.default_rng(seed)
+    sample = rng.multivariate_normal(mean, vcov, size=draws, method="eigh")
+    stable = np.abs(sample[:, rho_at]) < 1
+    def one(p):
+        theta = p[theta_at] if theta_at else np.zeros(len(beta_at))
+        return impacts(p[rho_at], p[beta_at], theta, eigenvalues)
+    point = one(mean)
+    return np.stack([one(p) for p in sample[stable]]), point, int((~stable).sum())
+
+
+def impact_rows(names: list[str], point: np.ndarray, draws: np.ndarray) -> list[dict[str, Any]]:
+    """One row per regressor and impact type with simulated SE, z, p and 95 % interval."""
+    from scipy import stats
+
+    rows = []
+    for j, name in enumerate(names):
+        for i, kind in enumerate(("direct", "indirect", "total")):
+            values = draws[:, i, j]
+            se = float(values.std(ddof=1))
+            z = float(point[i, j] / se) if se > 0 else np.nan
+            rows.append({"term": name, "impact": kind, "estimate": float(point[i, j]), "se": se, "z": z,
+                         "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+                         "ci_low": float(np.quantile(values, 0.025)), "ci_high": float(np.quantile(values, 0.975))})
+    return rows
+
+
+def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimator: str, seed: int,
+                draws: int = 1000) -> dict[str, Any]:
+    """ML/GMM spatial model with LM diagnostics and (for lag models) impacts with simulated SEs."""
     import spreg
     from scipy import stats
 
@@ -122,82 +216,81 @@ def fit_spatial_lag(sample: pd.DataFrame, y: str, regressors: list[str], w) -> d
     xv = sample[regressors].to_numpy(dtype=float)
     check_rank(np.column_stack([np.ones(len(xv)), xv]), ["const", *regressors])
     with contextlib.redirect_stdout(io.StringIO()):  # spreg prints the class name on every fit
-        lag = spreg.ML_Lag(yv, xv, w=w, name_y=y, name_x=regressors, method="full")
         ols = spreg.OLS(yv, xv, w=w, spat_diag=True, moran=True, name_y=y, name_x=regressors)
-    names = ["const", *regressors, "rho"]
-    params = np.ravel(lag.betas)
-    se = np.ravel(lag.std_err)
-    zstat = np.array([z for z, _ in lag.z_stat])
-    pvalues = np.array([p for _, p in lag.z_stat])
+        model = {"sar": lambda: spreg.ML_Lag(yv, xv, w=w, method="full"),
+                 "sdm": lambda: spreg.ML_Lag(yv, xv, w=w, slx_lags=1, method="full"),
+                 "sem": lambda: spreg.ML_Error(yv, xv, w=w, method="full"),
+                 "gm_lag": lambda: spreg.GM_Lag(yv, xv, w=w, w_lags=2),
+                 "gm_error": lambda: spreg.GM_Error_Het(yv, xv, w=w)}[estimator]()
+    k = len(regressors)
+    wx = [f"W_{r}" for r in regressors] if estimator == "sdm" else []
+    spatial_term = "lambda" if estimator in ("sem", "gm_error") else "rho"
+    names = ["const", *regressors, *wx, spatial_term]
+    params, vcov = np.ravel(model.betas), np.asarray(model.vm)
+    se = np.sqrt(np.diag(vcov))
+    zstat = params / se
+    pvalues = 2 * stats.norm.sf(np.abs(zstat))
     crit = stats.norm.ppf(0.975)
-    ci = list(zip(params - crit * se, params + crit * se))
-    return {"estimator": "Spatial lag (ML)", "se_type": "ML asymptotic", "n": int(lag.n),
-            "coefficients": _coefficients(names, params, se, zstat, pvalues, ci),
-            "diagnostics": {"rho": float(np.ravel(lag.rho)[0]), "log_likelihood": float(lag.logll),
-                            "aic": float(lag.aic), "pseudo_r2": float(lag.pr2),
-                            "ols_moran_i_residuals": float(ols.moran_res[0]),
-                            "ols_moran_p_value": float(ols.moran_res[2]),
-                            "lm_lag": float(ols.lm_lag[0]), "lm_lag_p_value": float(ols.lm_lag[1]),
-                            "lm_error": float(ols.lm_error[0]), "lm_error_p_value": float(ols.lm_error[1])}}
+    diagnostics = {"ols_moran_i_residuals": float(ols.moran_res[0]), "ols_moran_p_value": float(ols.moran_res[2]),
+                   "lm_lag": float(ols.lm_lag[0]), "lm_lag_p_value": float(ols.lm_lag[1]),
+                   "lm_error": float(ols.lm_error[0]), "lm_error_p_value": float(ols.lm_error[1]),
+                   "robust_lm_lag": float(ols.rlm_lag[0]), "robust_lm_lag_p_value": float(ols.rlm_lag[1]),
+                   "robust_lm_error": float(ols.rlm_error[0]), "robust_lm_error_p_value": float(ols.rlm_error[1]),
+                   "lm_sarma": float(ols.lm_sarma[0]), "lm_sarma_p_value": float(ols.lm_sarma[1]),
+                   spatial_term: float(params[-1])}
+    for attribute, key in (("logll", "log_likelihood"), ("aic", "aic"), ("pr2", "pseudo_r2")):
+        if hasattr(model, attribute):
+            diagnostics[key] = float(np.ravel(getattr(model, attribute))[0])
+    result = {"estimator": {"sar": "Spatial lag (ML)", "sdm": "Spatial Durbin (ML)", "sem": "Spatial error (ML)",
+                            "gm_lag": "Spatial lag (GMM/2SLS)", "gm_error": "Spatial error (GMM, het.-robust)"}[estimator],
+              "se_type": "ML asymptotic" if estimator in ("sar", "sdm", "sem") else "GMM asymptotic",
+              "n": int(model.n),
+              "coefficients": _coefficients(names, params, se, zstat, pvalues, params - crit * se, params + crit * se),
+              "diagnostics": diagnostics}
+    if estimator in ("sar", "sdm", "gm_lag"):
+        eigenvalues = np.linalg.eigvals(w.full()[0])
+        theta_at = list(range(1 + k, 1 + 2 * k)) if wx else None
+        sims, point, discarded = simulated_impacts(params, vcov, len(params) - 1, list(range(1, 1 + k)), theta_at,
+                                                   eigenvalues, draws, seed)
+        result["impacts"] = impact_rows(regressors, point, sims)
+        result["impacts_simulation"] = {"draws": draws, "discarded_unstable": discarded, "seed": seed}
+    return result
 
 
-def regressor_names(spec: dict[str, Any]) -> list[str]:
-    """Centralities then controls, as they appear in the design."""
-    return [*spec["centralities"], *(control_name(c) for c in spec["controls"])]  # centrality aliases first
-
-
-def prepared_sample(design: pd.DataFrame, outcome: str, spec: dict[str, Any]):
-    """Estimation sample (standardised centralities if configured) and its dropped-unit report."""
-    regressors = regressor_names(spec)
-    if outcome not in design:
-        raise InputError(f"models: measure '{outcome}' was not computed; have {list(design.columns)}.")
-    sample, dropped = estimation_sample(design, outcome, regressors)
-    if len(sample) <= len(regressors) + 1:
-        raise InputError(f"models: only {len(sample)} complete cities for '{outcome}' with {regressors}; "
-                         f"missing values dropped {sum(map(len, dropped.values()))} cities, mostly by "
-                         f"{max(dropped, key=lambda k: len(dropped[k])) if dropped else 'none'}.")
-    if spec["standardize"]:
-        sample = standardize(sample, list(spec["centralities"]))
-    return sample, regressors, dropped
-
-
-def fit_all(design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
-            spec: dict[str, Any], weights_spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every configured model: ols_<measure> for each measure, and the spatial model; name → result dict."""
+def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
+             weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Fit one concrete spec on the design; the result dict written as the spec's JSON."""
     from scripts.weights import sample_weights
 
-    results: dict[str, dict[str, Any]] = {}
-    for outcome in spec["measures"]:
-        sample, regressors, dropped = prepared_sample(design, outcome, spec)
-        result = fit_ols(sample, outcome, regressors)
-        results[f"ols_{outcome}"] = {**result, "outcome": outcome, "dropped": dropped,
-                                     "sample": sorted(sample.index), "standardized": spec["standardize"]}
-    spatial = spec["spatial"]
-    sample, regressors, dropped = prepared_sample(design, spatial["measure"], spec)
-    w, kept, island_report = sample_weights(weights_table, list(sample.index), cities,
-                                            weights_spec[spatial["weights"]])
-    if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
-        sample, regressors, _ = prepared_sample(design.loc[kept], spatial["measure"], spec)
-        dropped["island in spatial weights"] = island_report["islands"]
-    result = fit_spatial_lag(sample.loc[kept], spatial["measure"], regressors, w)
-    results[f"sar_{spatial['measure']}"] = {**result, "outcome": spatial["measure"], "dropped": dropped,
-                                           "sample": kept, "standardized": spec["standardize"],
-                                           "weights": {"name": spatial["weights"], **island_report}}
-    return results
+    sample, regressors, dropped = prepared_sample(design, spec)
+    extra: dict[str, Any] = {}
+    if spec["family"] == "cross_section":
+        result = fit_ols(sample, spec["measure"], regressors, spec["cov"])
+    else:
+        w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, weights_spec)
+        if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
+            sample, regressors, _ = prepared_sample(design.loc[kept], spec)
+            dropped["island in spatial weights"] = island_report["islands"]
+        result = fit_spatial(sample.loc[kept], spec["measure"], regressors, w, spec["estimator"], seed)
+        extra["weights"] = {"name": spec["weights"], **island_report}
+    public_spec = {k: v for k, v in spec.items() if k != "all_centralities"}
+    return {"model": spec["name"], "spec": public_spec, **result, "outcome": spec["measure"], "dropped": dropped,
+            "sample": sorted(sample.index), "standardized": spec["standardize"], **extra}
 
 
 def main(smk: Any) -> None:
-    """Snakemake entry: fit every model and write one JSON per model plus the design table."""
+    """Snakemake entry: fit the spec named by the wildcard and write its JSON."""
     import geopandas as gpd
 
-    spec = smk.config["models"]
+    config = smk.config
+    spec = expand_specs(config["models"])[smk.wildcards.spec]
     design = design_table(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality),
-                          pd.read_parquet(smk.input.panel), spec)
-    design.reset_index().to_parquet(smk.output.design, index=False)
+                          pd.read_parquet(smk.input.panel), spec["outcome"], spec["centrality_year"],
+                          spec["all_centralities"], spec["controls"])
     cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-    results = fit_all(design, pd.read_parquet(smk.input.weights), cities, spec, smk.config["weights"])
-    for name, path in zip(smk.params.model_names, smk.output.models):
-        write_json({"model": name, **results[name]}, path)
+    weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
+    result = fit_spec(spec, design, weights, cities, config["weights"].get(spec["weights"], {}), config["seed"])
+    write_json(result, smk.output.model)
 
 
 if "snakemake" in globals():

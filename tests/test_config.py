@@ -43,3 +43,12 @@ def test_demo_overlay_is_valid(config):
     update_config(config, yaml.safe_load((ROOT / "workflow" / "demo.yaml").read_text(encoding="utf-8")))
     assert config["network"]["baidu_flows"]["kind"] == "flows" and not config["network"]["baidu_flows"]["enabled"]
     validate_config(config)
+
+
+def test_spec_naming_unknown_measure_or_table_model_is_named(config):
+    config["models"]["specs"]["baseline"]["measure"] = ["drop", "recovry"]
+    config["report"]["main_table"] = ["baseline-drop", "nonexistent"]
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    assert "baseline (baseline-recovry): measure 'recovry'" in str(err.value)
+    assert "report/main_table: 'nonexistent'" in str(err.value)

@@ -55,8 +55,8 @@ def demo_runs(tmp_path_factory):
 def test_demo_recovers_planted_effects(demo_runs):
     run = demo_runs[0]
     truth = json.loads((run / "demo_truth.json").read_text())
-    for model_name, key in (("ols_drop", "effects_per_sd"), ("sar_drop", "effects_per_sd"),
-                            ("ols_recovery", "recovery_effects_per_sd")):
+    for model_name, key in (("baseline-drop", "effects_per_sd"), ("spatial-sar", "effects_per_sd"),
+                            ("spatial-sdm", "effects_per_sd"), ("baseline-recovery", "recovery_effects_per_sd")):
         model = json.loads((run / "models" / f"{model_name}.json").read_text())
         for term, beta in truth[key].items():
             c = coefficient(model, term)
@@ -108,9 +108,10 @@ def real_run(tmp_path_factory):
 
 
 def test_real_data_regression_sample(real_run):
-    drop = json.loads((real_run / "models" / "ols_drop.json").read_text())
-    recovery = json.loads((real_run / "models" / "ols_recovery.json").read_text())
-    sar = json.loads((real_run / "models" / "sar_drop.json").read_text())
+    drop = json.loads((real_run / "models" / "baseline-drop.json").read_text())
+    recovery = json.loads((real_run / "models" / "baseline-recovery.json").read_text())
+    sar = json.loads((real_run / "models" / "spatial-sar.json").read_text())
+    assert {i["impact"] for i in sar["impacts"]} == {"direct", "indirect", "total"}
     assert drop["n"] >= 280 and recovery["n"] >= 280 and sar["n"] == drop["n"]
     assert "420100" not in drop["sample"]  # Wuhan: the origin of the outflow-share control has no value
 

@@ -1,20 +1,43 @@
-# Cross-section OLS and spatial lag models; one JSON per model.
-rule models:
+# Design table for figures, and one job per concrete model spec (scripts/specs.py expands models.specs).
+rule design:
     input:
         resilience=f"{RUN}/resilience.parquet",
         centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
         panel=f"{RUN}/panel.parquet",
-        cities=f"{RUN}/cities.parquet",
-        weights=f"{RUN}/weights/{config['models']['spatial']['weights']}.parquet",
     output:
         design=f"{RUN}/models/design.parquet",
-        models=[f"{RUN}/models/{name}.json" for name in MODEL_NAMES],
     params:
-        model_names=MODEL_NAMES,
-        settings=config_slice("models", "weights"),
+        settings=models_core(),
     log:
-        f"{RUN}/logs/models.log",
+        f"{RUN}/logs/design.log",
     benchmark:
-        f"{RUN}/benchmarks/models.tsv"
+        f"{RUN}/benchmarks/design.tsv"
+    script:
+        "../../scripts/design.py"
+
+
+def spec_inputs(wildcards):
+    """Centralities of the spec's network, and its weights when the spec is spatial."""
+    spec = SPECS[wildcards.spec]
+    inputs = {"centrality": f"{RUN}/centrality/{spec['network']}.parquet"}
+    if spec["family"] == "spatial":
+        inputs["weights"] = f"{RUN}/weights/{spec['weights']}.parquet"
+    return inputs
+
+
+rule model:
+    input:
+        unpack(spec_inputs),
+        resilience=f"{RUN}/resilience.parquet",
+        panel=f"{RUN}/panel.parquet",
+        cities=f"{RUN}/cities.parquet",
+    output:
+        model=f"{RUN}/models/{{spec}}.json",
+    params:
+        settings=lambda wildcards: [SPECS[wildcards.spec], config["seed"], config["weights"]],
+    log:
+        f"{RUN}/logs/models/{{spec}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/models/{{spec}}.tsv"
     script:
         "../../scripts/models.py"

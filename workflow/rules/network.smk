@@ -58,7 +58,7 @@ rule network_report:
         links=expand(f"{RUN}/figures/links_{{net}}.png", net=NETWORKS),
     params:
         networks=NETWORKS,
-        settings=config_slice("models", "report"),
+        settings=[models_core(), config_slice("report")],
     log:
         f"{RUN}/logs/network_report.log",
     benchmark:

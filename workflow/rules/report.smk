@@ -1,7 +1,7 @@
 # Regression table (Markdown, LaTeX, CSV) and figures.
 rule report:
     input:
-        models=[f"{RUN}/models/{name}.json" for name in MODEL_NAMES],
+        models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         design=f"{RUN}/models/design.parquet",
         resilience=f"{RUN}/resilience.parquet",
         cities=f"{RUN}/cities.parquet",
@@ -12,7 +12,7 @@ rule report:
         map=f"{RUN}/figures/map_drop.png",
         scatter=f"{RUN}/figures/scatter_centrality_drop.png",
     params:
-        settings=config_slice("models", "demo"),
+        settings=[models_core(), config_slice("demo")],
     log:
         f"{RUN}/logs/report.log",
     benchmark:

@@ -25,7 +25,7 @@ rule moran:
     output:
         moran=f"{RUN}/weights/{{w}}.moran.csv",
     params:
-        settings=lambda wildcards: [config["weights"][wildcards.w], config_slice("seed", "models", "moran")],
+        settings=lambda wildcards: [config["weights"][wildcards.w], config_slice("seed", "moran"), models_core()],
     log:
         f"{RUN}/logs/moran/{{w}}.log",
     benchmark:

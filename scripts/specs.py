@@ -1,0 +1,58 @@
+"""Model specifications: config ``models.specs`` expanded into named, concrete specs (one Snakemake job each).
+
+Each group under ``models.specs`` may give a list for any of the expandable keys (estimator, measure, cov,
+centralities, network, weights); the group expands into the cross product. The spec name is the group name
+followed by the values of the keys that vary inside the group, e.g. ``baseline-drop``, ``spatial-sdm``;
+``centralities: each`` adds one spec per centrality alias (``…-dc``). Unset keys take the model defaults
+(models.outcome, network, centrality_year, centralities, controls, standardize).
+"""
+import itertools
+from typing import Any
+
+from scripts.common import InputError
+
+EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights")
+FAMILY = {"ols": "cross_section", "sar": "spatial", "sem": "spatial", "sdm": "spatial", "gm_lag": "spatial",
+          "gm_error": "spatial"}
+DEFAULT_COV = {"cross_section": "HC1", "spatial": "ml"}
+
+
+def _as_list(value: Any) -> list:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Concrete specs of one group, by name."""
+    lists = {key: _as_list(template[key]) for key in EXPANDABLE if key in template}
+    varying = [key for key, values in lists.items() if len(values) > 1]
+    specs = {}
+    for combo in itertools.product(*lists.values()):
+        chosen = dict(zip(lists, combo))
+        estimator = chosen.get("estimator", "ols")
+        if estimator not in FAMILY:
+            raise InputError(f"models.specs.{group}: unknown estimator '{estimator}'; use one of {sorted(FAMILY)}.")
+        family = FAMILY[estimator]
+        base = {"group": group, "estimator": estimator, "family": family, "outcome": models["outcome"],
+                "network": models["network"], "weights": models["spatial"]["weights"],
+                "centrality_year": models["centrality_year"], "controls": models["controls"],
+                "standardize": models["standardize"], "cov": DEFAULT_COV[family], "centralities": "joint",
+                "measure": models["measures"][0], "all_centralities": models["centralities"]}
+        spec = {**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen}
+        parts = [group, *(str(chosen[key]) for key in varying if key != "centralities" or chosen[key] != "each")]
+        if spec["centralities"] == "each":
+            for alias in models["centralities"]:
+                specs["-".join([*parts, alias])] = {**spec, "centralities": alias}
+        else:
+            specs["-".join(parts)] = spec
+    return specs
+
+
+def expand_specs(models: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every concrete spec of the config, by name, in config order."""
+    specs: dict[str, dict[str, Any]] = {}
+    for group, template in models["specs"].items():
+        for name, spec in expand_group(group, template, models).items():
+            if name in specs:
+                raise InputError(f"models.specs: two specs are both named '{name}'; rename a group.")
+            specs[name] = {**spec, "name": name}
+    return specs
