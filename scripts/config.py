@@ -98,16 +98,24 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
     except InputError as err:
         return [str(err)]
     measures = config.get("resilience", {}).get("measures", [])
+    allowed_cov = {"cross_section": ("HC1", "HC3", "cluster_province"), "spatial": ("ml",),
+                   "panel": ("cluster_city", "driscoll_kraay")}
     for name, spec in specs.items():
-        checks = [("measure", spec["measure"] in measures, "resilience.measures"),
+        if spec["cov"] not in allowed_cov[spec["family"]]:
+            errors.append(f"models/specs/{spec['group']} ({name}): cov '{spec['cov']}' does not fit a {spec['family']} "
+                          f"estimator; use one of {list(allowed_cov[spec['family']])}")
+        if spec["estimator"] == "event_study" and spec["cov"] == "driscoll_kraay":
+            errors.append(f"models/specs/{spec['group']} ({name}): Driscoll–Kraay SEs are degenerate for an event study "
+                          "with year effects (each regressor lives in one year); use cluster_city")
+        if spec["family"] == "panel" and "panel" not in models:
+            errors.append(f"models/specs/{spec['group']} ({name}): panel specs need models.panel.years")
+        checks = [("measure", spec["family"] == "panel" or spec["measure"] in measures, "resilience.measures"),
                   ("network", spec["network"] in config.get("network", {}), "network"),
                   ("weights", spec["weights"] in config.get("weights", {}), "weights"),
                   ("centralities", spec["centralities"] in ("joint", "each", "orthogonal", *models["centralities"]),
                    "joint/each/orthogonal or an alias of models.centralities")]
         errors += [f"models/specs/{spec['group']} ({name}): {key} '{spec[key]}' is not one of {where}"
                    for key, ok, where in checks if not ok]
-        if spec["family"] == "spatial" and spec["cov"] != "ml":
-            errors.append(f"models/specs/{spec['group']} ({name}): spatial estimators take cov 'ml' only")
     for name in config.get("report", {}).get("main_table", []):
         if name not in specs:
             errors.append(f"report/main_table: '{name}' is not a model spec; specs are {sorted(specs)}")

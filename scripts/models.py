@@ -12,6 +12,8 @@ Estimators:
   u = λWu + ε (ML_Error), ``sdm`` y = ρWy + Xβ + WXθ + ε (ML_Lag with slx_lags=1), ``gm_lag`` (GM_Lag, 2SLS with
   WX, W²X instruments), ``gm_error`` (GM_Error_Het, Arraiz et al. 2010). OLS LM-lag, LM-error, their robust forms,
   SARMA and Moran's I of OLS residuals come with every spatial spec.
+- panel (city × year): ``panel_fe`` and ``event_study`` with city and year fixed effects (linearmodels PanelOLS),
+  SEs clustered by city or Driscoll–Kraay; see fit_panel.
 - Impacts (LeSage & Pace 2009, §2.7) for sar, sdm, gm_lag: S_k(W) = (I − ρW)⁻¹(β_k I + θ_k W);
   direct = tr(S_k)/n, total = 1'S_k 1/n, indirect = total − direct, computed exactly from the eigenvalues λ of W:
   tr((I − ρW)⁻¹) = Σ 1/(1 − ρλ), tr((I − ρW)⁻¹W) = Σ λ/(1 − ρλ), total = (β_k + θ_k)/(1 − ρ). SEs and 95 % intervals by
@@ -257,6 +259,86 @@ def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimato
     return result
 
 
+def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, Any],
+                 settings: dict[str, Any]) -> pd.DataFrame:
+    """City × year rows: growth = Δ ln Y_it (×100, %) and centralities (aliases) lagged one year, z-scored.
+
+    Event studies instead hold each city's centralities at models.centrality_year (pre-shock).
+    """
+    outcome = spec["outcome"]
+    if outcome not in panel:
+        raise InputError(f"models: panel specs need '{outcome}' as a panel variable; it is a resilience label only.")
+    series = panel.pivot(index="city_code", columns="year", values=outcome).sort_index(axis=1)
+    growth = 100 * np.log(series.where(series > 0)).diff(axis=1)
+    rows = growth.stack().rename("growth").reset_index()
+    first, last = settings["years"]["start"], settings["years"]["end"]
+    rows = rows[rows["year"].between(first, last)]
+    aliases = spec["all_centralities"]
+    wide = centrality[centrality["measure"].isin(aliases.values())].pivot_table(
+        index=["city_code", "year"], columns="measure", values="value").rename(columns={m: a for a, m in aliases.items()})
+    wide = wide[list(aliases)].reset_index()
+    if spec["estimator"] == "event_study":
+        fixed = wide[wide["year"] == spec["centrality_year"]].drop(columns="year")
+        rows = rows.merge(fixed, on="city_code", how="inner")
+    else:
+        rows = rows.merge(wide.assign(year=wide["year"] + 1), on=["city_code", "year"], how="inner")
+    rows = rows.dropna()
+    for alias in aliases:
+        rows[alias] = (rows[alias] - rows[alias].mean()) / rows[alias].std(ddof=1)
+    return rows.set_index(["city_code", "year"]).sort_index()
+
+
+def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Two-way FE (city, year) regressions with linearmodels.PanelOLS.
+
+    ``panel_fe``: growth_it = α_i + γ_t + Σ_c (δ_c C_{i,t−1} + β_c C_{i,t−1}·Post_t) + ε_it, Post_t = 1[t ≥ shock];
+    β_c is how much more (or less) a 1-SD more central city grew after the shock.
+    ``event_study``: growth_it = α_i + γ_t + Σ_c Σ_{τ≠ref} β_cτ C_{i,ref}·1[t = τ] + ε_it, ref = models.centrality_year.
+    ``cov``: ``cluster_city`` or ``driscoll_kraay`` (Driscoll & Kraay 1998; Bartlett kernel; not for event studies,
+    whose year-specific regressors have no cross-period variation for the kernel to use).
+    """
+    terms = centrality_terms(spec)
+    years = rows.index.get_level_values("year")
+    shock = settings["shock_year"]
+    x = pd.DataFrame(index=rows.index)
+    if spec["estimator"] == "panel_fe":
+        for alias in terms:
+            x[alias] = rows[alias]
+            x[f"{alias}_x_post"] = rows[alias] * (years >= shock)
+    else:
+        reference = spec["centrality_year"]
+        for alias in terms:
+            for year in sorted(set(years) - {reference}):
+                x[f"{alias}_x_{year}"] = rows[alias] * (years == year)
+    result = fixed_effects(rows["growth"], x, spec["cov"], time_effects=True)
+    label = {"panel_fe": "Panel two-way FE", "event_study": "Event study, two-way FE"}[spec["estimator"]]
+    return {**result, "estimator": label, "diagnostics": {**result["diagnostics"], "outcome": "100·Δln Y (% growth)"}}
+
+
+def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = True) -> dict[str, Any]:
+    """PanelOLS with entity (and time) effects; SEs clustered by entity or Driscoll–Kraay.
+
+    ``r2_within`` is the R² of the regression after the fixed effects are removed (linearmodels ``rsquared``).
+    """
+    from linearmodels import PanelOLS
+
+    check_rank(x.to_numpy(dtype=float), list(x.columns))
+    model = PanelOLS(y, x, entity_effects=True, time_effects=time_effects, drop_absorbed=False)
+    if cov == "cluster_city":
+        fit, se_type = model.fit(cov_type="clustered", cluster_entity=True), "clustered by city"
+    elif cov == "driscoll_kraay":
+        fit, se_type = model.fit(cov_type="kernel", kernel="bartlett"), "Driscoll–Kraay (Bartlett kernel)"
+    elif cov == "unadjusted":
+        fit, se_type = model.fit(), "homoskedastic"
+    else:
+        raise InputError(f"models: cov '{cov}' is not available for panel specs; use cluster_city or driscoll_kraay.")
+    low, high = np.asarray(fit.conf_int()).T
+    return {"se_type": se_type, "n": int(fit.nobs), "fixed_effects": ["city", *(["year"] if time_effects else [])],
+            "coefficients": _coefficients(list(x.columns), fit.params, fit.std_errors, fit.tstats, fit.pvalues, low, high),
+            "diagnostics": {"r2_within": float(fit.rsquared), "entities": int(fit.entity_info["total"]),
+                            "periods": int(fit.time_info["total"])}}
+
+
 def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
              weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
     """Fit one concrete spec on the design; the result dict written as the spec's JSON."""
@@ -284,12 +366,19 @@ def main(smk: Any) -> None:
 
     config = smk.config
     spec = expand_specs(config["models"])[smk.wildcards.spec]
-    design = design_table(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality),
-                          pd.read_parquet(smk.input.panel), spec["outcome"], spec["centrality_year"],
-                          spec["all_centralities"], spec["controls"])
-    cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-    weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
-    result = fit_spec(spec, design, weights, cities, config["weights"].get(spec["weights"], {}), config["seed"])
+    panel, centrality = pd.read_parquet(smk.input.panel), pd.read_parquet(smk.input.centrality)
+    if spec["family"] == "panel":
+        settings = {"years": config["models"]["panel"]["years"], "shock_year": config["resilience"]["shock_year"]}
+        rows = panel_design(panel, centrality, spec, settings)
+        result = {"model": spec["name"], "spec": {k: v for k, v in spec.items() if k != "all_centralities"},
+                  **fit_panel(rows, spec, settings), "outcome": "growth",
+                  "sample": sorted(set(rows.index.get_level_values("city_code")))}
+    else:
+        design = design_table(pd.read_parquet(smk.input.resilience), centrality, panel, spec["outcome"],
+                              spec["centrality_year"], spec["all_centralities"], spec["controls"])
+        cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
+        weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
+        result = fit_spec(spec, design, weights, cities, config["weights"].get(spec["weights"], {}), config["seed"])
     write_json(result, smk.output.model)
 
 

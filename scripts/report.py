@@ -13,8 +13,8 @@ import pandas as pd
 
 from scripts.common import write_table
 
-DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²",
-                   "log_likelihood": "Log-likelihood", "se_type": "SE"}
+DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²", "r2_within": "Within R²",
+                   "log_likelihood": "Log-likelihood", "fixed_effects": "Fixed effects", "se_type": "SE"}
 
 
 def stars(p: float) -> str:
@@ -47,6 +47,8 @@ def regression_cells(models: list[dict[str, Any]], digits: int = 4) -> pd.DataFr
         cells = []
         for model in models:
             value = model.get(key, model["diagnostics"].get(key))
+            if isinstance(value, list):
+                value = ", ".join(value)
             cells.append("" if value is None else str(value) if isinstance(value, (int, str)) else f"{value:.{digits}f}")
         rows.append((label, cells))
     header = [f"({k + 1}) {m['model']}" for k, m in enumerate(models)]

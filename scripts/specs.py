@@ -13,8 +13,8 @@ from scripts.common import InputError
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights")
 FAMILY = {"ols": "cross_section", "sar": "spatial", "sem": "spatial", "sdm": "spatial", "gm_lag": "spatial",
-          "gm_error": "spatial"}
-DEFAULT_COV = {"cross_section": "HC1", "spatial": "ml"}
+          "gm_error": "spatial", "panel_fe": "panel", "event_study": "panel"}
+DEFAULT_COV = {"cross_section": "HC1", "spatial": "ml", "panel": "cluster_city"}
 
 
 def _as_list(value: Any) -> list:
