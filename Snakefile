@@ -62,5 +62,5 @@ rule all:
         rules.network_report.output,
         rules.resilience_report.output,
         rules.report.output,
-        expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
+        rules.spec_curve.output,
     default_target: True

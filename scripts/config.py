@@ -99,7 +99,9 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         return [str(err)]
     measures = config.get("resilience", {}).get("measures", [])
     allowed_cov = {"cross_section": ("HC1", "HC3", "cluster_province"), "spatial": ("ml",),
-                   "panel": ("cluster_city", "driscoll_kraay")}
+                   "panel": ("cluster_city", "driscoll_kraay"), "spatial_panel": ("ml",)}
+    classes = [c["name"] for c in models.get("size_classes", {}).get("classes", [])]
+    samples = ("all", "region:east", "region:central", "region:west", "region:northeast", *(f"size:{c}" for c in classes))
     for name, spec in specs.items():
         if spec["cov"] not in allowed_cov[spec["family"]]:
             errors.append(f"models/specs/{spec['group']} ({name}): cov '{spec['cov']}' does not fit a {spec['family']} "
@@ -107,9 +109,11 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         if spec["estimator"] == "event_study" and spec["cov"] == "driscoll_kraay":
             errors.append(f"models/specs/{spec['group']} ({name}): Driscoll–Kraay SEs are degenerate for an event study "
                           "with year effects (each regressor lives in one year); use cluster_city")
-        if spec["family"] == "panel" and "panel" not in models:
+        if "panel" in spec["family"] and "panel" not in models:
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs need models.panel.years")
-        checks = [("measure", spec["family"] == "panel" or spec["measure"] in measures, "resilience.measures"),
+        checks = [("measure", "panel" in spec["family"] or spec["measure"] in measures, "resilience.measures"),
+                  ("sample", spec["sample"] in samples, list(samples)),
+                  ("moderator", spec["moderator"] in ("none", *models.get("moderators", {})), "none or models.moderators"),
                   ("network", spec["network"] in config.get("network", {}), "network"),
                   ("weights", spec["weights"] in config.get("weights", {}), "weights"),
                   ("centralities", spec["centralities"] in ("joint", "each", "orthogonal", *models["centralities"]),

@@ -13,7 +13,11 @@ Estimators:
   WX, W²X instruments), ``gm_error`` (GM_Error_Het, Arraiz et al. 2010). OLS LM-lag, LM-error, their robust forms,
   SARMA and Moran's I of OLS residuals come with every spatial spec.
 - panel (city × year): ``panel_fe`` and ``event_study`` with city and year fixed effects (linearmodels PanelOLS),
-  SEs clustered by city or Driscoll–Kraay; see fit_panel.
+  SEs clustered by city or Driscoll–Kraay (fit_panel); spatial panels ``panel_sar`` / ``panel_sem`` (fit_spatial_panel).
+- Spec options: ``sample`` (all, region:<east|central|west|northeast>, size:<class> from models.size_classes),
+  ``moderator`` (a models.moderators entry, interacted with each centrality, both centred), ``shock_year``
+  (placebo: the counterfactual measures recomputed with every resilience year moved, centralities of the year
+  before), ``permutations`` (OLS: permutation p-values for the centralities).
 - Impacts (LeSage & Pace 2009, §2.7) for sar, sdm, gm_lag: S_k(W) = (I − ρW)⁻¹(β_k I + θ_k W);
   direct = tr(S_k)/n, total = 1'S_k 1/n, indirect = total − direct, computed exactly from the eigenvalues λ of W:
   tr((I − ρW)⁻¹) = Σ 1/(1 − ρλ), tr((I − ρW)⁻¹W) = Σ λ/(1 − ρλ), total = (β_k + θ_k)/(1 − ρ). SEs and 95 % intervals by
@@ -44,6 +48,45 @@ def control_name(control: dict[str, Any]) -> str:
     """Column name of a control in the design, e.g. ``log_pop_grid_2019``."""
     prefix = "" if control["transform"] == "none" else f"{control['transform']}_"
     return f"{prefix}{control['variable']}_{control['year']}"
+
+
+REGIONS = {  # NBS four economic regions, by the first two digits of the code
+    "east": ("11", "12", "13", "31", "32", "33", "35", "37", "44", "46"),
+    "central": ("14", "34", "36", "41", "42", "43"),
+    "west": ("15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"),
+    "northeast": ("21", "22", "23"),
+}
+
+
+def region_of(codes: pd.Index) -> pd.Series:
+    """NBS region (east, central, west, northeast) of each city code; other codes get 'other'."""
+    lookup = {prefix: region for region, prefixes in REGIONS.items() for prefix in prefixes}
+    return pd.Series([lookup.get(str(c)[:2], "other") for c in codes], index=codes)
+
+
+def size_class(values: pd.Series, classes: list[dict[str, Any]]) -> pd.Series:
+    """Largest class whose ``min`` the value reaches (classes given in any order); missing values stay missing."""
+    ordered = sorted(classes, key=lambda c: c["min"], reverse=True)
+    def label(v):
+        return next((c["name"] for c in ordered if v >= c["min"]), None) if pd.notna(v) else None
+    return values.map(label)
+
+
+def subsample(design: pd.DataFrame, spec: dict[str, Any], panel: pd.DataFrame, models: dict[str, Any]) -> pd.DataFrame:
+    """Rows of the spec's ``sample``: all, ``region:<east|central|west|northeast>`` or ``size:<class name>``."""
+    rule = spec.get("sample", "all")
+    if rule == "all":
+        return design
+    kind, _, value = rule.partition(":")
+    if kind == "region":
+        keep = region_of(design.index) == value
+    elif kind == "size":
+        config = models["size_classes"]
+        values = panel.loc[panel["year"] == config["year"]].set_index("city_code")[config["variable"]]
+        keep = size_class(values.reindex(design.index), config["classes"]) == value
+    else:
+        raise InputError(f"models: sample '{rule}' is not known; use all, region:<name> or size:<class>.")
+    return design[keep.to_numpy()]
 
 
 def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame, outcome: str, year: int,
@@ -117,19 +160,26 @@ def centrality_terms(spec: dict[str, Any]) -> list[str]:
 def prepared_sample(design: pd.DataFrame, spec: dict[str, Any]) -> tuple[pd.DataFrame, list[str], dict]:
     """Estimation sample of a spec (centralities orthogonalised/standardised as configured), regressors, dropped."""
     measure, terms = spec["measure"], centrality_terms(spec)
-    regressors = [*terms, *(control_name(c) for c in spec["controls"])]
+    moderator = spec.get("moderator", "none")
+    regressors = [*terms, *(control_name(c) for c in spec["controls"]), *([moderator] if moderator != "none" else [])]
     if measure not in design:
         raise InputError(f"models: measure '{measure}' was not computed for '{spec['outcome']}'; have "
                          f"{[c for c in design.columns if c not in regressors]}.")
     sample, dropped = estimation_sample(design, measure, regressors)
     if len(sample) <= len(regressors) + 1:
-        raise InputError(f"models: only {len(sample)} complete cities for '{measure}' with {len(regressors)} regressors "
+        raise InputError(f"models: spec '{spec.get('name')}' (sample {spec.get('sample', 'all')}) has only {len(sample)} "
+                         f"complete cities for '{measure}' with {len(regressors)} regressors "
                          f"{regressors}; the largest loss is from "
                          f"{max(dropped, key=lambda k: len(dropped[k])) if dropped else 'none'}.")
     if spec["centralities"] == "orthogonal":
         sample = orthogonalise(sample, terms)
     if spec["standardize"] or spec["centralities"] == "orthogonal":
         sample = standardize(sample, terms)
+    if moderator != "none":  # centred interactions: β_c is the effect at the mean moderator
+        sample = standardize(sample, [moderator])
+        for alias in terms:
+            sample[f"{alias}_x_{moderator}"] = sample[alias] * sample[moderator]
+            regressors.append(f"{alias}_x_{moderator}")
     return sample, regressors, dropped
 
 
@@ -339,6 +389,102 @@ def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = 
                             "periods": int(fit.time_info["total"])}}
 
 
+def balanced(rows: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame, list[str]]:
+    """Sample rule for spatial panels: keep the cities observed in every year; return rows and the dropped cities."""
+    present = rows.reset_index().groupby("city_code")["year"].nunique()
+    keep = present.index[present == len(years)]
+    dropped = sorted(set(present.index) - set(keep))
+    return rows[rows.index.get_level_values("city_code").isin(keep)], dropped
+
+
+def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any], weights_table: pd.DataFrame,
+                      cities: pd.DataFrame, weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Fixed-effects spatial lag / error panel (Elhorst 2003; spreg.Panel_FE_Lag / Panel_FE_Error), two-way.
+
+    Regressors as in ``panel_fe`` (lagged centralities and their post-shock interactions). Balanced-panel rule:
+    cities missing any year are dropped (listed). Two-way effects: every variable is first demeaned by year
+    (cross-section mean), then spreg removes city means; with a row-standardised W this is the Lee & Yu (2010)
+    transformation. The Lee–Yu bias correction of ρ and σ² for short T is *not* applied (T = 11 here).
+    """
+    import spreg
+    from scipy import stats
+
+    from scripts.weights import sample_weights
+
+    years = list(range(settings["years"]["start"], settings["years"]["end"] + 1))
+    rows, incomplete = balanced(rows, years)
+    w, kept, report = sample_weights(weights_table, sorted(set(rows.index.get_level_values("city_code"))), cities,
+                                     weights_spec)
+    rows = rows[rows.index.get_level_values("city_code").isin(kept)]
+    terms = centrality_terms(spec)
+    post = (rows.index.get_level_values("year") >= settings["shock_year"]).astype(float)
+    columns = {}
+    for alias in terms:
+        columns[alias] = rows[alias].to_numpy()
+        columns[f"{alias}_x_post"] = rows[alias].to_numpy() * post
+    frame = pd.DataFrame(columns, index=rows.index).assign(growth=rows["growth"])
+    frame = frame - frame.groupby(level="year").transform("mean")
+    names = [c for c in frame.columns if c != "growth"]
+    # spreg stacks (n·t) rows period by period, cities in W's order within each period
+    stacked = frame.reset_index().sort_values(["year", "city_code"])
+    y = stacked[["growth"]].to_numpy(dtype=float)
+    x = stacked[names].to_numpy(dtype=float)
+    check_rank(x, names)
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = (spreg.Panel_FE_Lag if spec["estimator"] == "panel_sar" else spreg.Panel_FE_Error)(y, x, w)
+    term = "rho" if spec["estimator"] == "panel_sar" else "lambda"
+    params, vcov = np.ravel(model.betas), np.asarray(model.vm)
+    se = np.sqrt(np.diag(vcov))
+    zstat = params / se
+    crit = stats.norm.ppf(0.975)
+    result = {"estimator": {"panel_sar": "Spatial lag panel, two-way FE (ML)",
+                            "panel_sem": "Spatial error panel, two-way FE (ML)"}[spec["estimator"]],
+              "se_type": "ML asymptotic", "n": int(len(y)), "fixed_effects": ["city", "year"],
+              "coefficients": _coefficients([*names, term], params, se, zstat, 2 * stats.norm.sf(np.abs(zstat)),
+                                            params - crit * se, params + crit * se),
+              "diagnostics": {"log_likelihood": float(np.ravel(model.logll)[0]), "entities": len(kept),
+                              "periods": len(years), term: float(params[-1]), "bias_correction": "none"},
+              "dropped": {"unbalanced (missing a year)": incomplete, "island in spatial weights":
+                          report["islands"] if report["policy"] == "drop" else []},
+              "weights": {"name": spec["weights"], **report}}
+    if spec["estimator"] == "panel_sar":
+        sims, point, discarded = simulated_impacts(params, vcov, len(params) - 1, list(range(len(names))), None,
+                                                   np.linalg.eigvals(w.full()[0]), 1000, seed)
+        result["impacts"] = impact_rows(names, point, sims)
+        result["impacts_simulation"] = {"draws": 1000, "discarded_unstable": discarded, "seed": seed}
+    return result
+
+
+def permutation_test(sample: pd.DataFrame, y: str, regressors: list[str], terms: list[str], draws: int,
+                     seed: int) -> dict[str, Any]:
+    """Permutation p-values for the centrality coefficients, p = (1 + #{|β*| ≥ |β|}) / (draws + 1), two schemes:
+
+    - ``reassign``: the centralities are reassigned (jointly, as one block) across cities — the test the seed asks
+      for; it is exact only if centralities are unrelated to the controls, which they are not here (DC and the log
+      of population are correlated), so it tends to reject too often;
+    - ``freedman_lane`` (Freedman & Lane 1983): permute the residuals of y on the controls alone, add them back to
+      the fitted values and refit; valid with correlated controls (Anderson & Legendre 1999).
+    """
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([np.ones(len(sample)), sample[regressors].to_numpy(dtype=float)])
+    y_values = sample[y].to_numpy(dtype=float)
+    at = [1 + regressors.index(t) for t in terms]
+    reduced = np.delete(x, at, axis=1)
+    fitted = reduced @ np.linalg.lstsq(reduced, y_values, rcond=None)[0]
+    residual = y_values - fitted
+    observed = np.abs(np.linalg.lstsq(x, y_values, rcond=None)[0][at])
+    exceed = {"reassign": np.zeros(len(terms)), "freedman_lane": np.zeros(len(terms))}
+    for _ in range(draws):
+        shuffled = x.copy()
+        shuffled[:, at] = x[rng.permutation(len(x))][:, at]
+        exceed["reassign"] += np.abs(np.linalg.lstsq(shuffled, y_values, rcond=None)[0][at]) >= observed
+        y_star = fitted + residual[rng.permutation(len(x))]
+        exceed["freedman_lane"] += np.abs(np.linalg.lstsq(x, y_star, rcond=None)[0][at]) >= observed
+    return {"draws": draws, "seed": seed,
+            "p_value": {scheme: {t: float((1 + e) / (draws + 1)) for t, e in zip(terms, counts)}
+                        for scheme, counts in exceed.items()}}
+
+
 def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
              weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
     """Fit one concrete spec on the design; the result dict written as the spec's JSON."""
@@ -348,6 +494,9 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
     extra: dict[str, Any] = {}
     if spec["family"] == "cross_section":
         result = fit_ols(sample, spec["measure"], regressors, spec["cov"])
+        if spec.get("permutations"):
+            extra["permutation"] = permutation_test(sample, spec["measure"], regressors, centrality_terms(spec),
+                                                    spec["permutations"], seed)
     else:
         w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, weights_spec)
         if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
@@ -355,9 +504,39 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
             dropped["island in spatial weights"] = island_report["islands"]
         result = fit_spatial(sample.loc[kept], spec["measure"], regressors, w, spec["estimator"], seed)
         extra["weights"] = {"name": spec["weights"], **island_report}
-    public_spec = {k: v for k, v in spec.items() if k != "all_centralities"}
-    return {"model": spec["name"], "spec": public_spec, **result, "outcome": spec["measure"], "dropped": dropped,
-            "sample": sorted(sample.index), "standardized": spec["standardize"], **extra}
+    return {**result, "outcome": spec["measure"], "dropped": dropped, "sample": sorted(sample.index),
+            "standardized": spec["standardize"], **extra}
+
+
+def placebo_resilience(panel: pd.DataFrame, config: dict[str, Any], spec: dict[str, Any]) -> pd.DataFrame:
+    """The counterfactual measures of the spec's outcome with every resilience year moved to the placebo shock."""
+    from scripts.resilience import COUNTERFACTUAL_MEASURES, resilience_tables
+
+    base = config["resilience"]
+    shift = spec["shock_year"] - base["shock_year"]
+    moved = {**base, "outcomes": [spec["outcome"]], "shock_year": spec["shock_year"],
+             "recovery_year": base["recovery_year"] + shift,
+             "pre_period": {k: v + shift for k, v in base["pre_period"].items()},
+             "measures": [m for m in base["measures"] if m in COUNTERFACTUAL_MEASURES],
+             "bootstrap": {"draws": 19, "block_length": 1}}
+    moved.pop("shift_share", None)
+    return resilience_tables(panel, moved, config["years"], config["seed"])[0]
+
+
+def cross_section_design(spec: dict[str, Any], config: dict[str, Any], resilience: pd.DataFrame,
+                         centrality: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Design rows of a cross-section/spatial spec: placebo years, moderator column and subsample applied."""
+    models = config["models"]
+    year = spec["centrality_year"]
+    if spec["shock_year"] not in (None, config["resilience"]["shock_year"]):
+        resilience, year = placebo_resilience(panel, config, spec), spec["shock_year"] - 1
+    design = design_table(resilience, centrality, panel, spec["outcome"], year, spec["all_centralities"],
+                          spec["controls"])
+    if spec["moderator"] != "none":
+        moderator = models["moderators"][spec["moderator"]]
+        values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
+        design[spec["moderator"]] = transform(values, moderator["transform"])
+    return subsample(design, spec, panel, models)
 
 
 def main(smk: Any) -> None:
@@ -367,18 +546,21 @@ def main(smk: Any) -> None:
     config = smk.config
     spec = expand_specs(config["models"])[smk.wildcards.spec]
     panel, centrality = pd.read_parquet(smk.input.panel), pd.read_parquet(smk.input.centrality)
-    if spec["family"] == "panel":
+    public = {"model": spec["name"], "spec": {k: v for k, v in spec.items() if k != "all_centralities"}}
+    cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
+    weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
+    weights_spec = config["weights"].get(spec["weights"], {})
+    if spec["family"] in ("panel", "spatial_panel"):
         settings = {"years": config["models"]["panel"]["years"], "shock_year": config["resilience"]["shock_year"]}
-        rows = panel_design(panel, centrality, spec, settings)
-        result = {"model": spec["name"], "spec": {k: v for k, v in spec.items() if k != "all_centralities"},
-                  **fit_panel(rows, spec, settings), "outcome": "growth",
+        rows = panel_design(panel, centrality, {**spec, "estimator": "panel_fe"} if spec["family"] == "spatial_panel"
+                            else spec, settings)
+        fitted = fit_panel(rows, spec, settings) if spec["family"] == "panel" else \
+            fit_spatial_panel(rows, spec, settings, weights, cities, weights_spec, config["seed"])
+        result = {**public, **fitted, "outcome": "growth",
                   "sample": sorted(set(rows.index.get_level_values("city_code")))}
     else:
-        design = design_table(pd.read_parquet(smk.input.resilience), centrality, panel, spec["outcome"],
-                              spec["centrality_year"], spec["all_centralities"], spec["controls"])
-        cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-        weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
-        result = fit_spec(spec, design, weights, cities, config["weights"].get(spec["weights"], {}), config["seed"])
+        design = cross_section_design(spec, config, pd.read_parquet(smk.input.resilience), centrality, panel)
+        result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
     write_json(result, smk.output.model)
 
 

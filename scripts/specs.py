@@ -3,7 +3,8 @@
 Each group under ``models.specs`` may give a list for any of the expandable keys (estimator, measure, cov,
 centralities, network, weights); the group expands into the cross product. The spec name is the group name
 followed by the values of the keys that vary inside the group, e.g. ``baseline-drop``, ``spatial-sdm``;
-``centralities: each`` adds one spec per centrality alias (``…-dc``). Unset keys take the model defaults
+``centralities: each`` adds one spec per centrality alias (``…-dc``); ``enabled: false`` switches a group off (an
+overlay cannot delete it). Unset keys take the model defaults
 (models.outcome, network, centrality_year, centralities, controls, standardize).
 """
 import itertools
@@ -11,10 +12,12 @@ from typing import Any
 
 from scripts.common import InputError
 
-EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights")
+EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year")
 FAMILY = {"ols": "cross_section", "sar": "spatial", "sem": "spatial", "sdm": "spatial", "gm_lag": "spatial",
-          "gm_error": "spatial", "panel_fe": "panel", "event_study": "panel"}
-DEFAULT_COV = {"cross_section": "HC1", "spatial": "ml", "panel": "cluster_city"}
+          "gm_error": "spatial", "panel_fe": "panel", "event_study": "panel", "panel_sar": "spatial_panel",
+          "panel_sem": "spatial_panel"}
+DEFAULT_COV = {"cross_section": "HC1", "spatial": "ml", "panel": "cluster_city", "spatial_panel": "ml"}
+USES_WEIGHTS = ("spatial", "spatial_panel")
 
 
 def _as_list(value: Any) -> list:
@@ -22,12 +25,14 @@ def _as_list(value: Any) -> list:
 
 
 def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Concrete specs of one group, by name."""
+    """Concrete specs of one group, by name (a weights list is ignored, not multiplied, for non-spatial estimators)."""
     lists = {key: _as_list(template[key]) for key in EXPANDABLE if key in template}
     varying = [key for key, values in lists.items() if len(values) > 1]
     specs = {}
     for combo in itertools.product(*lists.values()):
         chosen = dict(zip(lists, combo))
+        if FAMILY.get(chosen.get("estimator", "ols")) not in USES_WEIGHTS:
+            chosen.pop("weights", None)
         estimator = chosen.get("estimator", "ols")
         if estimator not in FAMILY:
             raise InputError(f"models.specs.{group}: unknown estimator '{estimator}'; use one of {sorted(FAMILY)}.")
@@ -36,9 +41,11 @@ def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -
                 "network": models["network"], "weights": models["spatial"]["weights"],
                 "centrality_year": models["centrality_year"], "controls": models["controls"],
                 "standardize": models["standardize"], "cov": DEFAULT_COV[family], "centralities": "joint",
-                "measure": models["measures"][0], "all_centralities": models["centralities"]}
+                "measure": models["measures"][0], "all_centralities": models["centralities"], "sample": "all",
+                "moderator": "none", "shock_year": None}
         spec = {**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen}
-        parts = [group, *(str(chosen[key]) for key in varying if key != "centralities" or chosen[key] != "each")]
+        parts = [group, *(str(chosen[key]).replace(":", "_") for key in varying
+                          if key in chosen and (key != "centralities" or chosen[key] != "each"))]
         if spec["centralities"] == "each":
             for alias in models["centralities"]:
                 specs["-".join([*parts, alias])] = {**spec, "centralities": alias}
@@ -51,7 +58,9 @@ def expand_specs(models: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every concrete spec of the config, by name, in config order."""
     specs: dict[str, dict[str, Any]] = {}
     for group, template in models["specs"].items():
-        for name, spec in expand_group(group, template, models).items():
+        if not template.get("enabled", True):
+            continue
+        for name, spec in expand_group(group, {k: v for k, v in template.items() if k != "enabled"}, models).items():
             if name in specs:
                 raise InputError(f"models.specs: two specs are both named '{name}'; rename a group.")
             specs[name] = {**spec, "name": name}

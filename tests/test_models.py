@@ -283,3 +283,27 @@ def test_event_study_recovers_year_effects():
     got = {c["term"]: c for c in fit_panel(rows, spec, settings)["coefficients"]}
     for term, truth in (("dc_x_2020", -2.0), ("dc_x_2021", 1.0), ("dc_x_2016", 0.0)):
         assert got[term]["ci_low"] < truth < got[term]["ci_high"], term
+
+
+def test_permutation_test_rejects_a_real_effect_and_not_a_null_one():
+    from scripts.models import permutation_test
+
+    rng = np.random.default_rng(12)
+    n = 200
+    control = rng.normal(size=n)
+    sample = pd.DataFrame({"dc": control + rng.normal(size=n), "cc": rng.normal(size=n), "ctrl": control})
+    sample["y"] = 0.6 * sample["dc"] + 1.0 * sample["ctrl"] + rng.normal(size=n)   # cc has no effect
+    result = permutation_test(sample, "y", ["dc", "cc", "ctrl"], ["dc", "cc"], 499, seed=1)
+    for scheme in ("reassign", "freedman_lane"):
+        assert result["p_value"][scheme]["dc"] < 0.01
+    assert result["p_value"]["freedman_lane"]["cc"] > 0.05
+
+
+def test_region_and_size_samples():
+    from scripts.models import region_of, size_class
+
+    regions = region_of(pd.Index(["110100", "420100", "510100", "210100", "810000"]))
+    assert regions.tolist() == ["east", "central", "west", "northeast", "other"]
+    classes = [{"name": "large", "min": 1_000_000}, {"name": "small_medium", "min": 0}]
+    labels = size_class(pd.Series([2e6, 1e6, 5e5, np.nan]), classes)
+    assert labels[:3].tolist() == ["large", "large", "small_medium"] and pd.isna(labels[3])

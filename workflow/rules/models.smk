@@ -20,7 +20,7 @@ def spec_inputs(wildcards):
     """Centralities of the spec's network, and its weights when the spec is spatial."""
     spec = SPECS[wildcards.spec]
     inputs = {"centrality": f"{RUN}/centrality/{spec['network']}.parquet"}
-    if spec["family"] == "spatial":
+    if spec["family"] in ("spatial", "spatial_panel"):
         inputs["weights"] = f"{RUN}/weights/{spec['weights']}.parquet"
     return inputs
 
@@ -41,3 +41,18 @@ rule model:
         f"{RUN}/benchmarks/models/{{spec}}.tsv"
     script:
         "../../scripts/models.py"
+
+
+rule spec_curve:
+    input:
+        models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
+    output:
+        table=f"{RUN}/tables/spec_curve.csv",
+    params:
+        aliases=list(config["models"]["centralities"]),
+    log:
+        f"{RUN}/logs/spec_curve.log",
+    benchmark:
+        f"{RUN}/benchmarks/spec_curve.tsv"
+    script:
+        "../../scripts/spec_curve.py"
