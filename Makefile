@@ -9,7 +9,9 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-.PHONY: setup run demo test
+RUN ?= real
+
+.PHONY: setup run demo test verify
 setup: $(VENV)/.installed
 
 run: setup
@@ -20,3 +22,6 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest -q
+
+verify: setup
+	$(VENV)/bin/python -m scripts.manifest verify results/$(RUN)/MANIFEST.json

@@ -54,13 +54,21 @@ include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"
 
 
+FINAL_TARGETS = [
+    f"{RUN}/attrition.csv",
+    *expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
+    *expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
+    *rules.network_report.output,
+    *rules.resilience_report.output,
+    *rules.report.output,
+    *rules.spec_curve.output,
+]
+
+include: "workflow/rules/manifest.smk"
+
+
 rule all:
     input:
-        f"{RUN}/attrition.csv",
-        expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
-        expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
-        rules.network_report.output,
-        rules.resilience_report.output,
-        rules.report.output,
-        rules.spec_curve.output,
+        FINAL_TARGETS,
+        rules.manifest.output,
     default_target: True

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT, require_mirror
 
-PROJECT_ITEMS = ["Snakefile", "config.yaml", "workflow", "scripts", "data/crosswalk"]
+PROJECT_ITEMS = ["Snakefile", "config.yaml", "requirements.txt", "workflow", "scripts", "data/crosswalk"]
 COMPARED_SUFFIXES = {".parquet", ".csv", ".json", ".md", ".tex", ".png"}
 
 
@@ -69,6 +69,26 @@ def test_demo_outputs_are_labelled_and_complete(demo_runs):
     for name in ("figures/map_drop.png", "figures/scatter_centrality_drop.png", "tables/regression.tex",
                  "tables/regression.csv", "weights/queen.summary.json", "centrality/gravity.parquet"):
         assert (run / name).stat().st_size > 0, name
+
+
+def test_manifest_verifies_and_names_an_edited_file(demo_runs, tmp_path):
+    run = demo_runs[0]
+    manifest = json.loads((run / "MANIFEST.json").read_text())
+    made = {o["path"]: o for o in manifest["outputs"]}
+    assert made["results/demo/tables/regression.md"]["rule"] == "report"
+    assert manifest["rules"]["report"]["script"] == "scripts/report.py"
+    assert not any(o.get("stale") for o in manifest["outputs"])
+    verify = [sys.executable, "-m", "scripts.manifest", "verify", "results/demo/MANIFEST.json"]
+    work = run.parent.parent
+    assert subprocess.run(verify, cwd=work, capture_output=True, text=True).returncode == 0
+    table = run / "tables" / "regression.csv"
+    original = table.read_bytes()
+    table.write_bytes(original.replace(b"0.", b"9.", 1))
+    try:
+        done = subprocess.run(verify, cwd=work, capture_output=True, text=True)
+    finally:
+        table.write_bytes(original)
+    assert done.returncode == 1 and "results/demo/tables/regression.csv: SHA-256 differs" in done.stdout
 
 
 def test_two_clean_runs_are_byte_identical(demo_runs):

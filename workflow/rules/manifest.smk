@@ -1,0 +1,30 @@
+# Audit bundle: MANIFEST.json over every output of the run (after everything else).
+import re
+
+
+def rule_descriptions():
+    """Name, script, input patterns (or input-function names), params names and output patterns of every rule."""
+    described = []
+    for rule in workflow.rules:
+        if rule.name in ("all", "manifest"):
+            continue
+        inputs = [re.sub(r" at 0x[0-9a-f]+", "", str(i)) for i in rule.input]  # input functions: no address
+        script = str(rule.script or "").replace("../../", "")
+        described.append({"name": rule.name, "script": script, "inputs": inputs,
+                          "params": list(rule.params.keys()), "outputs": [str(o) for o in rule.output]})
+    return described
+
+
+rule manifest:
+    input:
+        FINAL_TARGETS,
+        requirements="requirements.txt",
+    output:
+        manifest=f"{RUN}/MANIFEST.json",
+    params:
+        raw_dir=RAW,
+        rules=rule_descriptions(),
+    log:
+        f"{RUN}/logs/manifest.log",
+    script:
+        "../../scripts/manifest.py"
