@@ -52,6 +52,8 @@ include: "workflow/rules/weights.smk"
 include: "workflow/rules/resilience.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
 
 
 FINAL_TARGETS = [
@@ -62,6 +64,8 @@ FINAL_TARGETS = [
     *rules.resilience_report.output,
     *rules.report.output,
     *rules.spec_curve.output,
+    *rules.tables.output,
+    *rules.figures.output,
 ]
 
 include: "workflow/rules/manifest.smk"

@@ -3,12 +3,14 @@ network definitions (Spearman, pairwise complete), and a map of each network's s
 
 The comparison year of a network is its year closest to models.centrality_year (ties: the earlier year).
 """
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
+from scripts.render import save_figure
 
 
 def comparison_year(years: np.ndarray, target: int) -> int:
@@ -57,8 +59,7 @@ def plot_heatmap(corr: pd.DataFrame, path: str, title: str) -> None:
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6)
     fig.colorbar(image, ax=ax, shrink=0.7, label="Spearman ρ")
     ax.set_title(title, fontsize=9)
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(path).with_suffix(""))
 
 
 def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str, title: str) -> None:
@@ -80,8 +81,7 @@ def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str,
     ax.set_ylim(max(south, 17.0), north)  # leave out the South China Sea islands (Sansha) to keep the scale
     ax.set_axis_off()
     ax.set_title(title)
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(path).with_suffix(""))
 
 
 def main(smk: Any) -> None:

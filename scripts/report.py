@@ -1,4 +1,4 @@
-"""Report stage: regression table (Markdown, LaTeX, CSV) from the model JSON files, and the figures.
+"""Report stage: regression table (Markdown, LaTeX, HTML, CSV) from the model JSON files, and two figures.
 
 Tables are rendered from the JSON results only, so numbers can be diffed without parsing LaTeX.
 Cells: estimate with significance stars (* p<0.10, ** p<0.05, *** p<0.01), standard error in parentheses.
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import write_table
+from scripts.render import save_figure, write_all
 
 DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²", "r2_within": "Within R²",
                    "log_likelihood": "Log-likelihood", "fixed_effects": "Fixed effects", "se_type": "SE"}
@@ -55,30 +55,6 @@ def regression_cells(models: list[dict[str, Any]], digits: int = 4) -> pd.DataFr
     return pd.DataFrame([cells for _, cells in rows], index=[label for label, _ in rows], columns=header)
 
 
-def to_markdown(table: pd.DataFrame, title: str, notes: list[str]) -> str:
-    """GitHub Markdown table with a title and notes."""
-    lines = [f"**{title}**", "", "| | " + " | ".join(table.columns) + " |",
-             "|---|" + "---|" * len(table.columns)]
-    lines += ["| " + label + " | " + " | ".join(row) + " |" for label, row in zip(table.index, table.to_numpy())]
-    return "\n".join(lines + [""] + [f"_{n}_" for n in notes]) + "\n"
-
-
-def _tex(text: str) -> str:
-    return (text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%")
-            .replace("&", r"\&").replace("#", r"\#").replace("²", "$^2$").replace("ρ", r"$\rho$"))
-
-
-def to_latex(table: pd.DataFrame, title: str, notes: list[str]) -> str:
-    """Self-contained LaTeX tabular (booktabs) with the same cells as the Markdown table."""
-    cols = "l" + "c" * len(table.columns)
-    lines = [r"\begin{table}[htbp]\centering", rf"\caption{{{_tex(title)}}}", rf"\begin{{tabular}}{{{cols}}}",
-             r"\toprule", " & ".join(["", *map(_tex, table.columns)]) + r" \\", r"\midrule"]
-    lines += [" & ".join([_tex(label), *map(_tex, row)]) + r" \\" for label, row in zip(table.index, table.to_numpy())]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    lines += [rf"\par\footnotesize {_tex(n)}" for n in notes]
-    return "\n".join(lines + [r"\end{table}"]) + "\n"
-
-
 def table_notes(models: list[dict[str, Any]], demo: bool) -> list[str]:
     """Footnotes: SE types, standardisation, stars, and the demo label."""
     notes = [f"({k + 1}) {m['estimator']}, outcome '{m['outcome']}', SE: {m['se_type']}." for k, m in enumerate(models)]
@@ -107,8 +83,7 @@ def plot_map(cities: Any, resilience: pd.DataFrame, path: str, demo: bool) -> No
                                       legend_kwds={"label": "ln Y − ln Ŷ (shock year)", "shrink": 0.6})
     ax.set_axis_off()
     ax.set_title(("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock log-linear trend")
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(path).with_suffix(""))
 
 
 def plot_scatter(design: pd.DataFrame, centralities: list[str], path: str, demo: bool) -> None:
@@ -130,8 +105,7 @@ def plot_scatter(design: pd.DataFrame, centralities: list[str], path: str, demo:
         ax.set_title(f"slope {slope:.4f}, n = {len(data)}")
     np.atleast_1d(axes)[0].set_ylabel("drop: ln Y − ln Ŷ")
     fig.suptitle(("DEMO (synthetic): " if demo else "") + "Network centrality and the shock-year output gap")
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(path).with_suffix(""))
 
 
 def main(smk: Any) -> None:
@@ -142,9 +116,8 @@ def main(smk: Any) -> None:
     demo = bool(smk.config["demo"]["enabled"])
     title = "Resilience and network centrality" + (" (synthetic demo)" if demo else "")
     table, notes = regression_cells(models), table_notes(models, demo)
-    Path(smk.output.markdown).write_text(to_markdown(table, title, notes), encoding="utf-8")
-    Path(smk.output.latex).write_text(to_latex(table, title, notes), encoding="utf-8")
-    write_table(coefficient_long(models), smk.output.csv, ["model", "term"])
+    long = coefficient_long(models).sort_values(["model", "term"], kind="mergesort")
+    write_all(table, Path(smk.output.markdown).with_suffix(""), title, notes, csv=long)
     resilience = pd.read_parquet(smk.input.resilience)
     resilience = resilience[resilience["outcome"] == smk.config["models"]["outcome"]]
     plot_map(gpd.read_parquet(smk.input.cities), resilience, smk.output.map, demo)

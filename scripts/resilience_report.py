@@ -5,12 +5,14 @@ report outcome (resilience.report.outcome) and, for the shift-share measures, th
 plots show ln Y and the counterfactual with its 95 % bootstrap band for the configured cities plus the n least
 and n most resilient by ``drop``.
 """
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
+from scripts.render import save_figure
 
 LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
 NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
@@ -67,8 +69,7 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     ax.set_ylim(max(south, 17.0), north)
     ax.set_axis_off()
     ax.set_title(label, fontsize=10)
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(path).with_suffix(""))
 
 
 def trajectory_cities(table: pd.DataFrame, outcome: str, fixed: list[str], n: int) -> list[str]:
@@ -103,8 +104,7 @@ def plot_trajectories(paths: pd.DataFrame, cities: pd.DataFrame, codes: list[str
         ax.set_axis_off()
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    save_figure(fig, Path(path).with_suffix(""))
 
 
 def main(smk: Any) -> None:

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ROOT, require_mirror
 
 PROJECT_ITEMS = ["Snakefile", "config.yaml", "requirements.txt", "workflow", "scripts", "data/crosswalk"]
-COMPARED_SUFFIXES = {".parquet", ".csv", ".json", ".md", ".tex", ".png"}
+COMPARED_SUFFIXES = {".parquet", ".csv", ".json", ".md", ".tex", ".html", ".png", ".pdf"}
 
 
 def copy_project(target: Path) -> Path:

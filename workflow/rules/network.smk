@@ -55,7 +55,9 @@ rule network_report:
         diagnostics=f"{RUN}/tables/network_diagnostics.csv",
         correlation=f"{RUN}/tables/centrality_correlation.csv",
         heatmap=f"{RUN}/figures/centrality_correlation.png",
+        heatmap_pdf=f"{RUN}/figures/centrality_correlation.pdf",
         links=expand(f"{RUN}/figures/links_{{net}}.png", net=NETWORKS),
+        links_pdf=expand(f"{RUN}/figures/links_{{net}}.pdf", net=NETWORKS),
     params:
         networks=NETWORKS,
         settings=[models_core(), config_slice("report")],

@@ -9,8 +9,11 @@ rule report:
         markdown=f"{RUN}/tables/regression.md",
         latex=f"{RUN}/tables/regression.tex",
         csv=f"{RUN}/tables/regression.csv",
+        html=f"{RUN}/tables/regression.html",
         map=f"{RUN}/figures/map_drop.png",
+        map_pdf=f"{RUN}/figures/map_drop.pdf",
         scatter=f"{RUN}/figures/scatter_centrality_drop.png",
+        scatter_pdf=f"{RUN}/figures/scatter_centrality_drop.pdf",
     params:
         settings=[models_core(), config_slice("demo")],
     log:

@@ -25,7 +25,9 @@ rule resilience_report:
         ranking=f"{RUN}/tables/resilience_ranking.csv",
         ranking_md=f"{RUN}/tables/resilience_ranking.md",
         maps=expand(f"{RUN}/figures/resilience_{{measure}}.png", measure=config["resilience"]["measures"]),
+        maps_pdf=expand(f"{RUN}/figures/resilience_{{measure}}.pdf", measure=config["resilience"]["measures"]),
         trajectories=f"{RUN}/figures/resilience_trajectories.png",
+        trajectories_pdf=f"{RUN}/figures/resilience_trajectories.pdf",
     params:
         measures=config["resilience"]["measures"],
         settings=config_slice("resilience", "demo"),

@@ -1,0 +1,170 @@
+"""Figures stage (PNG + PDF, one style): coefficient plot, specification curve, event study, LISA cluster map and
+centrality maps, all drawn from result files."""
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.render import save_figure
+
+STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+         "grid.alpha": 0.3, "figure.dpi": 120}
+LISA_COLOURS = {"HH": "#b2182b", "LL": "#2166ac", "HL": "#f4a582", "LH": "#92c5de", "not significant": "#eeeeee"}
+
+
+def pyplot():
+    """matplotlib.pyplot with the Agg backend and the project style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(STYLE)
+    return plt
+
+
+def coefficient_plot(models: list[dict[str, Any]], aliases: list[str], stem: Path, title: str) -> None:
+    """Point estimates and 95 % CIs of the centrality terms, one row per model × term."""
+    plt = pyplot()
+    rows = [(m["model"], c) for m in models for c in m["coefficients"] if c["term"] in aliases]
+    fig, ax = plt.subplots(figsize=(6.5, 0.28 * len(rows) + 1.2))
+    for k, (model, c) in enumerate(rows):
+        ax.plot([c["ci_low"], c["ci_high"]], [k, k], color="#555555", linewidth=1)
+        ax.plot(c["estimate"], k, "o", color="#2166ac", markersize=4)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(rows)), [f"{m}: {c['term']}" for m, c in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("coefficient (95% CI)")
+    ax.set_title(title)
+    save_figure(fig, stem)
+
+
+def spec_curve_plot(curve: pd.DataFrame, aliases: list[str], stem: Path, title: str) -> None:
+    """Per centrality, every spec's estimate sorted by size with its 95 % CI; filled = p < 0.05."""
+    plt = pyplot()
+    fig, axes = plt.subplots(len(aliases), 1, figsize=(8, 2.2 * len(aliases)), squeeze=False)
+    for ax, alias in zip(axes[:, 0], aliases):
+        part = curve[curve["term"] == alias].sort_values(["estimate", "model"], kind="mergesort")
+        x = np.arange(len(part))
+        ax.vlines(x, part["ci_low"], part["ci_high"], color="#999999", linewidth=0.8)
+        significant = part["p_value"] < 0.05
+        ax.scatter(x[significant], part["estimate"][significant], s=12, color="#b2182b", label="p < 0.05")
+        ax.scatter(x[~significant], part["estimate"][~significant], s=12, facecolors="none", edgecolors="#2166ac",
+                   label="p ≥ 0.05")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylabel(alias.upper())
+        ax.set_xticks([])
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    axes[0, 0].set_title(title)
+    axes[-1, 0].set_xlabel("specifications, sorted by estimate (cross-section and spatial)")
+    save_figure(fig, stem)
+
+
+def event_study_plot(model: dict[str, Any], aliases: list[str], reference: int, stem: Path, title: str) -> None:
+    """Year-by-year coefficients of centrality × year with 95 % CIs; the reference year is 0 by construction."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for offset, alias in zip((-0.15, 0.0, 0.15), aliases):
+        terms = [c for c in model["coefficients"] if c["term"].startswith(f"{alias}_x_")]
+        years = np.array([int(c["term"].rsplit("_", 1)[1]) for c in terms] + [reference])
+        estimate = np.array([c["estimate"] for c in terms] + [0.0])
+        low = np.array([c["ci_low"] for c in terms] + [0.0])
+        high = np.array([c["ci_high"] for c in terms] + [0.0])
+        order = np.argsort(years)
+        ax.errorbar(years[order] + offset, estimate[order], yerr=[estimate[order] - low[order],
+                    high[order] - estimate[order]], fmt="o-", markersize=3, linewidth=1, capsize=2, label=alias.upper())
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.axvline(reference + 0.5, color="#b2182b", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("growth difference per 1 SD (pp)")
+    ax.legend(fontsize=7)
+    ax.set_title(title)
+    save_figure(fig, stem)
+
+
+def lisa_labels(values: pd.Series, table: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any], seed: int,
+                permutations: int = 999) -> pd.Series:
+    """Local Moran (Anselin 1995) cluster label per city: HH, LL, HL, LH where p_sim < 0.05, else not significant."""
+    import esda
+
+    from scripts.weights import sample_weights
+
+    values = values.dropna()
+    w, kept, _ = sample_weights(table, list(values.index), cities, spec)
+    np.random.seed(seed)  # esda draws its conditional permutations from numpy's global generator
+    local = esda.Moran_Local(values.loc[kept].to_numpy(dtype=float), w, permutations=permutations, seed=seed)
+    quadrant = pd.Series(local.q, index=kept).map({1: "HH", 2: "LH", 3: "LL", 4: "HL"})
+    return quadrant.where(local.p_sim < 0.05, "not significant")
+
+
+def category_map(cities: Any, labels: pd.Series, stem: Path, title: str) -> None:
+    """Choropleth of categorical labels (LISA clusters); cities without a label in light grey."""
+    plt = pyplot()
+    from matplotlib.patches import Patch
+
+    frame = cities.assign(label=cities["city_code"].map(labels))
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    frame.plot(ax=ax, color=frame["label"].map(LISA_COLOURS).fillna("#ffffff"), edgecolor="#999999", linewidth=0.2)
+    west, south, east, north = cities.total_bounds
+    ax.set_xlim(west, east)
+    ax.set_ylim(max(south, 17.0), north)
+    ax.set_axis_off()
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in LISA_COLOURS.items()], fontsize=7, loc="lower left")
+    ax.set_title(title)
+    save_figure(fig, stem)
+
+
+def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str) -> None:
+    """Quantile-free continuous choropleth, clipped at the 5th/95th percentiles."""
+    plt = pyplot()
+    frame = cities.assign(value=cities["city_code"].map(values))
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    frame[frame["value"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
+    finite = frame["value"].dropna()
+    low, high = np.percentile(finite, [5, 95]) if len(finite) else (0.0, 1.0)
+    frame[frame["value"].notna()].plot(ax=ax, column="value", cmap="viridis", vmin=low, vmax=high, legend=True,
+                                       edgecolor="white", linewidth=0.2, legend_kwds={"shrink": 0.6, "label": label})
+    west, south, east, north = cities.total_bounds
+    ax.set_xlim(west, east)
+    ax.set_ylim(max(south, 17.0), north)
+    ax.set_axis_off()
+    ax.set_title(title)
+    save_figure(fig, stem)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: all figures of this stage."""
+    import geopandas as gpd
+
+    config = smk.config
+    models_cfg = config["models"]
+    aliases = list(models_cfg["centralities"])
+    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
+    table_models = [json.loads(Path(p).read_text(encoding="utf-8")) for p in smk.input.table_models]
+    coefficient_plot(table_models, aliases, Path(smk.output.coefficients).with_suffix(""),
+                     f"{demo}Centrality coefficients of the main specifications")
+    curve = pd.read_csv(smk.input.spec_curve)
+    curve = curve[curve["estimator"].isin(["ols", "sar", "sem", "sdm", "gm_lag", "gm_error"])]
+    spec_curve_plot(curve, aliases, Path(smk.output.spec_curve).with_suffix(""), f"{demo}Specification curve")
+    event = json.loads(Path(smk.input.event_study).read_text(encoding="utf-8"))
+    event_study_plot(event, aliases, models_cfg["centrality_year"], Path(smk.output.event_study).with_suffix(""),
+                     f"{demo}Event study: growth by pre-shock centrality, city and year FE")
+    cities = gpd.read_parquet(smk.input.cities)
+    design = pd.read_parquet(smk.input.design).set_index("city_code")
+    weights_name = models_cfg["spatial"]["weights"]
+    labels = lisa_labels(design["drop"], pd.read_parquet(smk.input.weights), cities[["city_code", "lon", "lat"]],
+                         config["weights"][weights_name], config["seed"])
+    category_map(cities, labels, Path(smk.output.lisa).with_suffix(""),
+                 f"{demo}LISA clusters of the 2020 output gap ({weights_name} weights, p < 0.05)")
+    for alias, path in zip(aliases, smk.output.centrality_maps):
+        value_map(cities, design[alias], Path(path).with_suffix(""),
+                  f"{demo}{alias.upper()} ({models_cfg['centralities'][alias]}, {models_cfg['network']}, "
+                  f"{models_cfg['centrality_year']})", alias.upper())
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

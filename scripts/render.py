@@ -1,0 +1,72 @@
+"""Rendering helpers shared by the table and figure stages: one table → Markdown, LaTeX, HTML, CSV; one figure →
+PNG and PDF, both without timestamps so reruns give identical bytes."""
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FIGURE_METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
+                                                       "Creator": None}}
+
+
+def to_markdown(table: pd.DataFrame, title: str, notes: list[str]) -> str:
+    """GitHub Markdown table with a bold title and italic notes; the index is the first column."""
+    lines = [f"**{title}**", "", "| | " + " | ".join(map(str, table.columns)) + " |",
+             "|---|" + "---|" * len(table.columns)]
+    lines += ["| " + str(label) + " | " + " | ".join(map(str, row)) + " |"
+              for label, row in zip(table.index, table.to_numpy())]
+    return "\n".join(lines + [""] + [f"_{n}_" for n in notes]) + "\n"
+
+
+def tex_escape(text: Any) -> str:
+    """Escape LaTeX specials and map the few Unicode symbols used in labels."""
+    text = str(text)
+    for old, new in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#"),
+                     ("²", "$^2$"), ("ρ", r"$\rho$"), ("λ", r"$\lambda$"), ("–", "--"), ("−", "-"), ("≥", r"$\geq$")):
+        text = text.replace(old, new)
+    return text
+
+
+def to_latex(table: pd.DataFrame, title: str, notes: list[str]) -> str:
+    """A stand-alone LaTeX document (article + booktabs) holding the table; compiles with pdflatex."""
+    cols = "l" + "c" * len(table.columns)
+    lines = [r"\documentclass{article}", r"\usepackage{booktabs}", r"\usepackage[margin=1.5cm,landscape]{geometry}",
+             r"\begin{document}", r"\begin{table}[htbp]\centering\footnotesize", rf"\caption{{{tex_escape(title)}}}",
+             rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
+             " & ".join(["", *map(tex_escape, table.columns)]) + r" \\", r"\midrule"]
+    lines += [" & ".join([tex_escape(label), *map(tex_escape, row)]) + r" \\"
+              for label, row in zip(table.index, table.to_numpy())]
+    lines += [r"\bottomrule", r"\end{tabular}"] + [rf"\par\scriptsize {tex_escape(n)}" for n in notes]
+    return "\n".join(lines + [r"\end{table}", r"\end{document}"]) + "\n"
+
+
+def to_html(table: pd.DataFrame, title: str, notes: list[str]) -> str:
+    """A small self-contained HTML page with the table (pandas), title and notes."""
+    body = table.to_html(border=0, escape=True, classes="cityres")
+    notes_html = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in notes)
+    style = ("body{font-family:sans-serif}table{border-collapse:collapse}td,th{padding:2px 8px;text-align:center}"
+             "thead th{border-bottom:1px solid #333}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body><h3>{html.escape(title)}</h3>{body}{notes_html}</body></html>\n")
+
+
+def write_all(table: pd.DataFrame, stem: str | Path, title: str, notes: list[str], csv: pd.DataFrame | None = None) -> None:
+    """Write ``stem``.md/.tex/.html and .csv (the given long table, or the display table)."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for suffix, render in ((".md", to_markdown), (".tex", to_latex), (".html", to_html)):
+        stem.with_suffix(suffix).write_text(render(table, title, notes), encoding="utf-8")
+    (csv if csv is not None else table.reset_index()).to_csv(stem.with_suffix(".csv"), index=False,
+                                                              lineterminator="\n")
+
+
+def save_figure(fig: Any, stem: str | Path) -> None:
+    """Save a matplotlib figure as ``stem``.png (120 dpi) and ``stem``.pdf, deterministically, and close it."""
+    import matplotlib.pyplot as plt
+
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for suffix, metadata in FIGURE_METADATA.items():
+        fig.savefig(stem.with_suffix(f".{suffix}"), dpi=120, bbox_inches="tight", metadata=metadata)
+    plt.close(fig)

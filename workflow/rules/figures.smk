@@ -1,0 +1,28 @@
+# Figures drawn from result files: coefficients, specification curve, event study, LISA map, centrality maps.
+EVENT_STUDY = next((name for name, spec in SPECS.items() if spec["estimator"] == "event_study"), None)
+
+
+rule figures:
+    input:
+        table_models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
+        spec_curve=f"{RUN}/tables/spec_curve.csv",
+        event_study=f"{RUN}/models/{EVENT_STUDY}.json",
+        design=f"{RUN}/models/design.parquet",
+        weights=f"{RUN}/weights/{config['models']['spatial']['weights']}.parquet",
+        cities=f"{RUN}/cities.parquet",
+    output:
+        coefficients=f"{RUN}/figures/coefficients.png",
+        spec_curve=f"{RUN}/figures/spec_curve.png",
+        event_study=f"{RUN}/figures/event_study.png",
+        lisa=f"{RUN}/figures/lisa_drop.png",
+        centrality_maps=[f"{RUN}/figures/map_{alias}.png" for alias in config["models"]["centralities"]],
+        pdfs=[f"{RUN}/figures/{stem}.pdf" for stem in ("coefficients", "spec_curve", "event_study", "lisa_drop",
+              *(f"map_{alias}" for alias in config["models"]["centralities"]))],
+    params:
+        settings=[models_core(), config_slice("seed", "demo", "report"), config["weights"]],
+    log:
+        f"{RUN}/logs/figures.log",
+    benchmark:
+        f"{RUN}/benchmarks/figures.tsv"
+    script:
+        "../../scripts/figures.py"
