@@ -11,7 +11,7 @@ $(VENV)/.installed: requirements.txt
 
 RUN ?= real
 
-.PHONY: setup run demo test verify
+.PHONY: setup run demo test verify report
 setup: $(VENV)/.installed
 
 run: setup
@@ -25,3 +25,6 @@ test: setup
 
 verify: setup
 	$(VENV)/bin/python -m scripts.manifest verify results/$(RUN)/MANIFEST.json
+
+report: setup
+	$(VENV)/bin/snakemake --report results/$(RUN)/report.html

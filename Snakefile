@@ -9,6 +9,9 @@ min_version("9.0")
 
 configfile: "config.yaml"
 
+
+report: "workflow/report/workflow.rst"
+
 sys.path.insert(0, workflow.basedir)
 from scripts.common import InputError  # noqa: E402
 from scripts.config import validate_config  # noqa: E402

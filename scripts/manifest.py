@@ -70,7 +70,7 @@ def build_manifest(config: dict[str, Any], run_dir: Path, raw_dir: Path, rules: 
     outputs = []
     for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
         relative = path.relative_to(run_dir.parent.parent).as_posix()
-        if path.name == "MANIFEST.json" or any(part in SKIPPED_DIRS for part in path.relative_to(run_dir).parts):
+        if path.name in ("MANIFEST.json", "report.html") or any(part in SKIPPED_DIRS for part in path.relative_to(run_dir).parts):
             continue
         outputs.append({"path": relative, "sha256": sha256_of(path), "bytes": path.stat().st_size,
                         **producer(relative, rules)})

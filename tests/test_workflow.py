@@ -91,6 +91,13 @@ def test_manifest_verifies_and_names_an_edited_file(demo_runs, tmp_path):
     assert done.returncode == 1 and "results/demo/tables/regression.csv: SHA-256 differs" in done.stdout
 
 
+def test_snakemake_report_is_built(demo_runs):
+    work = demo_runs[0].parent.parent
+    done = snakemake(work, "--configfile", "workflow/demo.yaml", "--report", "results/demo/report.html")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (work / "results" / "demo" / "report.html").stat().st_size > 100_000
+
+
 def test_two_clean_runs_are_byte_identical(demo_runs):
     first, second = (result_files(run) for run in demo_runs)
     assert first.keys() == second.keys() and len(first) > 10

@@ -11,11 +11,12 @@ rule figures:
         weights=f"{RUN}/weights/{config['models']['spatial']['weights']}.parquet",
         cities=f"{RUN}/cities.parquet",
     output:
-        coefficients=f"{RUN}/figures/coefficients.png",
-        spec_curve=f"{RUN}/figures/spec_curve.png",
-        event_study=f"{RUN}/figures/event_study.png",
-        lisa=f"{RUN}/figures/lisa_drop.png",
-        centrality_maps=[f"{RUN}/figures/map_{alias}.png" for alias in config["models"]["centralities"]],
+        coefficients=report(f"{RUN}/figures/coefficients.png", caption="../report/coefficients.rst", category="Models"),
+        spec_curve=report(f"{RUN}/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Models"),
+        event_study=report(f"{RUN}/figures/event_study.png", caption="../report/event_study.rst", category="Models"),
+        lisa=report(f"{RUN}/figures/lisa_drop.png", caption="../report/lisa.rst", category="Resilience"),
+        centrality_maps=[report(f"{RUN}/figures/map_{alias}.png", caption="../report/centrality_map.rst",
+                                category="Networks") for alias in config["models"]["centralities"]],
         pdfs=[f"{RUN}/figures/{stem}.pdf" for stem in ("coefficients", "spec_curve", "event_study", "lisa_drop",
               *(f"map_{alias}" for alias in config["models"]["centralities"]))],
     params:

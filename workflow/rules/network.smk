@@ -54,9 +54,11 @@ rule network_report:
     output:
         diagnostics=f"{RUN}/tables/network_diagnostics.csv",
         correlation=f"{RUN}/tables/centrality_correlation.csv",
-        heatmap=f"{RUN}/figures/centrality_correlation.png",
+        heatmap=report(f"{RUN}/figures/centrality_correlation.png", caption="../report/network.rst",
+                       category="Networks"),
         heatmap_pdf=f"{RUN}/figures/centrality_correlation.pdf",
-        links=expand(f"{RUN}/figures/links_{{net}}.png", net=NETWORKS),
+        links=[report(f"{RUN}/figures/links_{net}.png", caption="../report/network.rst", category="Networks")
+               for net in NETWORKS],
         links_pdf=expand(f"{RUN}/figures/links_{{net}}.pdf", net=NETWORKS),
     params:
         networks=NETWORKS,

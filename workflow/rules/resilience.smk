@@ -24,9 +24,11 @@ rule resilience_report:
     output:
         ranking=f"{RUN}/tables/resilience_ranking.csv",
         ranking_md=f"{RUN}/tables/resilience_ranking.md",
-        maps=expand(f"{RUN}/figures/resilience_{{measure}}.png", measure=config["resilience"]["measures"]),
+        maps=[report(f"{RUN}/figures/resilience_{m}.png", caption="../report/resilience_map.rst",
+                     category="Resilience") for m in config["resilience"]["measures"]],
         maps_pdf=expand(f"{RUN}/figures/resilience_{{measure}}.pdf", measure=config["resilience"]["measures"]),
-        trajectories=f"{RUN}/figures/resilience_trajectories.png",
+        trajectories=report(f"{RUN}/figures/resilience_trajectories.png", caption="../report/trajectories.rst",
+                            category="Resilience"),
         trajectories_pdf=f"{RUN}/figures/resilience_trajectories.pdf",
     params:
         measures=config["resilience"]["measures"],

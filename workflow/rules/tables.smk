@@ -17,13 +17,18 @@ rule tables:
         attrition_resilience=f"{RUN}/attrition_resilience.csv",
     output:
         impacts=f"{RUN}/tables/impacts.md",
-        impacts_other=table_files("impacts")[1:],
+        impacts_html=report(f"{RUN}/tables/impacts.html", caption="../report/impacts.rst", category="Tables"),
+        impacts_other=[table_files("impacts")[i] for i in (1, 3)],
         descriptives=f"{RUN}/tables/descriptives.md",
-        descriptives_other=table_files("descriptives")[1:],
+        descriptives_html=report(f"{RUN}/tables/descriptives.html", caption="../report/descriptives.rst",
+                                 category="Tables"),
+        descriptives_other=[table_files("descriptives")[i] for i in (1, 3)],
         correlation=f"{RUN}/tables/centrality_correlation_matrix.md",
         correlation_other=table_files("centrality_correlation_matrix")[1:],
         attrition=f"{RUN}/tables/attrition_summary.md",
-        attrition_other=table_files("attrition_summary")[1:],
+        attrition_html=report(f"{RUN}/tables/attrition_summary.html", caption="../report/attrition.rst",
+                              category="Tables"),
+        attrition_other=[table_files("attrition_summary")[i] for i in (1, 3)],
     params:
         settings=[models_core(), config_slice("demo")],
     log:
