@@ -33,7 +33,8 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.
 
 def result_files(run_dir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*"))
-            if p.is_file() and p.suffix in COMPARED_SUFFIXES and "logs" not in p.parts and "benchmarks" not in p.parts}
+            if p.is_file() and p.suffix in COMPARED_SUFFIXES and "logs" not in p.parts and "benchmarks" not in p.parts
+            and p.name != "report.html"}  # Snakemake's report embeds its creation time
 
 
 def coefficient(model: dict, term: str) -> dict:
