@@ -23,6 +23,9 @@ except InputError as err:
     raise WorkflowError(str(err)) from None
 
 RUN = f"results/{config['run']}"
+# Every rule depends on the project's Python modules, so a change in a shared helper reruns what uses it.
+HELPERS = sorted(glob_wildcards("scripts/{module}.py").module)
+HELPERS = [f"scripts/{module}.py" for module in HELPERS]
 
 
 def config_slice(*keys):

@@ -10,11 +10,16 @@ FIGURE_METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Mod
                                                        "Creator": None}}
 
 
+def row_label(label: Any) -> str:
+    """A row label as text; MultiIndex tuples joined with ' · '."""
+    return " · ".join(map(str, label)) if isinstance(label, tuple) else str(label)
+
+
 def to_markdown(table: pd.DataFrame, title: str, notes: list[str]) -> str:
     """GitHub Markdown table with a bold title and italic notes; the index is the first column."""
     lines = [f"**{title}**", "", "| | " + " | ".join(map(str, table.columns)) + " |",
              "|---|" + "---|" * len(table.columns)]
-    lines += ["| " + str(label) + " | " + " | ".join(map(str, row)) + " |"
+    lines += ["| " + row_label(label) + " | " + " | ".join(map(str, row)) + " |"
               for label, row in zip(table.index, table.to_numpy())]
     return "\n".join(lines + [""] + [f"_{n}_" for n in notes]) + "\n"
 
@@ -23,7 +28,8 @@ def tex_escape(text: Any) -> str:
     """Escape LaTeX specials and map the few Unicode symbols used in labels."""
     text = str(text)
     for old, new in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#"),
-                     ("²", "$^2$"), ("ρ", r"$\rho$"), ("λ", r"$\lambda$"), ("–", "--"), ("−", "-"), ("≥", r"$\geq$")):
+                     ("²", "$^2$"), ("ρ", r"$\rho$"), ("λ", r"$\lambda$"), ("–", "--"), ("−", "-"), ("≥", r"$\geq$"),
+                     ("·", r"$\cdot$")):
         text = text.replace(old, new)
     return text
 
@@ -35,7 +41,7 @@ def to_latex(table: pd.DataFrame, title: str, notes: list[str]) -> str:
              r"\begin{document}", r"\begin{table}[htbp]\centering\footnotesize", rf"\caption{{{tex_escape(title)}}}",
              rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
              " & ".join(["", *map(tex_escape, table.columns)]) + r" \\", r"\midrule"]
-    lines += [" & ".join([tex_escape(label), *map(tex_escape, row)]) + r" \\"
+    lines += [" & ".join([tex_escape(row_label(label)), *map(tex_escape, row)]) + r" \\"
               for label, row in zip(table.index, table.to_numpy())]
     lines += [r"\bottomrule", r"\end{tabular}"] + [rf"\par\scriptsize {tex_escape(n)}" for n in notes]
     return "\n".join(lines + [r"\end{table}", r"\end{document}"]) + "\n"

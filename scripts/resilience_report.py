@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
-from scripts.render import save_figure
+from scripts.render import save_figure, write_all
 
 LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
 NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
@@ -30,20 +30,20 @@ def ranking(table: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
     return out[["outcome", "measure", "rank", "city_code", "name_zh", "name_en", "value", "se", "ci_low", "ci_high"]]
 
 
-def ranking_markdown(ranks: pd.DataFrame, outcome: str, measures: list[str], n: int = 10) -> str:
-    """Top and bottom n cities per measure for one outcome."""
-    lines = [f"**Most and least resilient cities, outcome {outcome}** (rank 1 = most resilient)", ""]
+def ranking_extremes(ranks: pd.DataFrame, outcome: str, measures: list[str], n: int = 10) -> pd.DataFrame:
+    """Display table of the n most and n least resilient cities per measure for one outcome."""
+    frames = []
     for measure in measures:
         part = ranks[(ranks["outcome"] == outcome) & (ranks["measure"] == measure)]
-        if part.empty:
-            continue
         shown = pd.concat([part.head(n), part.tail(n)]).drop_duplicates("city_code")
-        lines += [f"*{measure}* (N = {len(part)})", "", "| rank | city | value | 95% CI |", "|---|---|---|---|"]
-        for row in shown.itertuples(index=False):
-            ci = f"[{row.ci_low:.4f}, {row.ci_high:.4f}]" if np.isfinite(row.ci_low) else ""
-            lines.append(f"| {row.rank} | {row.name_en or row.name_zh} ({row.city_code}) | {row.value:.4f} | {ci} |")
-        lines.append("")
-    return "\n".join(lines)
+        frames.append(pd.DataFrame({
+            "measure": measure, "rank": shown["rank"].to_numpy(),
+            "city": [f"{en if isinstance(en, str) else zh} ({code})"
+                     for en, zh, code in zip(shown["name_en"], shown["name_zh"], shown["city_code"])],
+            "value": shown["value"].map("{:.4f}".format).to_numpy(),
+            "95% CI": [f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else "" for lo, hi in
+                       zip(shown["ci_low"], shown["ci_high"])]}))
+    return pd.concat(frames, ignore_index=True).set_index(["measure", "rank"])
 
 
 def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, label: str) -> None:
@@ -119,8 +119,9 @@ def main(smk: Any) -> None:
     cities = gpd.read_parquet(smk.input.cities)
     ranks = ranking(table, cities)
     write_table(ranks, smk.output.ranking, ["outcome", "measure", "rank"])
-    with open(smk.output.ranking_md, "w", encoding="utf-8") as handle:
-        handle.write(demo + ranking_markdown(ranks, outcome, ["drop", "recovery"]) + "\n")
+    write_all(ranking_extremes(ranks, outcome, ["drop", "recovery"]), Path(smk.output.ranking_md).with_suffix(""),
+              f"{demo}Most and least resilient cities, outcome {outcome} (rank 1 = most resilient)",
+              ["Full ranking of every outcome and measure: resilience_ranking.csv."])
     label_of = {m: spec["shift_share"]["label"] if m.endswith("shift_share") else outcome for m in spec["measures"]}
     for measure, path in zip(smk.params.measures, smk.output.maps):
         values = table[(table["outcome"] == label_of[measure]) & (table["measure"] == measure)]

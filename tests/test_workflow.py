@@ -167,3 +167,12 @@ def test_real_data_centralities_and_weights(real_run):
     assert flows["source"].nunique() >= 330 and set(flows["year"]) == {2020}
     summary = json.loads((real_run / "weights" / "queen.summary.json").read_text())
     assert summary["n"] == 369 and summary["islands"] == ["460300"]  # Sansha (South China Sea islands)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (CI does not install TeX)")
+def test_latex_tables_compile_stand_alone(demo_runs, tmp_path):
+    for tex in sorted((demo_runs[0] / "tables").glob("*.tex")):
+        shutil.copy(tex, tmp_path / tex.name)
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (tex.name, done.stdout[-2000:])

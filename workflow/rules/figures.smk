@@ -10,6 +10,7 @@ rule figures:
         design=f"{RUN}/models/design.parquet",
         weights=f"{RUN}/weights/{config['models']['spatial']['weights']}.parquet",
         cities=f"{RUN}/cities.parquet",
+        code=HELPERS,
     output:
         coefficients=report(f"{RUN}/figures/coefficients.png", caption="../report/coefficients.rst", category="Models"),
         spec_curve=report(f"{RUN}/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Models"),

@@ -19,6 +19,7 @@ rule manifest:
     input:
         FINAL_TARGETS,
         requirements="requirements.txt",
+        code=HELPERS,
     output:
         manifest=f"{RUN}/MANIFEST.json",
     params:

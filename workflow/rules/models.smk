@@ -4,6 +4,7 @@ rule design:
         resilience=f"{RUN}/resilience.parquet",
         centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
         panel=f"{RUN}/panel.parquet",
+        code=HELPERS,
     output:
         design=f"{RUN}/models/design.parquet",
     params:
@@ -31,6 +32,7 @@ rule model:
         resilience=f"{RUN}/resilience.parquet",
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
+        code=HELPERS,
     output:
         model=f"{RUN}/models/{{spec}}.json",
     params:
@@ -46,6 +48,7 @@ rule model:
 rule spec_curve:
     input:
         models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
+        code=HELPERS,
     output:
         table=f"{RUN}/tables/spec_curve.csv",
     params:

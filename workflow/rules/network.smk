@@ -16,6 +16,7 @@ rule network:
         cities=f"{RUN}/cities.parquet",
         crosswalk="data/crosswalk/city_codes.csv",
         files=network_files,
+        code=HELPERS,
     output:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
         attrition=f"{RUN}/networks/{{net}}/attrition.csv",
@@ -32,6 +33,7 @@ rule network:
 rule centrality:
     input:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
+        code=HELPERS,
     output:
         centrality=f"{RUN}/centrality/{{net}}.parquet",
         diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
@@ -51,6 +53,7 @@ rule network_report:
         diagnostics=expand(f"{RUN}/networks/{{net}}/diagnostics.csv", net=NETWORKS),
         edges=expand(f"{RUN}/networks/{{net}}/edges.parquet", net=NETWORKS),
         cities=f"{RUN}/cities.parquet",
+        code=HELPERS,
     output:
         diagnostics=f"{RUN}/tables/network_diagnostics.csv",
         correlation=f"{RUN}/tables/centrality_correlation.csv",

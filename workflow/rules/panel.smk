@@ -10,6 +10,8 @@ PANEL_OUTPUT = {"panel": f"{RUN}/panel.parquet", "cities": f"{RUN}/cities.parque
 if DEMO:
 
     rule panel:
+        input:
+            code=HELPERS,
         output:
             **PANEL_OUTPUT,
             truth=f"{RUN}/demo_truth.json",
@@ -45,6 +47,7 @@ else:
             RAW_FILES,
             USER_FILES,
             crosswalk="data/crosswalk/city_codes.csv",
+            code=HELPERS,
         output:
             **PANEL_OUTPUT,
         params:

@@ -5,6 +5,7 @@ rule report:
         design=f"{RUN}/models/design.parquet",
         resilience=f"{RUN}/resilience.parquet",
         cities=f"{RUN}/cities.parquet",
+        code=HELPERS,
     output:
         markdown=f"{RUN}/tables/regression.md",
         latex=f"{RUN}/tables/regression.tex",

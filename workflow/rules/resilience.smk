@@ -2,6 +2,7 @@
 rule resilience:
     input:
         panel=f"{RUN}/panel.parquet",
+        code=HELPERS,
     output:
         resilience=f"{RUN}/resilience.parquet",
         attrition=f"{RUN}/attrition_resilience.csv",
@@ -21,9 +22,11 @@ rule resilience_report:
         resilience=f"{RUN}/resilience.parquet",
         paths=f"{RUN}/resilience_paths.parquet",
         cities=f"{RUN}/cities.parquet",
+        code=HELPERS,
     output:
         ranking=f"{RUN}/tables/resilience_ranking.csv",
-        ranking_md=f"{RUN}/tables/resilience_ranking.md",
+        ranking_md=f"{RUN}/tables/resilience_extremes.md",
+        ranking_other=[f"{RUN}/tables/resilience_extremes.{suffix}" for suffix in ("tex", "html", "csv")],
         maps=[report(f"{RUN}/figures/resilience_{m}.png", caption="../report/resilience_map.rst",
                      category="Resilience") for m in config["resilience"]["measures"]],
         maps_pdf=expand(f"{RUN}/figures/resilience_{{measure}}.pdf", measure=config["resilience"]["measures"]),

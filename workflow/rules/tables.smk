@@ -15,6 +15,7 @@ rule tables:
         correlation=f"{RUN}/tables/centrality_correlation.csv",
         attrition=f"{RUN}/attrition.csv",
         attrition_resilience=f"{RUN}/attrition_resilience.csv",
+        code=HELPERS,
     output:
         impacts=f"{RUN}/tables/impacts.md",
         impacts_html=report(f"{RUN}/tables/impacts.html", caption="../report/impacts.rst", category="Tables"),

@@ -3,6 +3,7 @@ rule weights:
     input:
         cities=f"{RUN}/cities.parquet",
         panel=f"{RUN}/panel.parquet",
+        code=HELPERS,
     output:
         weights=f"{RUN}/weights/{{w}}.parquet",
         summary=f"{RUN}/weights/{{w}}.summary.json",
@@ -22,6 +23,7 @@ rule moran:
         resilience=f"{RUN}/resilience.parquet",
         centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
         cities=f"{RUN}/cities.parquet",
+        code=HELPERS,
     output:
         moran=f"{RUN}/weights/{{w}}.moran.csv",
     params:
