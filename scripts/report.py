@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.render import save_figure, write_all
+from scripts.resilience_report import plot_measure_map
 
 DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²", "r2_within": "Within R²",
                    "log_likelihood": "Log-likelihood", "fixed_effects": "Fixed effects", "se_type": "SE"}
@@ -66,26 +67,6 @@ def table_notes(models: list[dict[str, Any]], demo: bool) -> list[str]:
     return notes
 
 
-def plot_map(cities: Any, resilience: pd.DataFrame, path: str, demo: bool) -> None:
-    """Choropleth of the shock-year output gap (drop) over the city boundaries; missing cities hatched grey."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    drop = resilience[resilience["measure"] == "drop"].set_index("city_code")["value"]
-    frame = cities.assign(drop=cities["city_code"].map(drop))
-    fig, ax = plt.subplots(figsize=(9, 7))
-    frame[frame["drop"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
-    limit = float(np.nanpercentile(np.abs(frame["drop"]), 95)) if frame["drop"].notna().any() else 1.0
-    frame[frame["drop"].notna()].plot(ax=ax, column="drop", cmap="RdBu", vmin=-limit, vmax=limit, legend=True,
-                                      edgecolor="white", linewidth=0.2,
-                                      legend_kwds={"label": "ln Y − ln Ŷ (shock year)", "shrink": 0.6})
-    ax.set_axis_off()
-    ax.set_title(("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock log-linear trend")
-    save_figure(fig, Path(path).with_suffix(""))
-
-
 def plot_scatter(design: pd.DataFrame, centralities: list[str], path: str, demo: bool) -> None:
     """Scatter of each centrality (z-score) against the drop, with the OLS line."""
     import matplotlib
@@ -120,7 +101,9 @@ def main(smk: Any) -> None:
     write_all(table, Path(smk.output.markdown).with_suffix(""), title, notes, csv=long)
     resilience = pd.read_parquet(smk.input.resilience)
     resilience = resilience[resilience["outcome"] == smk.config["models"]["outcome"]]
-    plot_map(gpd.read_parquet(smk.input.cities), resilience, smk.output.map, demo)
+    drop = resilience[resilience["measure"] == "drop"].set_index("city_code")["value"]
+    plot_measure_map(gpd.read_parquet(smk.input.cities), drop, "drop", smk.output.map,
+                     ("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock trend (ln Y − ln Ŷ)")
     plot_scatter(pd.read_parquet(smk.input.design), smk.config["models"]["centralities"], smk.output.scatter, demo)
 
 

@@ -47,7 +47,8 @@ def ranking_extremes(ranks: pd.DataFrame, outcome: str, measures: list[str], n: 
 
 
 def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, label: str) -> None:
-    """Choropleth of one measure, diverging around its neutral value, clipped at the 5th/95th percentiles."""
+    """Choropleth of one measure, diverging symmetrically around its neutral value, clipped at the 5th/95th
+    percentiles."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,7 +59,8 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     centre = NEUTRAL.get(measure, 0.0)
     finite = frame["value"].dropna()
     low, high = (np.percentile(finite, [5, 95]) if len(finite) else (centre - 1, centre + 1))
-    norm = TwoSlopeNorm(vcenter=centre, vmin=min(low, centre - 1e-9), vmax=max(high, centre + 1e-9))
+    half = max(abs(low - centre), abs(high - centre), 1e-9)  # symmetric scale: equal colours mean equal distances
+    norm = TwoSlopeNorm(vcenter=centre, vmin=centre - half, vmax=centre + half)
     cmap = "RdBu_r" if measure in LOWER_IS_RESILIENT else "RdBu"
     fig, ax = plt.subplots(figsize=(8, 6.5))
     frame[frame["value"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
