@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import write_json
 from scripts.centrality import centralities
+from scripts.common import write_json
 from scripts.network import gravity_edges, is_directed
 from scripts.panel import write_outputs
 

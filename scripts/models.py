@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, format_rows, write_json
+from scripts.common import InputError, write_json
 from scripts.specs import expand_specs
 
 

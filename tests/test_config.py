@@ -35,10 +35,9 @@ def test_dangling_reference_is_named(config):
 
 def test_demo_overlay_is_valid(config):
     import yaml
+    from snakemake.utils import update_config
 
     from tests.conftest import ROOT
-
-    from snakemake.utils import update_config
 
     update_config(config, yaml.safe_load((ROOT / "workflow" / "demo.yaml").read_text(encoding="utf-8")))
     assert config["network"]["baidu_flows"]["kind"] == "flows" and not config["network"]["baidu_flows"]["enabled"]

@@ -4,14 +4,12 @@ Slow-ish (≈ 1 minute): each seed regenerates the demo (cross-section) or a sim
 """
 import copy
 
-import numpy as np
-import pytest
 import yaml
 
+from scripts.centrality import centralities
 from scripts.demo import demo_panel
 from scripts.models import design_table, fit_panel, fit_spec, panel_design
 from scripts.network import gravity_edges
-from scripts.centrality import centralities
 from scripts.resilience import resilience_tables
 from scripts.specs import expand_specs
 from tests.conftest import ROOT

@@ -4,8 +4,17 @@ import pandas as pd
 import pytest
 
 from scripts.common import InputError
-from scripts.network import (EARTH_RADIUS_KM, backbone, build_gravity, build_network, check_edges, disparity_alpha,
-                             gravity_edges, great_circle_km, read_flow_matrices)
+from scripts.network import (
+    EARTH_RADIUS_KM,
+    backbone,
+    build_gravity,
+    build_network,
+    check_edges,
+    disparity_alpha,
+    gravity_edges,
+    great_circle_km,
+    read_flow_matrices,
+)
 
 KM = EARTH_RADIUS_KM * np.pi / 180  # one degree of longitude on the equator
 CROSSWALK = pd.DataFrame(columns=["source", "source_code", "source_name", "city_code", "valid_from", "valid_to",
