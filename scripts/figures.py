@@ -7,37 +7,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import save_figure
+from scripts.render import pyplot, save_figure
 
-STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-         "grid.alpha": 0.3, "figure.dpi": 120}
 LISA_COLOURS = {"HH": "#b2182b", "LL": "#2166ac", "HL": "#f4a582", "LH": "#92c5de", "not significant": "#eeeeee"}
 
 
-def pyplot():
-    """matplotlib.pyplot with the Agg backend and the project style."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(STYLE)
-    return plt
-
-
 def coefficient_plot(models: list[dict[str, Any]], aliases: list[str], stem: Path, title: str) -> None:
-    """Point estimates and 95 % CIs of the centrality terms, one row per model × term."""
+    """Point estimates and 95 % CIs of the centrality terms, one row per model × term, one panel per estimator
+    family (cross-section gaps in log points and panel growth in percentage points do not share a scale)."""
     plt = pyplot()
-    rows = [(m["model"], c) for m in models for c in m["coefficients"] if c["term"] in aliases]
-    fig, ax = plt.subplots(figsize=(6.5, 0.28 * len(rows) + 1.2))
-    for k, (model, c) in enumerate(rows):
-        ax.plot([c["ci_low"], c["ci_high"]], [k, k], color="#555555", linewidth=1)
-        ax.plot(c["estimate"], k, "o", color="#2166ac", markersize=4)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(rows)), [f"{m}: {c['term']}" for m, c in rows], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("coefficient (95% CI)")
-    ax.set_title(title)
+    families: dict[str, list] = {}
+    for m in models:
+        family = m.get("spec", {}).get("family", "cross_section")
+        families.setdefault(family, [])
+        families[family] += [(m["model"], c) for c in m["coefficients"] if c["term"] in aliases]
+    heights = [max(len(rows), 1) for rows in families.values()]
+    fig, axes = plt.subplots(len(families), 1, figsize=(6.5, 0.28 * sum(heights) + 1.0 * len(families)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    for ax, (family, rows) in zip(axes[:, 0], families.items()):
+        for k, (model, c) in enumerate(rows):
+            ax.plot([c["ci_low"], c["ci_high"]], [k, k], color="#555555", linewidth=1)
+            ax.plot(c["estimate"], k, "o", color="#2166ac", markersize=4)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(rows)), [f"{m}: {c['term']}" for m, c in rows], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"{family.replace('_', ' ')} coefficient (95% CI)", fontsize=8)
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
     save_figure(fig, stem)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
-from scripts.render import save_figure
+from scripts.render import pyplot, save_figure
 
 
 def comparison_year(years: np.ndarray, target: int) -> int:
@@ -43,10 +43,7 @@ def correlation_long(wide: pd.DataFrame) -> pd.DataFrame:
 
 def plot_heatmap(corr: pd.DataFrame, path: str, title: str) -> None:
     """Heatmap of the Spearman matrix with values printed in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = list(dict.fromkeys(corr["a"]))
     matrix = corr.pivot(index="a", columns="b", values="spearman").loc[labels, labels].to_numpy()
@@ -64,10 +61,7 @@ def plot_heatmap(corr: pd.DataFrame, path: str, title: str) -> None:
 
 def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str, title: str) -> None:
     """The `top` strongest ties of a year as lines between centroids, width ∝ weight, over the boundaries."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     strongest = edges[edges["year"] == year].nlargest(top, "weight", keep="first")
     xy = cities.set_index("city_code")[["lon", "lat"]]

@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+         "grid.alpha": 0.3, "figure.dpi": 120}
 FIGURE_METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
                                                        "Creator": None}}
 
@@ -65,6 +67,17 @@ def write_all(table: pd.DataFrame, stem: str | Path, title: str, notes: list[str
         stem.with_suffix(suffix).write_text(render(table, title, notes), encoding="utf-8")
     (csv if csv is not None else table.reset_index()).to_csv(stem.with_suffix(".csv"), index=False,
                                                               lineterminator="\n")
+
+
+def pyplot():
+    """matplotlib.pyplot with the Agg backend and the project's one figure style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(STYLE)
+    return plt
 
 
 def save_figure(fig: Any, stem: str | Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import save_figure, write_all
+from scripts.render import pyplot, save_figure, write_all
 from scripts.resilience_report import plot_measure_map
 
 DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²", "r2_within": "Within R²",
@@ -69,10 +69,7 @@ def table_notes(models: list[dict[str, Any]], demo: bool) -> list[str]:
 
 def plot_scatter(design: pd.DataFrame, centralities: list[str], path: str, demo: bool) -> None:
     """Scatter of each centrality (z-score) against the drop, with the OLS line."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, len(centralities), figsize=(4 * len(centralities), 3.6), sharey=True)
     for ax, name in zip(np.atleast_1d(axes), centralities):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
-from scripts.render import save_figure, write_all
+from scripts.render import pyplot, save_figure, write_all
 
 LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
 NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
@@ -49,10 +49,7 @@ def ranking_extremes(ranks: pd.DataFrame, outcome: str, measures: list[str], n: 
 def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, label: str) -> None:
     """Choropleth of one measure, diverging symmetrically around its neutral value, clipped at the 5th/95th
     percentiles."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from matplotlib.colors import TwoSlopeNorm
 
     frame = cities.assign(value=cities["city_code"].map(values))
@@ -85,10 +82,7 @@ def trajectory_cities(table: pd.DataFrame, outcome: str, fixed: list[str], n: in
 def plot_trajectories(paths: pd.DataFrame, cities: pd.DataFrame, codes: list[str], shock_year: int, path: str,
                       title: str) -> None:
     """Small multiples: ln Y (dots) and the counterfactual (line) with its 95 % band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = cities.set_index("city_code")["name_en"].fillna(cities.set_index("city_code")["name_zh"])
     columns = 4
