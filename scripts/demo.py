@@ -49,8 +49,7 @@ def demo_cities(n_rows: int, n_cols: int) -> Any:
 def planted_gap(config: dict[str, Any], cities: pd.DataFrame, panel: pd.DataFrame,
                 rng: np.random.Generator) -> pd.DataFrame:
     """gap_i and its components, from the gravity centralities of the models' centrality year."""
-    net_name = config["models"].get("network", next(iter(config["network"])))
-    spec = config["network"][net_name]
+    spec = config["network"][config["models"]["network"]]
     year = config["models"]["centrality_year"]
     nodes = panel[panel["year"] == year].merge(cities[["city_code", "lon", "lat"]], on="city_code")
     edges = gravity_edges(nodes, spec["mass"], spec["distance_decay"], is_directed(spec), spec.get("asymmetry", "gdp"))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import pyplot, save_figure
+from scripts.render import map_frame, pyplot, save_figure
 
 LISA_COLOURS = {"HH": "#b2182b", "LL": "#2166ac", "HL": "#f4a582", "LH": "#92c5de", "not significant": "#eeeeee"}
 
@@ -89,7 +89,6 @@ def lisa_labels(values: pd.Series, table: pd.DataFrame, cities: pd.DataFrame, sp
 
     values = values.dropna()
     w, kept, _ = sample_weights(table, list(values.index), cities, spec)
-    np.random.seed(seed)  # esda draws its conditional permutations from numpy's global generator
     local = esda.Moran_Local(values.loc[kept].to_numpy(dtype=float), w, permutations=permutations, seed=seed)
     quadrant = pd.Series(local.q, index=kept).map({1: "HH", 2: "LH", 3: "LL", 4: "HL"})
     return quadrant.where(local.p_sim < 0.05, "not significant")
@@ -103,10 +102,7 @@ def category_map(cities: Any, labels: pd.Series, stem: Path, title: str) -> None
     frame = cities.assign(label=cities["city_code"].map(labels))
     fig, ax = plt.subplots(figsize=(8, 6.5))
     frame.plot(ax=ax, color=frame["label"].map(LISA_COLOURS).fillna("#ffffff"), edgecolor="#999999", linewidth=0.2)
-    west, south, east, north = cities.total_bounds
-    ax.set_xlim(west, east)
-    ax.set_ylim(max(south, 17.0), north)
-    ax.set_axis_off()
+    map_frame(ax, cities)
     ax.legend(handles=[Patch(color=c, label=k) for k, c in LISA_COLOURS.items()], fontsize=7, loc="lower left")
     ax.set_title(title)
     save_figure(fig, stem)
@@ -122,10 +118,7 @@ def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str
     low, high = np.percentile(finite, [5, 95]) if len(finite) else (0.0, 1.0)
     frame[frame["value"].notna()].plot(ax=ax, column="value", cmap="viridis", vmin=low, vmax=high, legend=True,
                                        edgecolor="white", linewidth=0.2, legend_kwds={"shrink": 0.6, "label": label})
-    west, south, east, north = cities.total_bounds
-    ax.set_xlim(west, east)
-    ax.set_ylim(max(south, 17.0), north)
-    ax.set_axis_off()
+    map_frame(ax, cities)
     ax.set_title(title)
     save_figure(fig, stem)
 

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.common import InputError, sha256_of, write_json
+from scripts.common import sha256_of, write_json
 from scripts.retrieve import source_files
 
 SKIPPED_DIRS = ("logs", "benchmarks")
@@ -82,10 +82,10 @@ def build_manifest(config: dict[str, Any], run_dir: Path, raw_dir: Path, rules: 
             "tables_figures": [{"file": o["path"], "rule": o.get("rule"), "script": o.get("script")} for o in shown]}
 
 
-def verify(manifest_path: Path, root: Path) -> list[str]:
-    """Every problem found by rehashing the manifest's outputs and the local copies of its inputs."""
+def verify(manifest_path: Path, root: Path) -> tuple[list[str], list[str]]:
+    """Problems found by rehashing the manifest's outputs, and the local copies of its inputs: (outputs, inputs)."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    problems = []
+    problems, input_problems = [], []
     for item in manifest["outputs"]:
         path = root / item["path"]
         if not path.is_file():
@@ -96,8 +96,8 @@ def verify(manifest_path: Path, root: Path) -> list[str]:
     for item in manifest["inputs"]:
         path = root / item["local_path"] if not Path(item["local_path"]).is_absolute() else Path(item["local_path"])
         if path.is_file() and item["sha256"] and sha256_of(path) != item["sha256"]:
-            problems.append(f"{item['local_path']}: input SHA-256 differs from the pinned {item['sha256']}")
-    return problems
+            input_problems.append(f"{item['local_path']}: input SHA-256 differs from the pinned {item['sha256']}")
+    return problems, input_problems
 
 
 def main(smk: Any) -> None:
@@ -116,14 +116,14 @@ def cli(argv: list[str]) -> int:
         return 2
     manifest = Path(argv[1])
     if not manifest.is_file():
-        raise InputError(f"{manifest}: no manifest; run the workflow first (snakemake --cores N).")
-    problems = verify(manifest, manifest.resolve().parent.parent.parent)
-    for problem in problems:
+        print(f"{manifest}: no manifest; run the workflow first (snakemake --cores N).", file=sys.stderr)
+        return 2
+    outputs, inputs = verify(manifest, manifest.resolve().parent.parent.parent)
+    for problem in [*outputs, *inputs]:
         print(problem)
     total = len(json.loads(manifest.read_text(encoding="utf-8"))["outputs"])
-    print(f"verify: {total - len([p for p in problems if 'input' not in p])} of {total} outputs match; "
-          f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    print(f"verify: {total - len(outputs)} of {total} outputs match; {len(outputs) + len(inputs)} problem(s)")
+    return 1 if outputs or inputs else 0
 
 
 if "snakemake" in globals():

@@ -245,9 +245,9 @@ def build_network(spec: dict[str, Any], name: str, panel: pd.DataFrame, cities: 
     universe = cities[["city_code", "name_zh"]]
     where = f"network '{name}'"
     if kind == "gravity":
-        distances = read_edge_file(spec["distance_file"]["path"], spec["distance_file"]["columns"]) \
-            if spec.get("distance_file") else None
-        if distances is not None:
+        distances = None
+        if spec.get("distance_file"):
+            distances = read_edge_file(spec["distance_file"]["path"], spec["distance_file"]["columns"])
             distances = distances.rename(columns={"weight": "distance"})
         edges, attrition = build_gravity(panel, cities, spec, distances)
         nodes_by_year = {y: sorted(set(g["source"]) | set(g["target"])) for y, g in edges.groupby("year")}
@@ -262,9 +262,8 @@ def build_network(spec: dict[str, Any], name: str, panel: pd.DataFrame, cities: 
         edges, attrition = map_edge_ends(raw, spec.get("crosswalk_source", name), crosswalk, universe,
                                          spec.get("keys", "name" if kind == "flows" else "code") == "name",
                                          spec.get("max_unknown_share", 0.1), where)
-        edges = edges[edges["weight"] > 0]
+        edges = edges[edges["weight"] > 0]  # mapping drops self-loops and sums duplicate pairs
         nodes_by_year = {}
-    check_edges(edges, where)
     thinned = []
     for year, group in edges.groupby("year", sort=True):
         kept = backbone(group, spec.get("backbone", {"method": "none"}), directed)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
-from scripts.render import pyplot, save_figure
+from scripts.render import map_frame, pyplot, save_figure
 
 
 def comparison_year(years: np.ndarray, target: int) -> int:
@@ -70,10 +70,7 @@ def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str,
     widths = 0.3 + 2.5 * strongest["weight"] / strongest["weight"].max()
     for (source, target), width in zip(strongest[["source", "target"]].itertuples(index=False), widths):
         ax.plot(*zip(xy.loc[source], xy.loc[target]), color="#b2182b", linewidth=width, alpha=0.6)
-    west, south, east, north = cities.total_bounds
-    ax.set_xlim(west, east)
-    ax.set_ylim(max(south, 17.0), north)  # leave out the South China Sea islands (Sansha) to keep the scale
-    ax.set_axis_off()
+    map_frame(ax, cities)
     ax.set_title(title)
     save_figure(fig, Path(path).with_suffix(""))
 

@@ -80,6 +80,15 @@ def pyplot():
     return plt
 
 
+def map_frame(ax: Any, cities: Any) -> None:
+    """Frame a map on the cities' extent, leaving out the South China Sea islands (Sansha) south of 17°N so the
+    mainland keeps its scale, and hide the axes."""
+    west, south, east, north = cities.total_bounds
+    ax.set_xlim(west, east)
+    ax.set_ylim(max(south, 17.0), north)
+    ax.set_axis_off()
+
+
 def save_figure(fig: Any, stem: str | Path) -> None:
     """Save a matplotlib figure as ``stem``.png (120 dpi) and ``stem``.pdf, deterministically, and close it."""
     import matplotlib.pyplot as plt

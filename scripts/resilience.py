@@ -218,7 +218,7 @@ def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, 
         if not (np.isfinite(gaps[ks]) and np.isfinite(gaps[kr])):
             return None, f"no {outcome} in {s} or {r}"
         if gaps[ks] >= 0:
-            return None, f"no shortfall in {s} (gap {gaps[ks]:.4f} ≥ 0): nothing to close"
+            return None, f"no shortfall in {s} (gap ≥ 0): nothing to close"
         with np.errstate(divide="ignore", invalid="ignore"):
             draws = np.where(gaps_star[:, ks] < 0, 1 - gaps_star[:, kr] / gaps_star[:, ks], np.nan)
         return _row(city, outcome, measure, 1 - gaps[kr] / gaps[ks], draws, gaps[kr], gaps[ks], n_pre), None

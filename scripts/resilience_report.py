@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
-from scripts.render import pyplot, save_figure, write_all
+from scripts.render import map_frame, pyplot, save_figure, write_all
 
 LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
 NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
@@ -63,10 +63,7 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     frame[frame["value"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
     frame[frame["value"].notna()].plot(ax=ax, column="value", cmap=cmap, norm=norm, legend=True, edgecolor="white",
                                        linewidth=0.2, legend_kwds={"shrink": 0.6, "label": measure})
-    west, south, east, north = cities.total_bounds
-    ax.set_xlim(west, east)
-    ax.set_ylim(max(south, 17.0), north)
-    ax.set_axis_off()
+    map_frame(ax, cities)
     ax.set_title(label, fontsize=10)
     save_figure(fig, Path(path).with_suffix(""))
 

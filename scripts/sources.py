@@ -172,17 +172,12 @@ def read_flow_share_from(paths: list[Path], spec: dict[str, Any], columns: list[
     return table
 
 
-def read_province_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
-    """Province × year table (CSMAR CPI): same as city × year, keyed by the province code."""
-    return read_city_year(paths, spec, columns)
-
-
 READERS: dict[str, Callable[[list[Path], dict[str, Any], list[str]], pd.DataFrame]] = {
     "city_year": read_city_year,
     "census_wide": read_census_wide,
     "covid_daily": read_covid_daily,
     "flow_share_from": read_flow_share_from,
-    "province_year": read_province_year,
+    "province_year": read_city_year,  # same layout, keyed by the province code
 }
 
 

@@ -45,8 +45,7 @@ def attrition_summary(panel_attrition: pd.DataFrame, resilience_attrition: pd.Da
     joins = panel_attrition[panel_attrition["stage"] == "join"]
     joins = joins.groupby(["source", "outcome"], sort=True)["n_units"].sum().reset_index()
     joins = joins.rename(columns={"outcome": "what"}).assign(stage="join")
-    left = resilience_attrition.assign(reason=resilience_attrition["reason"].str.replace(r"\d+\.\d+", "x", regex=True))
-    left = left.groupby(["outcome", "measure", "reason"], sort=True).size().rename("n_units").reset_index()
+    left = resilience_attrition.groupby(["outcome", "measure", "reason"], sort=True).size().rename("n_units").reset_index()
     left = left.assign(stage="resilience", source=left["outcome"] + " / " + left["measure"]).rename(
         columns={"reason": "what"})
     return pd.concat([joins, left[["stage", "source", "what", "n_units"]]], ignore_index=True)[
