@@ -13,7 +13,10 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
   where DC, CC, BC are the measures models.centralities names, computed by the pipeline's own code on the models'
   network (unthinned) in the centrality year (models.centrality_year),
   z-scored over all demo cities. Controls have no planted effect. So OLS of `drop` on z(DC), z(CC), z(BC) and
-  the controls should recover β, and `recovery` should give β / 2.
+  the controls should recover β, and `recovery` should give β / 2;
+- the panel event study (growth = 100·Δln Y on centralities held at the centrality year, city and year effects)
+  should give 100·β in the shock year and −50·β in the recovery year (growth then is the trend minus gap / 2),
+  and zero in the pre-period: a planted panel effect in percentage points of growth per SD.
 """
 
 from typing import Any
@@ -98,12 +101,23 @@ def demo_panel(config: dict[str, Any]):
     return panel, cities, attrition, truth
 
 
+def event_study_truth(config: dict[str, Any]) -> dict[str, float]:
+    """Planted event-study coefficients (pp of growth per SD), keyed like the model terms: dc_x_2020, …."""
+    shock, recovery = config["resilience"]["shock_year"], config["resilience"]["recovery_year"]
+    truth = {}
+    for alias, beta in config["demo"]["effects"].items():
+        truth[f"{alias}_x_{shock}"] = 100 * beta
+        truth[f"{alias}_x_{recovery}"] = -50 * beta
+    return truth
+
+
 def main(smk: Any) -> None:
     """Snakemake entry: write the demo panel, cities and attrition, plus the planted truth."""
     panel, cities, attrition, truth = demo_panel(smk.config)
     write_outputs(panel, cities, attrition, smk.output)
     write_json({"label": "SYNTHETIC DEMO DATA", "base_gap": BASE_GAP, "effects_per_sd": smk.config["demo"]["effects"],
                 "recovery_effects_per_sd": {k: v / 2 for k, v in smk.config["demo"]["effects"].items()},
+                "event_study_effects_pp": event_study_truth(smk.config),
                 "noise_sd": smk.config["demo"]["noise_sd"]}, smk.output.truth)
 
 

@@ -1,13 +1,15 @@
 """Repeated-seed coverage: the 95 % intervals of the cross-section and panel estimators cover planted effects.
 
-Slow-ish (≈ 1 minute): each seed regenerates the demo (cross-section) or a simulated panel and refits.
+Slow-ish (≈ 1 minute): each seed regenerates the demo (cross-section OLS and the panel event study) or a
+simulated panel (panel_fe) and refits.
 """
 import copy
+import functools
 
 import yaml
 
 from scripts.centrality import centralities
-from scripts.demo import demo_panel
+from scripts.demo import demo_panel, event_study_truth
 from scripts.models import design_table, fit_panel, fit_spec, panel_design
 from scripts.network import gravity_edges
 from scripts.resilience import resilience_tables
@@ -38,14 +40,21 @@ def centrality_long(config, panel, cities):
     return wide.melt(id_vars="city_code", var_name="measure", value_name="value").assign(year=year)
 
 
+@functools.cache
+def demo_data(seed: int):
+    """(config, panel, centrality) of the demo generated with `seed`."""
+    config = demo_config(seed)
+    panel, cities, _, _ = demo_panel(config)
+    return config, panel, centrality_long(config, panel, cities)
+
+
 def test_cross_section_coverage_over_demo_seeds():
     hits, total = 0, 0
     for seed in SEEDS:
-        config = demo_config(seed)
-        panel, cities, _, _ = demo_panel(config)
+        config, panel, centrality = demo_data(seed)
         resilience = resilience_tables(panel, config["resilience"], config["years"], seed)[0]
         models = config["models"]
-        design = design_table(resilience, centrality_long(config, panel, cities), panel, models["outcome"],
+        design = design_table(resilience, centrality, panel, models["outcome"],
                               models["centrality_year"], models["centralities"], models["controls"])
         spec = copy.deepcopy(expand_specs(models)["baseline-drop"])
         result = fit_spec(spec, design, None, None, {}, seed)
@@ -70,3 +79,17 @@ def test_panel_coverage_over_seeds():
         c = next(c for c in fit_panel(rows, spec, settings)["coefficients"] if c["term"] == "dc_x_post")
         hits += c["ci_low"] <= -1.5 <= c["ci_high"]
     assert 0.85 <= hits / len(SEEDS) <= 1.0, hits / len(SEEDS)
+
+
+def test_event_study_coverage_over_demo_seeds():
+    hits, total = 0, 0
+    for seed in SEEDS:
+        config, panel, centrality = demo_data(seed)
+        spec = copy.deepcopy(expand_specs(config["models"])["event_study"])
+        settings = {"years": config["models"]["panel"]["years"], "shock_year": config["resilience"]["shock_year"]}
+        coefficients = {c["term"]: c for c in fit_panel(panel_design(panel, centrality, spec, settings), spec,
+                                                        settings)["coefficients"]}
+        for term, beta in event_study_truth(config).items():
+            hits += coefficients[term]["ci_low"] <= beta <= coefficients[term]["ci_high"]
+            total += 1
+    assert 0.85 <= hits / total <= 1.0, hits / total

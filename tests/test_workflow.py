@@ -62,6 +62,10 @@ def test_demo_recovers_planted_effects(demo_runs):
         for term, beta in truth[key].items():
             c = coefficient(model, term)
             assert c["ci_low"] <= beta <= c["ci_high"], (model_name, term, beta, c)
+    event_study = json.loads((run / "models" / "event_study.json").read_text())
+    for term, beta in truth["event_study_effects_pp"].items():
+        c = coefficient(event_study, term)
+        assert c["ci_low"] <= beta <= c["ci_high"], ("event_study", term, beta, c)
 
 
 def test_demo_outputs_are_labelled_and_complete(demo_runs):
