@@ -389,12 +389,19 @@ def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = 
                             "periods": int(fit.time_info["total"])}}
 
 
-def balanced(rows: pd.DataFrame, years: list[int]) -> tuple[pd.DataFrame, list[str]]:
-    """Sample rule for spatial panels: keep the cities observed in every year; return rows and the dropped cities."""
-    present = rows.reset_index().groupby("city_code")["year"].nunique()
-    keep = present.index[present == len(years)]
-    dropped = sorted(set(present.index) - set(keep))
-    return rows[rows.index.get_level_values("city_code").isin(keep)], dropped
+def balanced(rows: pd.DataFrame, years: list[int], rule: str = "drop_incomplete") -> tuple[pd.DataFrame, list[str]]:
+    """Sample rule for spatial panels: keep the cities observed in every year; return rows and the dropped cities.
+
+    rule ``require`` (no sample rule) stops the run instead, naming the incomplete cities and their missing years.
+    """
+    observed = rows.reset_index().groupby("city_code")["year"].agg(set)
+    missing = {city: sorted(set(years) - have) for city, have in observed.items() if set(years) - have}
+    if missing and rule == "require":
+        listed = "; ".join(f"{city} missing {gaps}" for city, gaps in list(missing.items())[:10])
+        raise InputError(f"models: the spatial panel needs a balanced panel over {years[0]}–{years[-1]} but "
+                         f"{len(missing)} cities are incomplete ({listed}{' …' if len(missing) > 10 else ''}). Set "
+                         "models.panel.balance: drop_incomplete to drop them (they are listed in the spec JSON).")
+    return rows[~rows.index.get_level_values("city_code").isin(list(missing))], sorted(missing)
 
 
 def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any], weights_table: pd.DataFrame,
@@ -412,7 +419,7 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
     from scripts.weights import sample_weights
 
     years = list(range(settings["years"]["start"], settings["years"]["end"] + 1))
-    rows, incomplete = balanced(rows, years)
+    rows, incomplete = balanced(rows, years, settings.get("balance", "drop_incomplete"))
     w, kept, report = sample_weights(weights_table, sorted(set(rows.index.get_level_values("city_code"))), cities,
                                      weights_spec)
     rows = rows[rows.index.get_level_values("city_code").isin(kept)]
@@ -551,7 +558,8 @@ def main(smk: Any) -> None:
     weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
     weights_spec = config["weights"].get(spec["weights"], {})
     if spec["family"] in ("panel", "spatial_panel"):
-        settings = {"years": config["models"]["panel"]["years"], "shock_year": config["resilience"]["shock_year"]}
+        settings = {"years": config["models"]["panel"]["years"], "shock_year": config["resilience"]["shock_year"],
+                    "balance": config["models"]["panel"].get("balance", "drop_incomplete")}
         rows = panel_design(panel, centrality, {**spec, "estimator": "panel_fe"} if spec["family"] == "spatial_panel"
                             else spec, settings)
         fitted = fit_panel(rows, spec, settings) if spec["family"] == "panel" else \

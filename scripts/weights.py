@@ -155,6 +155,11 @@ def to_libpysal(table: pd.DataFrame, codes: list[str]):
 
 def sample_weights(table: pd.DataFrame, codes: list[str], cities: pd.DataFrame, spec: dict[str, Any]):
     """Row-standardised W over a sample (links re-selected, island policy re-applied); (W, kept codes, report)."""
+    unknown = sorted(set(codes) - set(cities["city_code"]))
+    if unknown:
+        raise InputError(f"spatial weights for the sample: {len(unknown)} sample cities are not in the weights' "
+                         f"geography ({format_rows(unknown)}); the weights and the estimation sample come from "
+                         "different city lists — rebuild the weights from the same panel (results/<run>/panel/).")
     table, kept, report = apply_island_policy(table, codes, cities, spec, "spatial weights for the sample")
     return to_libpysal(table, kept), kept, report
 

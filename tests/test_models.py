@@ -41,6 +41,16 @@ def test_singular_design_is_an_error():
         fit_ols(sample, "y", ["a", "b"])
 
 
+def test_too_few_observations_name_the_spec_and_the_largest_loss():
+    from scripts.models import prepared_sample
+
+    design = pd.DataFrame({"drop": [0.1, 0.2, np.nan, np.nan, 0.3], "dc": [1.0, 2, 3, 4, 5],
+                           "cc": [1.0, np.nan, 2, 2, 1]}, index=pd.Index(list("abcde"), name="city_code"))
+    spec = {**lattice_spec("ols"), "name": "tiny", "all_centralities": {"dc": "strength", "cc": "closeness"}}
+    with pytest.raises(InputError, match=r"spec 'tiny' .* only 2 complete cities .* 2 regressors .* from drop"):
+        prepared_sample(design, spec)
+
+
 def test_design_and_sample_report_dropped_units():
     resilience = pd.DataFrame({"city_code": ["a", "b", "c", "a", "b", "c"],
                                "measure": ["drop"] * 3 + ["recovery"] * 3,

@@ -180,3 +180,28 @@ def test_spatial_panel_lag_matches_two_way_demeaned_likelihood():
     assert got["dc_x_post"]["estimate"] == pytest.approx(beta[1], abs=1e-5)
     assert got["dc_x_post"]["ci_low"] < -0.5 < got["dc_x_post"]["ci_high"]   # and the planted values are covered
     assert got["rho"]["ci_low"] < 0.4 < got["rho"]["ci_high"]
+
+
+def test_unbalanced_spatial_panel_without_a_sample_rule_is_an_error():
+    from scripts.common import InputError
+
+    rows, table, cities, _ = lattice_panel(side=4)
+    rows = rows.drop(index=[("100005", 2013), ("100005", 2014)])
+    spec = {"estimator": "panel_sar", "centralities": "joint", "all_centralities": {"dc": "strength"},
+            "weights": "queen"}
+    settings = {"years": {"start": 2011, "end": 2021}, "shock_year": 2020, "balance": "require"}
+    with pytest.raises(InputError, match=r"1 cities are incomplete \(100005 missing \[2013, 2014\]\).*drop_incomplete"):
+        fit_spatial_panel(rows, spec, settings, table, cities, {"kind": "queen", "island_policy": "error"}, seed=1)
+    result = fit_spatial_panel(rows, spec, {**settings, "balance": "drop_incomplete"}, table, cities,
+                               {"kind": "queen", "island_policy": "error"}, seed=1)
+    assert result["dropped"]["unbalanced (missing a year)"] == ["100005"] and result["n"] == 15 * 11
+
+
+def test_weights_that_do_not_match_the_sample_are_an_error():
+    from scripts.common import InputError
+    from scripts.weights import sample_weights
+
+    _, table, cities, _ = lattice_panel(side=3)
+    with pytest.raises(InputError, match=r"2 sample cities are not in the weights' geography \(999998, 999999\)"):
+        sample_weights(table, [*cities["city_code"], "999998", "999999"], cities,
+                       {"kind": "queen", "island_policy": "error"})
