@@ -33,6 +33,11 @@ def config_slice(*keys):
     return {key: config.get(key) for key in keys}
 
 
+def city_name_settings():
+    """The report keys that decide how city names are drawn in figures."""
+    return {key: config["report"].get(key) for key in ("city_names", "cjk_font", "label_cities")}
+
+
 def models_core():
     """The model settings that figures and Moran's I depend on (not the spec list)."""
     return {key: config["models"][key] for key in ("outcome", "network", "centrality_year", "centralities", "controls")}

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import map_frame, pyplot, save_figure
+from scripts.render import city_labels, label_extremes, map_frame, pyplot, save_figure
 
 LISA_COLOURS = {"HH": "#b2182b", "LL": "#2166ac", "HL": "#f4a582", "LH": "#92c5de", "not significant": "#eeeeee"}
 
@@ -108,8 +108,9 @@ def category_map(cities: Any, labels: pd.Series, stem: Path, title: str) -> None
     save_figure(fig, stem)
 
 
-def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str) -> None:
-    """Quantile-free continuous choropleth, clipped at the 5th/95th percentiles."""
+def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str, names: pd.Series,
+              n_labels: int) -> None:
+    """Continuous choropleth clipped at the 5th/95th percentiles; the n_labels highest and lowest cities named."""
     plt = pyplot()
     frame = cities.assign(value=cities["city_code"].map(values))
     fig, ax = plt.subplots(figsize=(8, 6.5))
@@ -119,6 +120,7 @@ def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str
     frame[frame["value"].notna()].plot(ax=ax, column="value", cmap="viridis", vmin=low, vmax=high, legend=True,
                                        edgecolor="white", linewidth=0.2, legend_kwds={"shrink": 0.6, "label": label})
     map_frame(ax, cities)
+    label_extremes(ax, cities, values, names, n_labels)
     ax.set_title(title)
     save_figure(fig, stem)
 
@@ -147,10 +149,11 @@ def main(smk: Any) -> None:
                          config["weights"][weights_name], config["seed"])
     category_map(cities, labels, Path(smk.output.lisa).with_suffix(""),
                  f"{demo}LISA clusters of the 2020 output gap ({weights_name} weights, p < 0.05)")
+    names = city_labels(cities, config["report"])
     for alias, path in zip(aliases, smk.output.centrality_maps):
         value_map(cities, design[alias], Path(path).with_suffix(""),
                   f"{demo}{alias.upper()} ({models_cfg['centralities'][alias]}, {models_cfg['network']}, "
-                  f"{models_cfg['centrality_year']})", alias.upper())
+                  f"{models_cfg['centrality_year']})", alias.upper(), names, config["report"].get("label_cities", 5))
 
 
 if "snakemake" in globals():

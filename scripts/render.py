@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from scripts.common import InputError
+
 STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
          "grid.alpha": 0.3, "figure.dpi": 120}
 FIGURE_METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
@@ -78,6 +80,76 @@ def pyplot():
 
     plt.rcParams.update(STYLE)
     return plt
+
+
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+                "Droid Sans Fallback")
+
+
+def bundled_cjk_font() -> str | None:
+    """Noto Sans CJK SC (SIL OFL) as shipped in the `mplfonts` wheel, if that package is installed."""
+    try:
+        import mplfonts
+    except ImportError:
+        return None
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    return str(path) if path.exists() else None
+
+
+def cjk_font_family(setting: str | None) -> str:
+    """Register and return the font family that draws Chinese city names.
+
+    ``setting``: a .ttf/.otf/.ttc path or an installed family name (config ``report.cjk_font``); when null, the
+    first installed family of CJK_FAMILIES, else the font bundled with `mplfonts` (a pinned requirement).
+    """
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if setting and Path(setting).is_file():
+        font_manager.fontManager.addfont(setting)
+        return font_manager.FontProperties(fname=setting).get_name()
+    if setting:
+        if setting in installed:
+            return setting
+        raise InputError(f"config.yaml report.cjk_font: '{setting}' is neither a font file nor an installed font "
+                         "family. Give the path of a .ttf/.otf/.ttc file with Chinese glyphs, or null to use the "
+                         "Noto Sans CJK SC font of the mplfonts package.")
+    for family in CJK_FAMILIES:
+        if family in installed:
+            return family
+    bundled = bundled_cjk_font()
+    if bundled is None:
+        raise InputError("config.yaml report.city_names asks for Chinese names but no CJK font was found. Install "
+                         "one (pip install mplfonts, or apt-get install fonts-wqy-microhei) or set report.cjk_font "
+                         "to a .ttf/.otf file with Chinese glyphs; or set report.city_names: en.")
+    return cjk_font_family(bundled)
+
+
+def city_labels(cities: pd.DataFrame, report: dict[str, Any]) -> pd.Series:
+    """Display name of every city by ``report.city_names``: en (pinyin, the code where none is known), zh, or both
+    ("武汉市 Wuhan"). Chinese names switch the figure font to a CJK family (Latin text keeps DejaVu Sans)."""
+    language = report.get("city_names", "en")
+    frame = cities.set_index("city_code")
+    english = frame["name_en"].fillna(pd.Series(frame.index, index=frame.index))
+    if language == "en":
+        return english
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["font.family"] = ["DejaVu Sans", cjk_font_family(report.get("cjk_font"))]
+    chinese = frame["name_zh"].fillna(english)
+    return chinese if language == "zh" else (chinese + " " + frame["name_en"].fillna("")).str.strip()
+
+
+def label_extremes(ax: Any, cities: Any, values: pd.Series, labels: pd.Series, count: int) -> None:
+    """Write the names of the `count` highest- and `count` lowest-valued cities at their centroids (haloed)."""
+    from matplotlib import patheffects
+
+    ranked = values.dropna().sort_values(kind="mergesort")
+    chosen = list(dict.fromkeys([*ranked.index[:count], *ranked.index[::-1][:count]])) if count else []
+    position = cities.set_index("city_code")[["lon", "lat"]]
+    for code in chosen:
+        ax.annotate(labels.get(code, code), position.loc[code].to_numpy(), fontsize=6, ha="center", va="bottom",
+                    path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
 
 
 def map_frame(ax: Any, cities: Any) -> None:

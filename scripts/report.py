@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import pyplot, save_figure, write_all
+from scripts.render import city_labels, pyplot, save_figure, write_all
 from scripts.resilience_report import plot_measure_map
 
 DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²", "r2_within": "Within R²",
@@ -99,8 +99,10 @@ def main(smk: Any) -> None:
     resilience = pd.read_parquet(smk.input.resilience)
     resilience = resilience[resilience["outcome"] == smk.config["models"]["outcome"]]
     drop = resilience[resilience["measure"] == "drop"].set_index("city_code")["value"]
-    plot_measure_map(gpd.read_parquet(smk.input.cities), drop, "drop", smk.output.map,
-                     ("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock trend (ln Y − ln Ŷ)")
+    cities = gpd.read_parquet(smk.input.cities)
+    plot_measure_map(cities, drop, "drop", smk.output.map,
+                     ("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock trend (ln Y − ln Ŷ)",
+                     city_labels(cities, smk.config["report"]), smk.config["report"].get("label_cities", 5))
     plot_scatter(pd.read_parquet(smk.input.design), smk.config["models"]["centralities"], smk.output.scatter, demo)
 
 

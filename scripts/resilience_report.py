@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import write_table
-from scripts.render import map_frame, pyplot, save_figure, write_all
+from scripts.render import city_labels, label_extremes, map_frame, pyplot, save_figure, write_all
 
 LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
 NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
@@ -46,9 +46,10 @@ def ranking_extremes(ranks: pd.DataFrame, outcome: str, measures: list[str], n: 
     return pd.concat(frames, ignore_index=True).set_index(["measure", "rank"])
 
 
-def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, label: str) -> None:
+def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, label: str, names: pd.Series,
+                     n_labels: int) -> None:
     """Choropleth of one measure, diverging symmetrically around its neutral value, clipped at the 5th/95th
-    percentiles."""
+    percentiles; the n_labels most and least resilient cities named."""
     plt = pyplot()
     from matplotlib.colors import TwoSlopeNorm
 
@@ -64,6 +65,7 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     frame[frame["value"].notna()].plot(ax=ax, column="value", cmap=cmap, norm=norm, legend=True, edgecolor="white",
                                        linewidth=0.2, legend_kwds={"shrink": 0.6, "label": measure})
     map_frame(ax, cities)
+    label_extremes(ax, cities, values, names, n_labels)
     ax.set_title(label, fontsize=10)
     save_figure(fig, Path(path).with_suffix(""))
 
@@ -76,12 +78,10 @@ def trajectory_cities(table: pd.DataFrame, outcome: str, fixed: list[str], n: in
     return list(dict.fromkeys(chosen or [c for c in fixed if c in set(drop["city_code"])]))
 
 
-def plot_trajectories(paths: pd.DataFrame, cities: pd.DataFrame, codes: list[str], shock_year: int, path: str,
+def plot_trajectories(paths: pd.DataFrame, names: pd.Series, codes: list[str], shock_year: int, path: str,
                       title: str) -> None:
-    """Small multiples: ln Y (dots) and the counterfactual (line) with its 95 % band."""
+    """Small multiples: ln Y (dots) and the counterfactual (line) with its 95 % band; titled with names[code]."""
     plt = pyplot()
-
-    names = cities.set_index("city_code")["name_en"].fillna(cities.set_index("city_code")["name_zh"])
     columns = 4
     rows = max(1, -(-len(codes) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.5 * rows), squeeze=False)
@@ -115,14 +115,16 @@ def main(smk: Any) -> None:
     write_all(ranking_extremes(ranks, outcome, ["drop", "recovery"]), Path(smk.output.ranking_md).with_suffix(""),
               f"{demo}Most and least resilient cities, outcome {outcome} (rank 1 = most resilient)",
               ["Full ranking of every outcome and measure: resilience_ranking.csv."])
+    names = city_labels(cities, smk.config["report"])
+    n_labels = smk.config["report"].get("label_cities", 5)
     label_of = {m: spec["shift_share"]["label"] if m.endswith("shift_share") else outcome for m in spec["measures"]}
     for measure, path in zip(smk.params.measures, smk.output.maps):
         values = table[(table["outcome"] == label_of[measure]) & (table["measure"] == measure)]
         plot_measure_map(cities, values.set_index("city_code")["value"], measure, path,
-                         f"{demo}{measure} ({label_of[measure]}, shock {spec['shock_year']})")
+                         f"{demo}{measure} ({label_of[measure]}, shock {spec['shock_year']})", names, n_labels)
     codes = trajectory_cities(table, outcome, report.get("trajectory_cities", []), report.get("n_extreme", 5))
     paths = pd.read_parquet(smk.input.paths)
-    plot_trajectories(paths[paths["outcome"] == outcome], cities, codes, spec["shock_year"], smk.output.trajectories,
+    plot_trajectories(paths[paths["outcome"] == outcome], names, codes, spec["shock_year"], smk.output.trajectories,
                       f"{demo}{outcome}: actual (dots) vs {spec['counterfactual']} counterfactual (95% band)")
 
 

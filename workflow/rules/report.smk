@@ -17,7 +17,7 @@ rule report:
                        category="Models"),
         scatter_pdf=f"{RUN}/figures/scatter_centrality_drop.pdf",
     params:
-        settings=[models_core(), config_slice("demo")],
+        settings=[models_core(), config_slice("demo"), city_name_settings()],
     log:
         f"{RUN}/logs/report.log",
     benchmark:

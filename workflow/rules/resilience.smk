@@ -35,7 +35,7 @@ rule resilience_report:
         trajectories_pdf=f"{RUN}/figures/resilience_trajectories.pdf",
     params:
         measures=config["resilience"]["measures"],
-        settings=config_slice("resilience", "demo"),
+        settings=[config_slice("resilience", "demo"), city_name_settings()],
     log:
         f"{RUN}/logs/resilience_report.log",
     benchmark:
