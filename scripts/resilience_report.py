@@ -38,8 +38,8 @@ def ranking_extremes(ranks: pd.DataFrame, outcome: str, measures: list[str], n: 
         shown = pd.concat([part.head(n), part.tail(n)]).drop_duplicates("city_code")
         frames.append(pd.DataFrame({
             "measure": measure, "rank": shown["rank"].to_numpy(),
-            "city": [f"{en if isinstance(en, str) else zh} ({code})"
-                     for en, zh, code in zip(shown["name_en"], shown["name_zh"], shown["city_code"])],
+            "city": [f"{en} ({code})" if isinstance(en, str) else code   # pinyin only: pdflatex has no CJK fonts
+                     for en, code in zip(shown["name_en"], shown["city_code"])],
             "value": shown["value"].map("{:.4f}".format).to_numpy(),
             "95% CI": [f"[{lo:.4f}, {hi:.4f}]" if np.isfinite(lo) else "" for lo, hi in
                        zip(shown["ci_low"], shown["ci_high"])]}))
