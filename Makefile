@@ -10,8 +10,9 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 RUN ?= real
+PROFILE ?= workflow/profiles/local
 
-.PHONY: setup run demo test verify report
+.PHONY: setup run demo test verify report cluster
 setup: $(VENV)/.installed
 
 run: setup
@@ -28,3 +29,7 @@ verify: setup
 
 report: setup
 	$(VENV)/bin/snakemake --report results/$(RUN)/report.html
+
+cluster: setup
+	$(VENV)/bin/python -m scripts.cluster check $(PROFILE)
+	$(VENV)/bin/snakemake --profile $(PROFILE)

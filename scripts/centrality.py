@@ -160,6 +160,10 @@ def diagnostics(edges: pd.DataFrame, directed: bool) -> pd.DataFrame:
 def main(smk: Any) -> None:
     """Snakemake entry: centralities (long) and diagnostics of one network."""
     spec = smk.config["network"][smk.wildcards.net]
+    if smk.config.get("centrality", {}).get("engine") == "networkit":
+        import networkit as nk
+
+        nk.setNumberOfThreads(smk.threads)   # the rule's declared threads (default OpenMP would take every core)
     edges = pd.read_parquet(smk.input.edges)
     write_table(centrality_table(edges, spec, smk.config.get("centrality", {})), smk.output.centrality,
                 ["city_code", "year", "measure"])

@@ -97,6 +97,15 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         specs = expand_specs(models)
     except InputError as err:
         return [str(err)]
+    cap = models.get("max_specs", 200)
+    if len(specs) > cap and not models.get("confirm_large_grid", False):
+        groups = {}
+        for spec in specs.values():
+            groups[spec["group"]] = groups.get(spec["group"], 0) + 1
+        largest = ", ".join(f"{g}: {n}" for g, n in sorted(groups.items(), key=lambda item: -item[1])[:5])
+        return [f"models/specs: the specs expand to {len(specs)} model jobs, more than models.max_specs = {cap} "
+                f"(largest groups: {largest}). Set models.confirm_large_grid: true to run them all, raise "
+                "models.max_specs, or shorten the lists of the largest groups"]
     measures = config.get("resilience", {}).get("measures", [])
     allowed_cov = {"cross_section": ("HC1", "HC3", "cluster_province"), "spatial": ("ml",),
                    "panel": ("cluster_city", "driscoll_kraay"), "spatial_panel": ("ml",)}

@@ -51,3 +51,15 @@ def test_spec_naming_unknown_measure_or_table_model_is_named(config):
         validate_config(config)
     assert "baseline (baseline-recovry): measure 'recovry'" in str(err.value)
     assert "report/main_table: 'nonexistent'" in str(err.value)
+
+
+def test_a_grid_above_the_job_cap_needs_confirmation(config):
+    config["models"]["specs"]["huge"] = {"estimator": ["sar", "sem", "sdm"], "measure": ["drop", "recovery"],
+                                         "network": ["gravity", "gravity_directed", "gravity_top10"],
+                                         "weights": ["queen", "rook", "knn6", "distance_300km"],
+                                         "shock_year": [2016, 2017, 2018]}       # 216 specs
+    with pytest.raises(InputError, match=r"expand to \d+ model jobs, more than models.max_specs = 200 "
+                                         r"\(largest groups: huge: 216.*confirm_large_grid: true"):
+        validate_config(config)
+    config["models"]["confirm_large_grid"] = True
+    validate_config(config)

@@ -22,6 +22,10 @@ rule figures:
               *(f"map_{alias}" for alias in config["models"]["centralities"]))],
     params:
         settings=[models_core(), config_slice("seed", "demo", "report"), config["weights"]],
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     log:
         f"{RUN}/logs/figures.log",
     benchmark:

@@ -25,6 +25,10 @@ rule manifest:
     params:
         raw_dir=RAW,
         rules=rule_descriptions(),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     log:
         f"{RUN}/logs/manifest.log",
     script:

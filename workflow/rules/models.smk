@@ -9,6 +9,10 @@ rule design:
         design=f"{RUN}/models/design.parquet",
     params:
         settings=models_core(),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         f"{RUN}/logs/design.log",
     benchmark:
@@ -37,6 +41,10 @@ rule model:
         model=f"{RUN}/models/{{spec}}.json",
     params:
         settings=lambda wildcards: [SPECS[wildcards.spec], config["seed"], config["weights"]],
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=15,
     log:
         f"{RUN}/logs/models/{{spec}}.log",
     benchmark:
@@ -53,6 +61,10 @@ rule spec_curve:
         table=f"{RUN}/tables/spec_curve.csv",
     params:
         aliases=list(config["models"]["centralities"]),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     log:
         f"{RUN}/logs/spec_curve.log",
     benchmark:

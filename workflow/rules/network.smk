@@ -22,6 +22,10 @@ rule network:
         attrition=f"{RUN}/networks/{{net}}/attrition.csv",
     params:
         settings=lambda wildcards: config["network"][wildcards.net],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         f"{RUN}/logs/network/{{net}}.log",
     benchmark:
@@ -39,6 +43,10 @@ rule centrality:
         diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
     params:
         settings=lambda wildcards: [config["network"][wildcards.net], config.get("centrality", {})],
+    threads: 4 if config.get("centrality", {}).get("engine") == "networkit" else 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     log:
         f"{RUN}/logs/centrality/{{net}}.log",
     benchmark:
@@ -66,6 +74,10 @@ rule network_report:
     params:
         networks=NETWORKS,
         settings=[models_core(), config_slice("report")],
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     log:
         f"{RUN}/logs/network_report.log",
     benchmark:

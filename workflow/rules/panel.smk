@@ -17,6 +17,10 @@ if DEMO:
             truth=f"{RUN}/demo_truth.json",
         params:
             settings=config_slice("seed", "years", "variables", "derived", "network", "models", "demo"),
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=15,
         log:
             f"{RUN}/logs/panel.log",
         benchmark:
@@ -35,6 +39,10 @@ else:
         params:
             raw_dir=RAW,
             allow_network=config.get("allow_network", True),
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=30,
         log:
             f"{RUN}/logs/retrieve.log",
         benchmark:
@@ -53,6 +61,10 @@ else:
         params:
             raw_dir=RAW,
             settings=config_slice("years", "geography", "sources", "variables", "price_index", "derived"),
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=15,
         log:
             f"{RUN}/logs/panel.log",
         benchmark:

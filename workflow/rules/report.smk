@@ -18,6 +18,10 @@ rule report:
         scatter_pdf=f"{RUN}/figures/scatter_centrality_drop.pdf",
     params:
         settings=[models_core(), config_slice("demo"), city_name_settings()],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         f"{RUN}/logs/report.log",
     benchmark:

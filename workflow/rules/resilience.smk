@@ -9,6 +9,10 @@ rule resilience:
         paths=f"{RUN}/resilience_paths.parquet",
     params:
         settings=config_slice("seed", "years", "resilience"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     log:
         f"{RUN}/logs/resilience.log",
     benchmark:
@@ -36,6 +40,10 @@ rule resilience_report:
     params:
         measures=config["resilience"]["measures"],
         settings=[config_slice("resilience", "demo"), city_name_settings()],
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     log:
         f"{RUN}/logs/resilience_report.log",
     benchmark:

@@ -32,6 +32,10 @@ rule tables:
         attrition_other=[table_files("attrition_summary")[i] for i in (1, 3)],
     params:
         settings=[models_core(), config_slice("demo")],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         f"{RUN}/logs/tables.log",
     benchmark:

@@ -9,6 +9,10 @@ rule weights:
         summary=f"{RUN}/weights/{{w}}.summary.json",
     params:
         settings=lambda wildcards: config["weights"],
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     log:
         f"{RUN}/logs/weights/{{w}}.log",
     benchmark:
@@ -28,6 +32,10 @@ rule moran:
         moran=f"{RUN}/weights/{{w}}.moran.csv",
     params:
         settings=lambda wildcards: [config["weights"][wildcards.w], config_slice("seed", "moran"), models_core()],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         f"{RUN}/logs/moran/{{w}}.log",
     benchmark:
