@@ -10,8 +10,8 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
       ln Y_i,shock    = trend_i,shock    + gap_i
       ln Y_i,recovery = trend_i,recovery + gap_i / 2 + u_i
       gap_i = −0.05 + β_DC z(DC_i) + β_CC z(CC_i) + β_BC z(BC_i) + ε_i,   ε, u ~ N(0, noise_sd²)
-  where DC, CC, BC are the measures models.centralities names, computed by the pipeline's own code on the models'
-  network (unthinned) in the centrality year (models.centrality_year),
+  where DC, CC, BC are the measures models.centralities names, computed by the pipeline's own code (engine and
+  backbone as configured) on the models' network in the centrality year (models.centrality_year),
   z-scored over all demo cities. Controls have no planted effect. So OLS of `drop` on z(DC), z(CC), z(BC) and
   the controls should recover β, and `recovery` should give β / 2;
 - the panel event study (growth = 100·Δln Y on centralities held at the centrality year, city and year effects)
@@ -26,7 +26,7 @@ import pandas as pd
 
 from scripts.centrality import centralities
 from scripts.common import write_json
-from scripts.network import gravity_edges, is_directed
+from scripts.network import backbone, gravity_edges, is_directed
 from scripts.panel import write_outputs
 
 BASE_GAP = -0.05
@@ -56,7 +56,10 @@ def planted_gap(config: dict[str, Any], cities: pd.DataFrame, panel: pd.DataFram
     year = config["models"]["centrality_year"]
     nodes = panel[panel["year"] == year].merge(cities[["city_code", "lon", "lat"]], on="city_code")
     edges = gravity_edges(nodes, spec["mass"], spec["distance_decay"], is_directed(spec), spec.get("asymmetry", "gdp"))
-    cent = centralities(edges, is_directed(spec), spec.get("weight_to_distance", "inverse")).set_index("city_code")
+    edges = backbone(edges, spec.get("backbone", {"method": "none"}), is_directed(spec))
+    settings = config.get("centrality", {})
+    cent = centralities(edges, is_directed(spec), spec.get("weight_to_distance", "inverse"),
+                        settings.get("engine", "igraph"), settings.get("pagerank_damping", 0.85)).set_index("city_code")
     gap = pd.Series(BASE_GAP, index=cent.index)
     for alias, beta in config["demo"]["effects"].items():
         measure = cent[config["models"]["centralities"][alias]]

@@ -546,16 +546,12 @@ def cross_section_design(spec: dict[str, Any], config: dict[str, Any], resilienc
     return subsample(design, spec, panel, models)
 
 
-def main(smk: Any) -> None:
-    """Snakemake entry: fit the spec named by the wildcard and write its JSON."""
-    import geopandas as gpd
-
-    config = smk.config
-    spec = expand_specs(config["models"])[smk.wildcards.spec]
-    panel, centrality = pd.read_parquet(smk.input.panel), pd.read_parquet(smk.input.centrality)
+def fit_named_spec(spec: dict[str, Any], config: dict[str, Any], tables: dict[str, pd.DataFrame],
+                   centrality: pd.DataFrame, weights: pd.DataFrame) -> dict[str, Any]:
+    """The JSON result of one concrete spec, from the shared tables (panel, resilience, cities) and its own
+    centralities and weights."""
+    panel, cities = tables["panel"], tables["cities"]
     public = {"model": spec["name"], "spec": {k: v for k, v in spec.items() if k != "all_centralities"}}
-    cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-    weights = pd.read_parquet(smk.input.weights) if smk.input.get("weights") else pd.DataFrame()
     weights_spec = config["weights"].get(spec["weights"], {})
     if spec["family"] in ("panel", "spatial_panel"):
         settings = {"years": config["models"]["panel"]["years"], "shock_year": config["resilience"]["shock_year"],
@@ -564,12 +560,35 @@ def main(smk: Any) -> None:
                             else spec, settings)
         fitted = fit_panel(rows, spec, settings) if spec["family"] == "panel" else \
             fit_spatial_panel(rows, spec, settings, weights, cities, weights_spec, config["seed"])
-        result = {**public, **fitted, "outcome": "growth",
-                  "sample": sorted(set(rows.index.get_level_values("city_code")))}
-    else:
-        design = cross_section_design(spec, config, pd.read_parquet(smk.input.resilience), centrality, panel)
-        result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
-    write_json(result, smk.output.model)
+        return {**public, **fitted, "outcome": "growth",
+                "sample": sorted(set(rows.index.get_level_values("city_code")))}
+    design = cross_section_design(spec, config, tables["resilience"], centrality, panel)
+    return {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: fit the specs of the job (params.names: one spec, or a batch) and write one JSON each.
+
+    params.paths maps each spec to its centrality (and weights) file; every file is read once per job.
+    """
+    config = smk.config
+    specs = expand_specs(config["models"])
+    tables = {"panel": pd.read_parquet(smk.input.panel), "resilience": pd.read_parquet(smk.input.resilience),
+              "cities": pd.read_parquet(smk.input.cities, columns=["city_code", "lon", "lat"])}   # no geometry
+    cache: dict[str, pd.DataFrame] = {}
+
+    def read(path: str | None) -> pd.DataFrame:
+        if path is None:
+            return pd.DataFrame()
+        if path not in cache:
+            cache[path] = pd.read_parquet(path)
+        return cache[path]
+
+    outputs = [smk.output.models] if isinstance(smk.output.models, str) else list(smk.output.models)
+    for name, output in zip(smk.params.names, outputs):
+        paths = smk.params.paths[name]
+        write_json(fit_named_spec(specs[name], config, tables, read(paths["centrality"]), read(paths.get("weights"))),
+                   output)
 
 
 if "snakemake" in globals():

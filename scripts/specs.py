@@ -65,3 +65,23 @@ def expand_specs(models: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 raise InputError(f"models.specs: two specs are both named '{name}'; rename a group.")
             specs[name] = {**spec, "name": name}
     return specs
+
+
+def spec_batches(specs: dict[str, dict[str, Any]], size: int) -> dict[str, list[str]]:
+    """Specs grouped into batches of at most `size` per estimator family, in config order: one Snakemake job per
+    batch (models.batch_size), named ``<family>_<k>``. size 0 keeps one job per spec (no batches)."""
+    if size <= 0:
+        return {}
+    by_family: dict[str, list[str]] = {}
+    for name, spec in specs.items():
+        by_family.setdefault(spec["family"], []).append(name)
+    return {f"{family}_{k // size + 1}": names[k:k + size]
+            for family, names in by_family.items() for k in range(0, len(names), size)}
+
+
+def spec_input_paths(spec: dict[str, Any], run: str) -> dict[str, str]:
+    """The result files a spec reads besides the panel: its network's centralities and, if spatial, its weights."""
+    paths = {"centrality": f"{run}/centrality/{spec['network']}.parquet"}
+    if spec["family"] in USES_WEIGHTS:
+        paths["weights"] = f"{run}/weights/{spec['weights']}.parquet"
+    return paths

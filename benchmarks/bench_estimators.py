@@ -1,0 +1,53 @@
+"""Benchmark: seconds per fit of each estimator on the real data, against OLS in the same run; not a test.
+
+  PYTHONPATH=. .venv/bin/python benchmarks/bench_estimators.py [--run results/real] [--repeat 5]
+
+Fits the default config's specs (one per estimator) with scripts.models.fit_named_spec on the result files of a
+finished run, imports already paid; reports the best of --repeat fits, and the ratio to OLS (baseline-drop).
+"""
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from scripts.models import fit_named_spec
+from scripts.specs import expand_specs, spec_input_paths
+
+SPECS = {"ols": "baseline-drop", "ols + 999 permutations": "permutation", "sar": "spatial-sar",
+         "sem": "spatial-sem", "sdm": "spatial-sdm", "gm_lag": "spatial-gm_lag", "gm_error": "spatial-gm_error",
+         "panel_fe": "panel-cluster_city", "event_study": "event_study", "panel_sar": "spatial_panel-panel_sar",
+         "panel_sem": "spatial_panel-panel_sem"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--run", default="results/real")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    config = yaml.safe_load(Path("config.yaml").read_text(encoding="utf-8"))
+    specs = expand_specs(config["models"])
+    run = Path(args.run)
+    tables = {"panel": pd.read_parquet(run / "panel.parquet"), "resilience": pd.read_parquet(run / "resilience.parquet"),
+              "cities": pd.read_parquet(run / "cities.parquet", columns=["city_code", "lon", "lat"])}
+    seconds = {}
+    for label, name in SPECS.items():
+        paths = spec_input_paths(specs[name], str(run))
+        centrality = pd.read_parquet(paths["centrality"])
+        weights = pd.read_parquet(paths["weights"]) if "weights" in paths else pd.DataFrame()
+        fit_named_spec(specs[name], config, tables, centrality, weights)       # warm-up: imports, caches
+        runs = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            result = fit_named_spec(specs[name], config, tables, centrality, weights)
+            runs.append(time.perf_counter() - start)
+        seconds[label] = (min(runs), result["n"])
+    base = seconds["ols"][0]
+    print(f"{'estimator':<26}{'N':>6}{'s per fit':>12}{'× OLS':>9}")
+    for label, (s, n) in seconds.items():
+        print(f"{label:<26}{n:>6}{s:>12.3f}{s / base:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
