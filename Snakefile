@@ -60,11 +60,13 @@ wildcard_constraints:
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/network.smk"
 include: "workflow/rules/weights.smk"
+include: "workflow/rules/quality.smk"
 include: "workflow/rules/resilience.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/hypotheses.smk"
 
 
 FINAL_TARGETS = [
@@ -73,10 +75,12 @@ FINAL_TARGETS = [
     *expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
     *rules.network_report.output,
     *rules.resilience_report.output,
+    *rules.quality.output,
     *rules.report.output,
     *rules.spec_curve.output,
     *rules.tables.output,
     *rules.figures.output,
+    *rules.evidence.output,
 ]
 
 include: "workflow/rules/manifest.smk"

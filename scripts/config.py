@@ -110,7 +110,7 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
     allowed_cov = {"cross_section": ("HC1", "HC3", "cluster_province"), "spatial": ("ml",),
                    "panel": ("cluster_city", "driscoll_kraay"), "spatial_panel": ("ml",)}
     classes = [c["name"] for c in models.get("size_classes", {}).get("classes", [])]
-    samples = ("all", "region:east", "region:central", "region:west", "region:northeast", *(f"size:{c}" for c in classes))
+    samples = ("all", "unflagged", "region:east", "region:central", "region:west", "region:northeast", *(f"size:{c}" for c in classes))
     for name, spec in specs.items():
         if spec["cov"] not in allowed_cov[spec["family"]]:
             errors.append(f"models/specs/{spec['group']} ({name}): cov '{spec['cov']}' does not fit a {spec['family']} "
@@ -118,17 +118,24 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         if spec["estimator"] == "event_study" and spec["cov"] == "driscoll_kraay":
             errors.append(f"models/specs/{spec['group']} ({name}): Driscoll–Kraay SEs are degenerate for an event study "
                           "with year effects (each regressor lives in one year); use cluster_city")
+        if "panel" in spec["family"] and spec["sample"] not in ("all", "unflagged"):
+            errors.append(f"models/specs/{spec['group']} ({name}): panel specs take sample all or unflagged, not "
+                          f"'{spec['sample']}'")
         if "panel" in spec["family"] and "panel" not in models:
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs need models.panel.years")
         checks = [("measure", "panel" in spec["family"] or spec["measure"] in measures, "resilience.measures"),
                   ("sample", spec["sample"] in samples, list(samples)),
                   ("moderator", spec["moderator"] in ("none", *models.get("moderators", {})), "none or models.moderators"),
-                  ("network", spec["network"] in config.get("network", {}), "network"),
+                  ("network", config.get("network", {}).get(spec["network"], {}).get("enabled", True) is not False
+                   and spec["network"] in config.get("network", {}), "the enabled networks"),
                   ("weights", spec["weights"] in config.get("weights", {}), "weights"),
                   ("centralities", spec["centralities"] in ("joint", "each", "orthogonal", *models["centralities"]),
                    "joint/each/orthogonal or an alias of models.centralities")]
         errors += [f"models/specs/{spec['group']} ({name}): {key} '{spec[key]}' is not one of {where}"
                    for key, ok, where in checks if not ok]
+    from scripts.hypotheses import hypothesis_errors
+
+    errors += hypothesis_errors(config.get("hypotheses", {}), specs, models)
     for name in config.get("report", {}).get("main_table", []):
         if name not in specs:
             errors.append(f"report/main_table: '{name}' is not a model spec; specs are {sorted(specs)}")

@@ -72,20 +72,24 @@ def size_class(values: pd.Series, classes: list[dict[str, Any]]) -> pd.Series:
     return values.map(label)
 
 
-def subsample(design: pd.DataFrame, spec: dict[str, Any], panel: pd.DataFrame, models: dict[str, Any]) -> pd.DataFrame:
-    """Rows of the spec's ``sample``: all, ``region:<east|central|west|northeast>`` or ``size:<class name>``."""
+def subsample(design: pd.DataFrame, spec: dict[str, Any], panel: pd.DataFrame, models: dict[str, Any],
+              flagged: list[str] = ()) -> pd.DataFrame:
+    """Rows of the spec's ``sample``: all, ``region:<east|central|west|northeast>``, ``size:<class name>`` or
+    ``unflagged`` (without the cities in `flagged`: data-quality flags on the outcome, scripts/quality.py)."""
     rule = spec.get("sample", "all")
     if rule == "all":
         return design
     kind, _, value = rule.partition(":")
-    if kind == "region":
+    if kind == "unflagged":
+        keep = pd.Series(~design.index.isin(list(flagged)), index=design.index)
+    elif kind == "region":
         keep = region_of(design.index) == value
     elif kind == "size":
         config = models["size_classes"]
         values = panel.loc[panel["year"] == config["year"]].set_index("city_code")[config["variable"]]
         keep = size_class(values.reindex(design.index), config["classes"]) == value
     else:
-        raise InputError(f"models: sample '{rule}' is not known; use all, region:<name> or size:<class>.")
+        raise InputError(f"models: sample '{rule}' is not known; use all, unflagged, region:<name> or size:<class>.")
     return design[keep.to_numpy()]
 
 
@@ -531,7 +535,7 @@ def placebo_resilience(panel: pd.DataFrame, config: dict[str, Any], spec: dict[s
 
 
 def cross_section_design(spec: dict[str, Any], config: dict[str, Any], resilience: pd.DataFrame,
-                         centrality: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+                         centrality: pd.DataFrame, panel: pd.DataFrame, flagged: list[str] = ()) -> pd.DataFrame:
     """Design rows of a cross-section/spatial spec: placebo years, moderator column and subsample applied."""
     models = config["models"]
     year = spec["centrality_year"]
@@ -543,7 +547,7 @@ def cross_section_design(spec: dict[str, Any], config: dict[str, Any], resilienc
         moderator = models["moderators"][spec["moderator"]]
         values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
         design[spec["moderator"]] = transform(values, moderator["transform"])
-    return subsample(design, spec, panel, models)
+    return subsample(design, spec, panel, models, flagged)
 
 
 def fit_named_spec(spec: dict[str, Any], config: dict[str, Any], tables: dict[str, pd.DataFrame],
@@ -558,12 +562,30 @@ def fit_named_spec(spec: dict[str, Any], config: dict[str, Any], tables: dict[st
                     "balance": config["models"]["panel"].get("balance", "drop_incomplete")}
         rows = panel_design(panel, centrality, {**spec, "estimator": "panel_fe"} if spec["family"] == "spatial_panel"
                             else spec, settings)
+        if spec["sample"] == "unflagged":   # the other samples are cross-sectional (validated in scripts/config.py)
+            rows = rows[~rows.index.get_level_values("city_code").isin(tables["flagged"])]
         fitted = fit_panel(rows, spec, settings) if spec["family"] == "panel" else \
             fit_spatial_panel(rows, spec, settings, weights, cities, weights_spec, config["seed"])
-        return {**public, **fitted, "outcome": "growth",
-                "sample": sorted(set(rows.index.get_level_values("city_code")))}
-    design = cross_section_design(spec, config, tables["resilience"], centrality, panel)
-    return {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
+        result = {**public, **fitted, "outcome": "growth",
+                  "sample": sorted(set(rows.index.get_level_values("city_code")))}
+        if spec["sample"] == "unflagged":
+            result.setdefault("dropped", {})["data-quality flag on the outcome"] = list(tables["flagged"])
+        return result
+    design = cross_section_design(spec, config, tables["resilience"], centrality, panel, tables["flagged"])
+    result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
+    if spec["sample"] == "unflagged":
+        measured = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
+        result["dropped"]["data-quality flag on the outcome"] = sorted(set(tables["flagged"]) & measured)
+    return result
+
+
+def flagged_outcome_cities(flags_path: str, config: dict[str, Any]) -> list[str]:
+    """Cities with a data-quality flag on the models' outcome between the pre-period start and the recovery year."""
+    from scripts.quality import flagged_cities
+
+    flags = pd.read_csv(flags_path, dtype={"city_code": str})
+    window = (config["resilience"]["pre_period"]["start"], config["resilience"]["recovery_year"])
+    return flagged_cities(flags, config["models"]["outcome"], window)
 
 
 def main(smk: Any) -> None:
@@ -574,7 +596,8 @@ def main(smk: Any) -> None:
     config = smk.config
     specs = expand_specs(config["models"])
     tables = {"panel": pd.read_parquet(smk.input.panel), "resilience": pd.read_parquet(smk.input.resilience),
-              "cities": pd.read_parquet(smk.input.cities, columns=["city_code", "lon", "lat"])}   # no geometry
+              "cities": pd.read_parquet(smk.input.cities, columns=["city_code", "lon", "lat"]),   # no geometry
+              "flagged": flagged_outcome_cities(smk.input.flags, config)}
     cache: dict[str, pd.DataFrame] = {}
 
     def read(path: str | None) -> pd.DataFrame:

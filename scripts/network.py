@@ -97,8 +97,11 @@ def gravity_edges(nodes: pd.DataFrame, mass_columns: list[str], decay: float, di
 
 
 def build_gravity(panel: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any],
-                  distances: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Gravity edges for every year in the range, and attrition rows for cities lacking a mass."""
+                  distances: pd.DataFrame | None = None, where: str = "gravity network") -> tuple[pd.DataFrame,
+                                                                                                pd.DataFrame]:
+    """Gravity edges for every year in the range, thinned year by year by the spec's backbone (a county-scale
+    complete graph has 4 M ties a year: never hold all years unthinned), and attrition rows for cities lacking
+    a mass."""
     variables = list(dict.fromkeys([*spec["mass"], *([spec.get("asymmetry", "gdp")] if spec.get("directed") else [])]))
     missing_columns = [v for v in variables if v not in panel]
     if missing_columns:
@@ -116,7 +119,9 @@ def build_gravity(panel: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any
                      "units": ";".join(sorted(this_year.loc[~complete, "city_code"]))})
         edges = gravity_edges(nodes, spec["mass"], spec["distance_decay"], spec.get("directed", False),
                               spec.get("asymmetry", "gdp"), distances)
-        frames.append(edges.assign(year=year))
+        kept = backbone(edges, spec.get("backbone", {"method": "none"}), spec.get("directed", False))
+        check_no_isolates(kept, sorted(nodes["city_code"]), f"{where}, {year}")
+        frames.append(kept.assign(year=year))
     return pd.concat(frames, ignore_index=True)[EDGE_COLUMNS], pd.DataFrame(rows)
 
 
@@ -185,6 +190,25 @@ def both_directions(edges: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([edges, edges.rename(columns={"source": "target", "target": "source"})], ignore_index=True)
 
 
+def top_k_mask(edges: pd.DataFrame, k: int, directed: bool) -> np.ndarray:
+    """Edges among each node's k strongest outgoing ties (undirected: a tie kept by either end); ties in weight
+    broken by the target's code. Integer-coded and sorted once with numpy: a county-scale complete graph has
+    8 M tie ends per year, too many for a pandas sort on string codes."""
+    m = len(edges)
+    _, ends = np.unique(np.concatenate([edges["source"].to_numpy(), edges["target"].to_numpy()]), return_inverse=True)
+    source, target, weight = ends[:m], ends[m:], edges["weight"].to_numpy(dtype=float)
+    owner = np.arange(m)
+    if not directed:
+        source, target = np.concatenate([source, target]), np.concatenate([target, source])
+        weight, owner = np.concatenate([weight, weight]), np.concatenate([owner, owner])
+    order = np.lexsort((target, -weight, source))      # by source, then weight descending, then target
+    first = np.r_[0, np.flatnonzero(np.diff(source[order])) + 1]
+    rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+    keep = np.zeros(m, dtype=bool)
+    keep[owner[order[rank < k]]] = True
+    return keep
+
+
 def backbone(edges: pd.DataFrame, spec: dict[str, Any], directed: bool) -> pd.DataFrame:
     """Thin one year's edges (method in the module docstring); weights of kept edges are unchanged."""
     method = spec.get("method", "none")
@@ -193,13 +217,7 @@ def backbone(edges: pd.DataFrame, spec: dict[str, Any], directed: bool) -> pd.Da
     if method == "quantile":
         return edges[edges["weight"] >= edges["weight"].quantile(spec["q"])]
     if method == "top_k":
-        ends = edges if directed else both_directions(edges)
-        ranked = ends.sort_values(["source", "weight", "target"], ascending=[True, False, True], kind="mergesort")
-        top = ranked.groupby("source").head(spec["k"])
-        keep = set(zip(top["source"], top["target"]))
-        if not directed:
-            keep |= {(b, a) for a, b in keep}
-        return edges[[pair in keep for pair in zip(edges["source"], edges["target"])]]
+        return edges[top_k_mask(edges, spec["k"], directed)]
     if method == "disparity":
         return edges[disparity_alpha(edges, directed) < spec["alpha"]]
     raise InputError(f"unknown backbone method '{method}'; use none, top_k, quantile or disparity.")
@@ -249,27 +267,20 @@ def build_network(spec: dict[str, Any], name: str, panel: pd.DataFrame, cities: 
         if spec.get("distance_file"):
             distances = read_edge_file(spec["distance_file"]["path"], spec["distance_file"]["columns"])
             distances = distances.rename(columns={"weight": "distance"})
-        edges, attrition = build_gravity(panel, cities, spec, distances)
-        nodes_by_year = {y: sorted(set(g["source"]) | set(g["target"])) for y, g in edges.groupby("year")}
+        return build_gravity(panel, cities, spec, distances, where)
+    if kind == "flows":
+        raw = read_flow_matrices(paths, spec["window"], spec.get("encoding", "utf-8")).assign(year=spec["year"])
     else:
-        if kind == "flows":
-            raw = read_flow_matrices(paths, spec["window"], spec.get("encoding", "utf-8")).assign(year=spec["year"])
-        else:
-            raw = read_edge_file(spec["path"], spec["columns"])
-            if "year" not in raw:
-                raw["year"] = spec["year"]
-        check_edges(raw.assign(year=raw["year"].astype(int)), where)
-        edges, attrition = map_edge_ends(raw, spec.get("crosswalk_source", name), crosswalk, universe,
-                                         spec.get("keys", "name" if kind == "flows" else "code") == "name",
-                                         spec.get("max_unknown_share", 0.1), where)
-        edges = edges[edges["weight"] > 0]  # mapping drops self-loops and sums duplicate pairs
-        nodes_by_year = {}
-    thinned = []
-    for year, group in edges.groupby("year", sort=True):
-        kept = backbone(group, spec.get("backbone", {"method": "none"}), directed)
-        if year in nodes_by_year:
-            check_no_isolates(kept, nodes_by_year[year], f"{where}, {year}")
-        thinned.append(kept)
+        raw = read_edge_file(spec["path"], spec["columns"])
+        if "year" not in raw:
+            raw["year"] = spec["year"]
+    check_edges(raw.assign(year=raw["year"].astype(int)), where)
+    edges, attrition = map_edge_ends(raw, spec.get("crosswalk_source", name), crosswalk, universe,
+                                     spec.get("keys", "name" if kind == "flows" else "code") == "name",
+                                     spec.get("max_unknown_share", 0.1), where)
+    edges = edges[edges["weight"] > 0]  # mapping drops self-loops and sums duplicate pairs
+    thinned = [backbone(group, spec.get("backbone", {"method": "none"}), directed)
+               for _, group in edges.groupby("year", sort=True)]
     return pd.concat(thinned, ignore_index=True)[EDGE_COLUMNS], attrition
 
 

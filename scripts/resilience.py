@@ -339,9 +339,15 @@ def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str
 
 
 def main(smk: Any) -> None:
-    """Snakemake entry: measures, attrition and counterfactual paths."""
-    table, dropped, paths = resilience_tables(pd.read_parquet(smk.input.panel), smk.config["resilience"],
-                                              smk.config["years"], smk.config["seed"])
+    """Snakemake entry: measures, attrition and counterfactual paths (flagged city-years of the outcomes masked
+    first when quality.exclude_flagged is on)."""
+    from scripts.quality import mask_flagged
+
+    panel = pd.read_parquet(smk.input.panel)
+    if smk.config["quality"]["exclude_flagged"]:
+        flags = pd.read_csv(smk.input.flags, dtype={"city_code": str})
+        panel = mask_flagged(panel, flags, [o for o in smk.config["resilience"]["outcomes"] if o in panel])
+    table, dropped, paths = resilience_tables(panel, smk.config["resilience"], smk.config["years"], smk.config["seed"])
     write_table(table, smk.output.resilience, ["outcome", "measure", "city_code"])
     write_table(dropped, smk.output.attrition, ["outcome", "measure", "city_code"])
     write_table(paths, smk.output.paths, ["outcome", "city_code", "year"])

@@ -26,7 +26,7 @@ rule design:
 
 
 MODEL_INPUTS = {"resilience": f"{RUN}/resilience.parquet", "panel": f"{RUN}/panel.parquet",
-                "cities": f"{RUN}/cities.parquet"}
+                "cities": f"{RUN}/cities.parquet", "flags": f"{RUN}/quality_flags.csv"}
 SPEC_PATHS = {name: spec_input_paths(spec, RUN) for name, spec in SPECS.items()}
 BATCHES = spec_batches(SPECS, config["models"].get("batch_size", 0))
 
@@ -50,7 +50,7 @@ for batch, names in BATCHES.items():
         params:
             names=names,
             paths={name: SPEC_PATHS[name] for name in names},
-            settings=[[SPECS[name] for name in names], config["seed"], config["weights"]],
+            settings=[[SPECS[name] for name in names], config["seed"], config["weights"], config["quality"]],
         threads: 1
         resources:
             mem_mb=2000,
@@ -75,7 +75,7 @@ if not BATCHES:
         params:
             names=lambda wildcards: [wildcards.spec],
             paths=lambda wildcards: {wildcards.spec: SPEC_PATHS[wildcards.spec]},
-            settings=lambda wildcards: [SPECS[wildcards.spec], config["seed"], config["weights"]],
+            settings=lambda wildcards: [SPECS[wildcards.spec], config["seed"], config["weights"], config["quality"]],
         threads: 1
         resources:
             mem_mb=1500,

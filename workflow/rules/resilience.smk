@@ -2,13 +2,14 @@
 rule resilience:
     input:
         panel=f"{RUN}/panel.parquet",
+        flags=f"{RUN}/quality_flags.csv",
         code=HELPERS,
     output:
         resilience=f"{RUN}/resilience.parquet",
         attrition=f"{RUN}/attrition_resilience.csv",
         paths=f"{RUN}/resilience_paths.parquet",
     params:
-        settings=config_slice("seed", "years", "resilience"),
+        settings=config_slice("seed", "years", "resilience", "quality"),
     threads: 1
     resources:
         mem_mb=2000,

@@ -1,0 +1,252 @@
+"""The seed theory's claims as named tests: one evidence table and figure from the model results.
+
+Yao Chen (2024), *Theoretical Mechanisms and Suggestions for Fostering the Economic Resilience of Chinese Cities
+from the Perspective of Urban Social Networks*, China Finance and Economic Review. Each hypothesis in config
+``hypotheses.tests`` names a variable (a design term: centrality alias, control, moderator interaction), the
+expected sign (+ or −), a primary spec (a name, or a glob whose first match is used) and the specs that test it
+(names or glob patterns). In panel specs a
+centrality alias c is read as its post-shock interaction c_x_post.
+
+Decision rule (config ``hypotheses.decision``): the primary p-values of all active hypotheses form one family,
+adjusted by Holm (1979) or Benjamini & Hochberg (1995) (statsmodels ``multipletests``). A hypothesis is
+- ``supported``: primary estimate of the expected sign with adjusted p < α, and at least ``min_share`` of its
+  specs significant (unadjusted p < α) with the expected sign;
+- ``fragile``: the primary test passes but fewer than ``min_share`` of the specs agree;
+- ``contradicted``: primary estimate of the opposite sign with adjusted p < α;
+- ``not supported``: otherwise;
+- ``inactive``: it needs a moderator (``requires_moderator``) that config ``models.moderators`` does not supply.
+With ``unflagged`` set (a spec with ``sample: unflagged``), the same rule is applied with that spec as primary
+(its own family adjustment), and the table shows whether the verdict depends on data-quality-flagged cities.
+"""
+import fnmatch
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import InputError
+
+SIGNS = {"+": 1, "-": -1, "−": -1}
+
+
+def matching_specs(patterns: list[str], specs: list[str]) -> list[str]:
+    """Spec names matched by names or glob patterns, in spec order, each once."""
+    return [s for s in specs if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
+
+
+def is_active(test: dict[str, Any], moderators: dict[str, Any]) -> bool:
+    return test.get("requires_moderator") is None or test["requires_moderator"] in moderators
+
+
+def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any]], models: dict[str, Any]) -> list[str]:
+    """Active hypotheses must name existing variables, a sign of + or −, a primary (and unflagged) spec that
+    exists, and spec names that exist; glob patterns among the specs may match nothing (a switched-off group)."""
+    errors = []
+    controls = [f"{'' if c['transform'] == 'none' else c['transform'] + '_'}{c['variable']}_{c['year']}"
+                for c in models["controls"]]
+    aliases, moderators = list(models["centralities"]), models.get("moderators", {})
+    known = {*aliases, *controls, *moderators, *(f"{a}_x_{m}" for a in aliases for m in moderators)}
+    for hid, test in hypotheses.get("tests", {}).items():
+        where = f"hypotheses/tests/{hid}"
+        if str(test.get("sign")) not in SIGNS:
+            errors.append(f"{where}/sign: '{test.get('sign')}' is not + or −")
+        if not is_active(test, moderators):
+            continue
+        if test["variable"] not in known:
+            errors.append(f"{where}/variable: '{test['variable']}' is not a model term; use a centrality alias "
+                          f"{aliases}, a control {controls} or <alias>_x_<moderator>")
+        exact = [p for p in test["specs"] if not any(ch in p for ch in "*?[")]   # a glob may match nothing
+        for pattern in [*exact, test["primary"], *([test["unflagged"]] if test.get("unflagged") else [])]:
+            if not matching_specs([pattern], list(specs)):
+                errors.append(f"{where}: spec '{pattern}' matches no model spec (models.specs expands to "
+                              f"{len(specs)} specs, e.g. {list(specs)[:5]})")
+    return errors
+
+
+def term_for(variable: str, spec: dict[str, Any]) -> str:
+    """The coefficient holding `variable` in a spec's results (panel: a centrality's post-shock interaction)."""
+    if "panel" in spec["family"] and variable in spec["all_centralities"]:
+        return f"{variable}_x_post"
+    return variable
+
+
+def estimates(test: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str]) -> pd.DataFrame:
+    """One row per spec of the hypothesis (its specs, primary and unflagged spec) that has the variable: estimate,
+    se, p, CI, the result file, and whether the spec counts in the share (in `specs`)."""
+    rows = []
+    patterns = [*test["specs"], test["primary"], *([test["unflagged"]] if test.get("unflagged") else [])]
+    for name in matching_specs(patterns, list(results)):
+        result = results[name]
+        term = term_for(test["variable"], {**result["spec"], "all_centralities": result["spec_aliases"]})
+        coef = next((c for c in result["coefficients"] if c["term"] == term), None)
+        if coef is None:
+            continue  # e.g. a one-at-a-time spec of another centrality
+        rows.append({"spec": name, "term": term, "estimator": result["spec"]["estimator"],
+                     "estimate": coef["estimate"], "se": coef["se"], "p_value": coef["p_value"],
+                     "ci_low": coef["ci_low"], "ci_high": coef["ci_high"], "n": result["n"], "file": files[name],
+                     "in_specs": bool(matching_specs(test["specs"], [name]))})
+    return pd.DataFrame(rows)
+
+
+def adjust(p_values: list[float], method: str) -> np.ndarray:
+    """Family-wise (Holm) or false-discovery-rate (BH) adjusted p-values; ``none`` returns them unchanged."""
+    from statsmodels.stats.multitest import multipletests
+
+    if not p_values or method == "none":
+        return np.asarray(p_values, dtype=float)
+    return multipletests(p_values, method={"holm": "holm", "bh": "fdr_bh"}[method])[1]
+
+
+def verdict(sign: int, estimate: float, adjusted_p: float, share: float, decision: dict[str, Any]) -> str:
+    """The decision rule of the module docstring."""
+    if not np.isfinite(adjusted_p):
+        return "not supported"
+    significant = adjusted_p < decision["alpha"]
+    if significant and np.sign(estimate) == sign:
+        return "supported" if share >= decision["min_share"] else "fragile"
+    if significant and np.sign(estimate) == -sign:
+        return "contradicted"
+    return "not supported"
+
+
+def primary_row(table: pd.DataFrame, pattern: str) -> pd.Series | None:
+    """The estimate of the primary spec: the first spec matching `pattern` (a name or glob) that has the term."""
+    hit = table[[fnmatch.fnmatchcase(s, pattern) for s in table["spec"]]] if len(table) and pattern else table.iloc[:0]
+    return hit.iloc[0] if len(hit) else None
+
+
+def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str],
+             moderators: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(summary per hypothesis, long table of every estimate behind it)."""
+    decision = hypotheses["decision"]
+    summary, long = [], []
+    for hid, test in hypotheses["tests"].items():
+        base = {"hypothesis": hid, "statement": test["statement"], "variable": test["variable"],
+                "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−"}
+        if not is_active(test, moderators):
+            summary.append({**base, "verdict": "inactive", "note": f"needs models.moderators.{test['requires_moderator']}"})
+            continue
+        table = estimates(test, results, files)
+        sign = SIGNS[str(test["sign"])]
+        counted = table[table["in_specs"]] if len(table) else table
+        agree = (counted["p_value"] < decision["alpha"]) & (np.sign(counted["estimate"]) == sign)
+        share = float(np.mean(agree)) if len(counted) else np.nan
+        primary, unflagged = primary_row(table, test["primary"]), primary_row(table, test.get("unflagged", ""))
+        summary.append({**base, "n_specs": len(counted),
+                        "median": counted["estimate"].median() if len(counted) else np.nan,
+                        "min": counted["estimate"].min() if len(counted) else np.nan,
+                        "max": counted["estimate"].max() if len(counted) else np.nan, "share_expected_significant": share,
+                        "primary_spec": primary["spec"] if primary is not None else test["primary"],
+                        "primary_estimate": primary["estimate"] if primary is not None else np.nan,
+                        "primary_p": primary["p_value"] if primary is not None else np.nan,
+                        "primary_file": primary["file"] if primary is not None else "",
+                        "unflagged_spec": test.get("unflagged"),
+                        "unflagged_estimate": unflagged["estimate"] if unflagged is not None else np.nan,
+                        "unflagged_p": unflagged["p_value"] if unflagged is not None else np.nan, "sign": sign})
+        chosen = primary["spec"] if primary is not None else None
+        long.append(table.assign(hypothesis=hid, primary=table["spec"] == chosen if len(table) else []))
+    frame = pd.DataFrame(summary)
+    active = frame["verdict"].ne("inactive") if "verdict" in frame else pd.Series(True, index=frame.index)
+    for prefix in ("primary", "unflagged"):
+        p = frame.loc[active, f"{prefix}_p"]
+        frame.loc[p.index[p.notna()], f"{prefix}_p_adjusted"] = adjust(p.dropna().tolist(), decision["correction"])
+        frame.loc[active, f"{prefix}_verdict"] = [
+            verdict(r["sign"], r[f"{prefix}_estimate"], r.get(f"{prefix}_p_adjusted", np.nan),
+                    r["share_expected_significant"], decision) if pd.notna(r[f"{prefix}_estimate"]) else ""
+            for _, r in frame.loc[active].iterrows()]
+    frame.loc[active, "verdict"] = frame.loc[active, "primary_verdict"]
+    frame.loc[active, "depends_on_flagged_cities"] = [
+        "" if not u else ("yes" if u != v else "no") for u, v in zip(frame.loc[active, "unflagged_verdict"],
+                                                                     frame.loc[active, "verdict"])]
+    columns = ["hypothesis", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
+               "share_expected_significant", "primary_spec", "primary_estimate", "primary_p", "primary_p_adjusted",
+               "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted", "unflagged_verdict",
+               "depends_on_flagged_cities", "primary_file", "note"]
+    long_table = pd.concat(long, ignore_index=True) if long else pd.DataFrame()
+    return frame.reindex(columns=columns), long_table
+
+
+def display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The evidence table for people: one row per hypothesis, numbers rounded."""
+    def number(v, digits=4):
+        return "" if pd.isna(v) else f"{v:.{digits}f}"
+
+    rows = []
+    for _, r in summary.iterrows():
+        rows.append({"hypothesis": r["hypothesis"], "variable": f"{r['variable']} ({r['expected_sign']})",
+                     "specs": "" if pd.isna(r["n_specs"]) else int(r["n_specs"]),
+                     "median [min, max]": "" if pd.isna(r["median"]) else
+                     f"{number(r['median'])} [{number(r['min'])}, {number(r['max'])}]",
+                     "share sig. expected": number(r["share_expected_significant"], 2),
+                     "primary (adj. p)": "" if pd.isna(r["primary_estimate"]) else
+                     f"{number(r['primary_estimate'])} ({number(r['primary_p_adjusted'], 3)})",
+                     "verdict": r["verdict"],
+                     "w/o flagged": r["unflagged_verdict"] if isinstance(r["unflagged_verdict"], str) else "",
+                     "primary result": r["primary_file"] if isinstance(r["primary_file"], str) else r["note"]})
+    return pd.DataFrame(rows).set_index("hypothesis")
+
+
+def evidence_plot(long: pd.DataFrame, summary: pd.DataFrame, stem: Path, title: str) -> None:
+    """z-statistics (estimate / SE) of every spec per hypothesis, the primary spec ringed; dashed lines at ±1.96."""
+    from scripts.render import pyplot, save_figure
+
+    plt = pyplot()
+    active = summary[summary["verdict"] != "inactive"].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(active), 1) + 1.2))
+    for k, row in active.iterrows():
+        rows = long[long["hypothesis"] == row["hypothesis"]] if len(long) else long
+        if len(rows):
+            z = rows["estimate"] / rows["se"]
+            ax.plot(z, np.full(len(z), k), "o", color="#2166ac", alpha=0.45, markersize=4)
+            primary = rows[rows["primary"]]
+            ax.plot(primary["estimate"] / primary["se"], np.full(len(primary), k), "o", markersize=9,
+                    markerfacecolor="none", markeredgecolor="#b2182b")
+    for x in (-1.96, 1.96):
+        ax.axvline(x, color="#999999", linestyle="--", linewidth=0.8)
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_yticks(range(len(active)), [f"{h} {v} ({s}): {d}" for h, v, s, d in
+                                       zip(active["hypothesis"], active["variable"], active["expected_sign"],
+                                           active["verdict"])], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("z = estimate / SE across the specs testing each hypothesis (ring: primary spec)")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, stem)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: evidence tables (every format; CSV = every estimate with its result file) and figure."""
+    import json
+
+    from scripts.render import write_all
+    from scripts.specs import expand_specs
+
+    config = smk.config
+    specs = expand_specs(config["models"])
+    results, files = {}, {}
+    for path in smk.input.models:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+        name = result["model"]
+        results[name] = {**result, "spec_aliases": specs[name]["all_centralities"]}
+        files[name] = str(path)
+    summary, long = evidence(config["hypotheses"], results, files, config["models"].get("moderators", {}))
+    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
+    decision = config["hypotheses"]["decision"]
+    notes = [f"Verdict: primary estimate of the expected sign with {decision['correction']}-adjusted p < "
+             f"{decision['alpha']} across the active hypotheses, and ≥ {decision['min_share']:.0%} of the specs "
+             "significant with that sign (else 'fragile'); 'contradicted': significant opposite sign.",
+             "w/o flagged: the same rule with the spec that leaves out cities flagged for data quality as primary.",
+             "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD after the shock). "
+             "Every estimate with its result file: evidence_estimates.csv. Source of the claims: Yao Chen (2024)."]
+    stem = Path(smk.output.markdown).with_suffix("")
+    write_all(display(summary), stem, f"{demo}Evidence for the seed theory's hypotheses", notes,
+              csv=summary.drop(columns=["sign"], errors="ignore"))
+    long.to_csv(smk.output.estimates, index=False, lineterminator="\n")
+    evidence_plot(long, summary, Path(smk.output.figure).with_suffix(""), f"{demo}Evidence by hypothesis")
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,0 +1,221 @@
+"""Data-quality flags on the panel: implausible jumps, breaks at administrative changes, gaps and duplicates.
+
+Output ``quality_flags.csv`` (one row per flagged city × year × variable):
+    city_code, year, variable, flag, value, change, z_city, z_province, reason
+flags:
+- ``jump``: the year-on-year log change d_it = ln v_it − ln v_i,t−1 is far outside both the city's own history
+  and its province's change that year. Robust (modified) z-scores (Iglewicz & Hoaglin 1993):
+      z_city = (d_it − med_s d_is) / (1.4826 · MAD_i),   z_province = (d_it − med_{j∈p(i)} d_jt) / (1.4826 · MAD_pt)
+  with MAD_i the median absolute deviation of the city's changes, MAD_pt that of the province's cities in year t
+  (all cities that year when the province has fewer than ``min_province_cities``); both scales are floored at
+  ``min_scale`` so smooth series do not turn tiny wiggles into flags. Flag when |z_city| > ``city_z`` and
+  |z_province| > ``province_z``.
+- ``admin_change``: the year a crosswalk fact changes the city's territory (e.g. Laiwu merged into Jinan from
+  2019; the crosswalk's ``valid_to`` + 1), for every variable — a level break there is expected.
+- ``gap``: a missing year between a city's first and last observation of a variable, in a year that at least
+  half of the cities report.
+- ``duplicate``: more than one panel row for a city-year.
+
+``flagged_city_years`` turns the table into the city-years (per variable) that ``quality.exclude_flagged`` masks
+and ``flagged_cities`` into the cities that the ``sample: unflagged`` robustness specs leave out.
+"""
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scripts.common import write_json, write_table
+
+COLUMNS = ["city_code", "year", "variable", "flag", "value", "change", "z_city", "z_province", "reason"]
+MASKED_FLAGS = ("jump", "admin_change")
+
+
+def robust_scale(values: pd.Series, floor: float) -> float:
+    """1.4826 · MAD (a consistent SD estimate under normality), at least `floor`."""
+    mad = float(np.nanmedian(np.abs(values - np.nanmedian(values)))) if values.notna().any() else np.nan
+    return max(1.4826 * mad, floor) if np.isfinite(mad) else floor
+
+
+def log_changes(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """d_it between consecutive observed years (positive values only), with the province of each city."""
+    frame = panel[["city_code", "year", "province_code", variable]].dropna(subset=[variable])
+    frame = frame[frame[variable] > 0].sort_values(["city_code", "year"])
+    previous = frame.groupby("city_code")[["year", variable]].shift(1)
+    consecutive = previous["year"] == frame["year"] - 1
+    frame = frame.assign(change=np.log(frame[variable]) - np.log(previous[variable]))
+    return frame[consecutive].rename(columns={variable: "value"})
+
+
+def jump_flags(panel: pd.DataFrame, variable: str, settings: dict[str, Any]) -> pd.DataFrame:
+    """Rows of `jump` flags of one variable."""
+    changes = log_changes(panel, variable)
+    if changes.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    floor = settings["min_scale"]
+    by_city = changes.groupby("city_code")["change"]
+    changes["z_city"] = (changes["change"] - by_city.transform("median")) / by_city.transform(
+        lambda s: robust_scale(s, floor))
+    province_size = changes.groupby(["province_code", "year"])["city_code"].transform("size")
+    group = np.where(province_size >= settings["min_province_cities"], changes["province_code"], "all")
+    by_group = changes.assign(group=group).groupby(["group", "year"])["change"]
+    changes["z_province"] = (changes["change"] - by_group.transform("median")) / by_group.transform(
+        lambda s: robust_scale(s, floor))
+    hit = (changes["z_city"].abs() > settings["city_z"]) & (changes["z_province"].abs() > settings["province_z"])
+    rows = changes[hit].assign(variable=variable, flag="jump")
+    rows["reason"] = [f"log change {c:+.3f}: {zc:+.1f} robust SD from the city's own changes, {zp:+.1f} from its "
+                      f"province's that year" for c, zc, zp in zip(rows["change"], rows["z_city"], rows["z_province"])]
+    return rows[COLUMNS]
+
+
+def gap_flags(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """Rows of `gap` flags: a city missing a year inside its observed span of one variable, in a year most cities
+    report (so census variables, observed only in census years, have no gaps)."""
+    observed = panel.dropna(subset=[variable])
+    coverage = observed.groupby("year")["city_code"].nunique() / panel["city_code"].nunique()
+    reported = set(coverage.index[coverage >= 0.5])
+    present = set(zip(observed["city_code"], observed["year"]))
+    rows = []
+    for city, (first, last) in observed.groupby("city_code")["year"].agg(["min", "max"]).iterrows():
+        rows += [{"city_code": city, "year": year, "variable": variable, "flag": "gap",
+                  "reason": f"missing between {first} and {last} while most cities report {year}"}
+                 for year in range(int(first) + 1, int(last)) if year in reported and (city, year) not in present]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def admin_change_flags(crosswalk: pd.DataFrame, variables: list[str], years: range) -> pd.DataFrame:
+    """Rows of `admin_change` flags from crosswalk facts with a validity end (territory changes the year after)."""
+    rows = []
+    for fact in crosswalk.dropna(subset=["valid_to"]).itertuples():
+        year = int(fact.valid_to) + 1
+        if year in years:
+            rows += [{"city_code": str(fact.city_code), "year": year, "variable": v, "flag": "admin_change",
+                      "reason": f"{fact.source_name} ({fact.source_code}) joins from {year}: {fact.reason}"}
+                     for v in variables]
+    return pd.DataFrame(rows, columns=COLUMNS).drop_duplicates(["city_code", "year", "variable", "flag"])
+
+
+def observed_only(flags: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Flags on city-years where the variable has a value (a territorial change matters only where data exist)."""
+    long = panel.melt(id_vars=["city_code", "year"], value_vars=list(flags["variable"].unique()), var_name="variable")
+    present = set(zip(*(long.dropna(subset=["value"])[c] for c in ("city_code", "year", "variable"))))
+    return flags[[k in present for k in zip(flags["city_code"], flags["year"], flags["variable"])]]
+
+
+def duplicate_flags(panel: pd.DataFrame) -> pd.DataFrame:
+    """Rows of `duplicate` flags: city-years present more than once."""
+    counts = panel.groupby(["city_code", "year"]).size()
+    return pd.DataFrame([{"city_code": c, "year": y, "variable": "*", "flag": "duplicate",
+                          "reason": f"{n} rows for this city-year"} for (c, y), n in counts[counts > 1].items()],
+                        columns=COLUMNS)
+
+
+def quality_flags(panel: pd.DataFrame, crosswalk: pd.DataFrame, variables: list[str],
+                  settings: dict[str, Any]) -> pd.DataFrame:
+    """Every flag of the configured variables, sorted by city, year, variable, flag."""
+    years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
+    parts = [duplicate_flags(panel), observed_only(admin_change_flags(crosswalk, variables, years), panel)]
+    for variable in variables:
+        parts += [jump_flags(panel, variable, settings), gap_flags(panel, variable)]
+    flags = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) \
+        else pd.DataFrame(columns=COLUMNS)
+    flags["year"] = flags["year"].astype(int)
+    return flags.sort_values(["city_code", "year", "variable", "flag"], kind="mergesort").reset_index(drop=True)
+
+
+def flagged_city_years(flags: pd.DataFrame, variable: str) -> set[tuple[str, int]]:
+    """(city, year) pairs whose `variable` carries a jump or administrative-change flag."""
+    hit = flags[flags["flag"].isin(MASKED_FLAGS) & flags["variable"].isin([variable, "*"])]
+    return set(zip(hit["city_code"].astype(str), hit["year"].astype(int)))
+
+
+def mask_flagged(panel: pd.DataFrame, flags: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """The panel with flagged city-years of `variables` set to missing (quality.exclude_flagged)."""
+    out = panel.copy()
+    keys = list(zip(out["city_code"].astype(str), out["year"].astype(int)))
+    for variable in variables:
+        hit = flagged_city_years(flags, variable)
+        out.loc[[k in hit for k in keys], variable] = np.nan
+    return out
+
+
+def flagged_cities(flags: pd.DataFrame, variable: str, years: tuple[int, int]) -> list[str]:
+    """Cities with a jump or administrative-change flag on `variable` within [years]."""
+    return sorted({c for c, y in flagged_city_years(flags, variable) if years[0] <= y <= years[1]})
+
+
+def counts_table(flags: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
+    """Flags per variable (rows) and kind (columns), every configured variable listed."""
+    kinds = ["jump", "admin_change", "gap", "duplicate"]
+    table = flags.groupby(["variable", "flag"]).size().unstack(fill_value=0).reindex(columns=kinds, fill_value=0)
+    return table.reindex([*variables, "*"], fill_value=0).loc[lambda t: (t.index != "*") | (t.sum(axis=1) > 0)]
+
+
+def window_table(flags: pd.DataFrame, cities: pd.DataFrame, variable: str, years: tuple[int, int]) -> pd.DataFrame:
+    """The outcome's jump and administrative-change flags in the resilience window, with names and reasons."""
+    hit = flags[flags["flag"].isin(MASKED_FLAGS) & (flags["variable"] == variable)
+                & flags["year"].between(*years)].merge(cities[["city_code", "name_en"]], on="city_code", how="left")
+    hit["city"] = [f"{n} ({c})" if isinstance(n, str) else c for n, c in zip(hit["name_en"], hit["city_code"])]
+    out = hit[["city", "year", "flag", "change", "z_city", "z_province", "reason"]].copy()
+    for column in ("change", "z_city", "z_province"):
+        out[column] = out[column].map(lambda v: f"{v:+.3f}" if column == "change" and pd.notna(v) else
+                                      (f"{v:+.1f}" if pd.notna(v) else ""))
+    return out.set_index("city")
+
+
+def flag_map(cities: Any, flags: pd.DataFrame, variable: str, years: tuple[int, int], stem: Any, title: str) -> None:
+    """Cities whose outcome is flagged in the resilience window, coloured by the first year flagged."""
+    from scripts.render import map_frame, pyplot, save_figure
+
+    plt = pyplot()
+    hit = flags[flags["flag"].isin(MASKED_FLAGS) & (flags["variable"] == variable) & flags["year"].between(*years)]
+    first = hit.groupby("city_code")["year"].min()
+    frame = cities.assign(year=cities["city_code"].map(first.astype(int).astype(str)))
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    frame.plot(ax=ax, color="#eeeeee", edgecolor="#999999", linewidth=0.2)
+    if len(first):
+        frame[frame["year"].notna()].plot(ax=ax, column="year", categorical=True, cmap="plasma", legend=True,
+                                          edgecolor="#333333", linewidth=0.3,
+                                          legend_kwds={"title": "first flag", "fontsize": 7, "loc": "lower left"})
+    map_frame(ax, cities)
+    ax.set_title(title, fontsize=10)
+    save_figure(fig, stem)
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry: flags table and summary; tables of counts and of the outcome's flags in the resilience
+    window; map of the flagged cities."""
+    import geopandas as gpd
+    from pathlib import Path
+
+    from scripts.render import write_all
+
+    config, settings = smk.config, smk.config["quality"]
+    panel = pd.read_parquet(smk.input.panel)
+    crosswalk = pd.read_csv(smk.input.crosswalk, dtype={"source_code": str, "city_code": str})
+    variables = settings.get("variables") or [*config["variables"], *config.get("derived", {})]
+    flags = quality_flags(panel, crosswalk, variables, settings)
+    write_table(flags, smk.output.flags, ["city_code", "year", "variable", "flag"])
+    outcome = config["models"]["outcome"]
+    window = (config["resilience"]["pre_period"]["start"], config["resilience"]["recovery_year"])
+    excluded = flagged_cities(flags, outcome, window)
+    write_json({"thresholds": {k: settings[k] for k in ("city_z", "province_z", "min_scale", "min_province_cities")},
+                "flags_by_kind": {k: int(v) for k, v in flags["flag"].value_counts().sort_index().items()},
+                "cities_flagged": int(flags["city_code"].nunique()), "outcome": outcome, "window": list(window),
+                "cities_left_out_by_unflagged_samples": excluded}, smk.output.summary)
+    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
+    notes = [f"Jump: |robust z| > {settings['city_z']} against the city's own log changes and > {settings['province_z']} "
+             f"against its province's that year (Iglewicz & Hoaglin 1993); scales floored at {settings['min_scale']}.",
+             "Every flagged row with its reason: quality_flags.csv."]
+    write_all(counts_table(flags, variables), Path(smk.output.counts).with_suffix(""),
+              f"{demo}Data-quality flags by variable", notes)
+    write_all(window_table(flags, gpd.read_parquet(smk.input.cities), outcome, window),
+              Path(smk.output.window).with_suffix(""),
+              f"{demo}Flags on {outcome}, {window[0]}–{window[1]} (cities left out by `sample: unflagged`)", notes)
+    flag_map(gpd.read_parquet(smk.input.cities), flags, outcome, window, Path(smk.output.map).with_suffix(""),
+             f"{demo}{outcome}: cities with a jump or territorial change flagged in {window[0]}–{window[1]}")
+
+
+if "snakemake" in globals():
+    from scripts.common import run_rule
+
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

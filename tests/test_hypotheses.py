@@ -1,0 +1,84 @@
+"""Hypotheses: Holm/BH adjustment and verdicts by hand; panel terms; config errors for bad hypotheses."""
+import numpy as np
+import pytest
+
+from scripts.common import InputError
+from scripts.hypotheses import adjust, evidence, term_for
+
+DECISION = {"alpha": 0.05, "correction": "holm", "min_share": 0.5}
+
+
+def result(name, estimate, p, family="cross_section", term="dc", se=0.01):
+    spec = {"estimator": "ols", "family": family}
+    return name, {"model": name, "spec": spec, "spec_aliases": {"dc": "strength"}, "n": 100,
+                  "coefficients": [{"term": term, "estimate": estimate, "se": se, "p_value": p,
+                                    "ci_low": estimate - 2 * se, "ci_high": estimate + 2 * se}]}
+
+
+def test_holm_and_bh_adjustments_by_hand():
+    p = [0.01, 0.04, 0.03]
+    # Holm: sorted 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 → running max 0.06
+    np.testing.assert_allclose(adjust(p, "holm"), [0.03, 0.06, 0.06])
+    # BH: sorted 0.01·3/1 = 0.03, 0.03·3/2 = 0.045, 0.04·3/3 = 0.04 → running min from the top: 0.03, 0.04, 0.04
+    np.testing.assert_allclose(adjust(p, "bh"), [0.03, 0.04, 0.04])
+
+
+def test_verdicts_follow_the_decision_rule():
+    results = dict([result("a1", 0.02, 0.001), result("a2", 0.02, 0.002), result("a3", 0.01, 0.3),
+                    result("b1", -0.03, 0.001), result("c1", 0.02, 0.004), result("c2", 0.01, 0.5),
+                    result("c3", 0.01, 0.6), result("d1", 0.02, 0.2)])
+    files = {n: f"models/{n}.json" for n in results}
+    tests = {"A": {"statement": "s", "variable": "dc", "sign": "+", "primary": "a1", "specs": ["a*"]},
+             "B": {"statement": "s", "variable": "dc", "sign": "+", "primary": "b1", "specs": ["b*"]},
+             "C": {"statement": "s", "variable": "dc", "sign": "+", "primary": "c1", "specs": ["c*"]},
+             "D": {"statement": "s", "variable": "dc", "sign": "−", "primary": "d1", "specs": ["d*"]},
+             "E": {"statement": "s", "variable": "dc_x_trust", "sign": "+", "primary": "e", "specs": ["e*"],
+                   "requires_moderator": "trust"}}
+    summary, long = evidence({"decision": DECISION, "tests": tests}, results, files, moderators={})
+    got = dict(zip(summary["hypothesis"], summary["verdict"]))
+    # Holm over the four primary p-values 0.001, 0.001, 0.004, 0.2 → 0.004, 0.004, 0.008, 0.2
+    np.testing.assert_allclose(summary["primary_p_adjusted"].iloc[:4], [0.004, 0.004, 0.008, 0.2])
+    assert got == {"A": "supported", "B": "contradicted", "C": "fragile", "D": "not supported", "E": "inactive"}
+    assert summary.set_index("hypothesis").at["C", "share_expected_significant"] == pytest.approx(1 / 3)
+    assert set(long["file"]) == {f"models/{n}.json" for n in results}
+
+
+def test_panel_specs_read_a_centrality_as_its_post_shock_interaction():
+    assert term_for("dc", {"family": "panel", "all_centralities": {"dc": "strength"}}) == "dc_x_post"
+    assert term_for("dc", {"family": "spatial", "all_centralities": {"dc": "strength"}}) == "dc"
+    assert term_for("log_pop_grid_2019", {"family": "panel", "all_centralities": {"dc": "strength"}}) == \
+        "log_pop_grid_2019"
+
+
+def test_bad_hypotheses_are_named(config):
+    from scripts.config import validate_config
+
+    tests = config["hypotheses"]["tests"]
+    tests["H1a"]["sign"] = "positive"
+    tests["H2a"]["variable"] = "closeness_centrality"
+    tests["H3a"]["specs"].append("baseline-dorp")
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    message = str(err.value)
+    assert "hypotheses/tests/H1a/sign: 'positive' is not + or −" in message
+    assert "hypotheses/tests/H2a/variable: 'closeness_centrality' is not a model term" in message
+    assert "hypotheses/tests/H3a: spec 'baseline-dorp' matches no model spec" in message
+
+
+def test_inactive_hypotheses_are_not_checked_until_their_moderator_is_supplied(config):
+    from scripts.config import validate_config
+
+    validate_config(config)                                   # H5e names specs that do not exist yet
+    config["models"]["moderators"] = {"innovation": {"variable": "gdp_per_capita", "year": 2019, "transform": "log"}}
+    with pytest.raises(InputError, match=r"H5e: spec 'moderation\*' matches no model spec"):
+        validate_config(config)
+    config["models"]["specs"]["moderation"] = {"estimator": "ols", "measure": "drop", "moderator": ["innovation"]}
+    validate_config(config)
+
+
+def test_flag_thresholds_must_be_positive(config):
+    from scripts.config import validate_config
+
+    config["quality"]["city_z"] = 0
+    with pytest.raises(InputError, match=r"quality/city_z: 0 is less than or equal to the minimum of 0"):
+        validate_config(config)
