@@ -68,6 +68,19 @@ def test_demo_recovers_planted_effects(demo_runs):
         assert c["ci_low"] <= beta <= c["ci_high"], ("event_study", term, beta, c)
 
 
+def test_demo_evidence_verdicts_follow_the_planted_signs(demo_runs):
+    import pandas as pd
+
+    evidence = pd.read_csv(demo_runs[0] / "tables" / "evidence.csv").set_index("hypothesis")
+    # planted: DC +0.02, CC −0.01, BC +0.015 per SD on the drop (half on recovery); the hypotheses expect "+"
+    assert evidence.loc[["H1a", "H1b", "H3a", "H3b"], "verdict"].eq("supported").all()
+    assert evidence.loc[["H2a", "H2b"], "verdict"].eq("contradicted").all()
+    assert evidence.at["H5a", "verdict"] == "not supported"        # synthetic moderator, no planted interaction
+    assert evidence.at["H5b", "verdict"] == "inactive"
+    estimates = pd.read_csv(demo_runs[0] / "tables" / "evidence_estimates.csv")
+    assert estimates["file"].str.startswith("results/demo/models/").all()
+
+
 def test_demo_outputs_are_labelled_and_complete(demo_runs):
     run = demo_runs[0]
     assert "SYNTHETIC DEMO DATA" in (run / "tables" / "regression.md").read_text()
