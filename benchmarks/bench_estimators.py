@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from scripts.models import fit_named_spec
+from scripts.models import fit_named_spec, flagged_outcome_cities
 from scripts.specs import expand_specs, spec_input_paths
 
 SPECS = {"ols": "baseline-drop", "ols + 999 permutations": "permutation", "sar": "spatial-sar",
@@ -30,7 +30,8 @@ def main() -> None:
     specs = expand_specs(config["models"])
     run = Path(args.run)
     tables = {"panel": pd.read_parquet(run / "panel.parquet"), "resilience": pd.read_parquet(run / "resilience.parquet"),
-              "cities": pd.read_parquet(run / "cities.parquet", columns=["city_code", "lon", "lat"])}
+              "cities": pd.read_parquet(run / "cities.parquet", columns=["city_code", "lon", "lat"]),
+              "flagged": flagged_outcome_cities(str(run / "quality_flags.csv"), config)}
     seconds = {}
     for label, name in SPECS.items():
         paths = spec_input_paths(specs[name], str(run))

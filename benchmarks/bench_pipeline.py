@@ -60,13 +60,17 @@ def main() -> None:
     run = overlay.get("run", config["run"])
     env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
            "CITYRES_MIRROR": str((ROOT / config["mirror"]).resolve()), "HOME": tempfile.gettempdir()}
-    common = ["--cores", args.cores, *(["--configfile", args.configfile] if args.configfile else [])]
+    overlays = [args.configfile] if args.configfile else []
+    common = ["--cores", args.cores, *(["--configfile", *overlays] if overlays else [])]
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_project(Path(tmp))
         snakemake(work, *common, "--until", "retrieve", env=env)   # fill the cache, untimed
         results = work / "results" / run
         shutil.rmtree(results)
-        baseline = snakemake(work, *common, "--config", "models={batch_size: 0}", env=env)
+        per_spec_overlay = work / "per_spec.yaml"
+        per_spec_overlay.write_text("models: {batch_size: 0}\n", encoding="utf-8")
+        # one --configfile flag with every overlay: a second flag would replace the first
+        baseline = snakemake(work, "--cores", args.cores, "--configfile", *overlays, str(per_spec_overlay), env=env)
         per_spec = job_seconds(results)
         shutil.rmtree(results)
         full = snakemake(work, *common, env=env)
@@ -80,7 +84,8 @@ def main() -> None:
     print(f"no-op rerun (best of 3)                  {noop:7.2f} s   {noop / bare:5.2f}x a bare `snakemake --version` "
           f"({bare:.2f} s)")
     print("\njob-seconds per rule (one job per spec → batched):")
-    table = per_spec.join(batched, lsuffix="_per_spec", rsuffix="_batched", how="outer").fillna(0)
+    table = per_spec.merge(batched, left_index=True, right_index=True, how="outer",
+                           suffixes=("_per_spec", "_batched")).fillna(0)
     model_rows = table.index.str.startswith("models")
     print(table.round(1).to_string())
     print(f"model jobs: {table.loc[model_rows, 'count_per_spec'].sum():.0f} → "

@@ -25,8 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError
-
 SIGNS = {"+": 1, "-": -1, "−": -1}
 
 

@@ -156,9 +156,8 @@ def window_table(flags: pd.DataFrame, cities: pd.DataFrame, variable: str, years
                 & flags["year"].between(*years)].merge(cities[["city_code", "name_en"]], on="city_code", how="left")
     hit["city"] = [f"{n} ({c})" if isinstance(n, str) else c for n, c in zip(hit["name_en"], hit["city_code"])]
     out = hit[["city", "year", "flag", "change", "z_city", "z_province", "reason"]].copy()
-    for column in ("change", "z_city", "z_province"):
-        out[column] = out[column].map(lambda v: f"{v:+.3f}" if column == "change" and pd.notna(v) else
-                                      (f"{v:+.1f}" if pd.notna(v) else ""))
+    for column, digits in (("change", 3), ("z_city", 1), ("z_province", 1)):
+        out[column] = [f"{v:+.{digits}f}" if pd.notna(v) else "" for v in out[column]]
     return out.set_index("city")
 
 
@@ -184,8 +183,9 @@ def flag_map(cities: Any, flags: pd.DataFrame, variable: str, years: tuple[int, 
 def main(smk: Any) -> None:
     """Snakemake entry: flags table and summary; tables of counts and of the outcome's flags in the resilience
     window; map of the flagged cities."""
-    import geopandas as gpd
     from pathlib import Path
+
+    import geopandas as gpd
 
     from scripts.render import write_all
 
