@@ -62,6 +62,10 @@ def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any
     return errors
 
 
+ESTIMATE_COLUMNS = ["spec", "term", "estimator", "estimate", "se", "p_value", "ci_low", "ci_high", "n", "file",
+                    "in_specs"]
+
+
 def term_for(variable: str, spec: dict[str, Any]) -> str:
     """The coefficient holding `variable` in a spec's results (panel: a centrality's post-shock interaction)."""
     if "panel" in spec["family"] and variable in spec["all_centralities"]:
@@ -84,7 +88,7 @@ def estimates(test: dict[str, Any], results: dict[str, dict[str, Any]], files: d
                      "estimate": coef["estimate"], "se": coef["se"], "p_value": coef["p_value"],
                      "ci_low": coef["ci_low"], "ci_high": coef["ci_high"], "n": result["n"], "file": files[name],
                      "in_specs": bool(matching_specs(test["specs"], [name]))})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
 
 
 def adjust(p_values: list[float], method: str) -> np.ndarray:
@@ -110,8 +114,51 @@ def verdict(sign: int, estimate: float, adjusted_p: float, share: float, decisio
 
 def primary_row(table: pd.DataFrame, pattern: str) -> pd.Series | None:
     """The estimate of the primary spec: the first spec matching `pattern` (a name or glob) that has the term."""
-    hit = table[[fnmatch.fnmatchcase(s, pattern) for s in table["spec"]]] if len(table) and pattern else table.iloc[:0]
+    hit = table[[fnmatch.fnmatchcase(s, pattern) for s in table["spec"]]] if pattern else table.iloc[:0]
     return hit.iloc[0] if len(hit) else None
+
+
+def hypothesis_row(hid: str, test: dict[str, Any], table: pd.DataFrame, alpha: float) -> dict[str, Any]:
+    """Summary of one active hypothesis' estimates: spread and agreement over its specs, primary and unflagged."""
+    sign = SIGNS[str(test["sign"])]
+    counted = table[table["in_specs"].astype(bool)]
+    agree = (counted["p_value"] < alpha) & (np.sign(counted["estimate"]) == sign)
+    primary, unflagged = primary_row(table, test["primary"]), primary_row(table, test.get("unflagged", ""))
+
+    def pick(row: pd.Series | None, key: str, missing: Any = np.nan) -> Any:
+        return row[key] if row is not None else missing
+
+    return {"n_specs": len(counted), "median": counted["estimate"].median(), "min": counted["estimate"].min(),
+            "max": counted["estimate"].max(), "share_expected_significant": float(np.mean(agree)) if len(counted)
+            else np.nan, "primary_spec": pick(primary, "spec", test["primary"]),
+            "primary_estimate": pick(primary, "estimate"), "primary_p": pick(primary, "p_value"),
+            "primary_file": pick(primary, "file", ""), "unflagged_spec": test.get("unflagged"),
+            "unflagged_estimate": pick(unflagged, "estimate"), "unflagged_p": pick(unflagged, "p_value"),
+            "sign": sign}
+
+
+def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFrame:
+    """Adjusted p-values (one family per column: primary, unflagged) and the verdicts of the decision rule."""
+    active = frame["verdict"].ne("inactive")
+    for prefix in ("primary", "unflagged"):
+        p = frame.loc[active, f"{prefix}_p"].dropna()
+        frame.loc[p.index, f"{prefix}_p_adjusted"] = adjust(p.tolist(), decision["correction"])
+        frame.loc[active, f"{prefix}_verdict"] = [   # no estimate → not supported; no unflagged spec → blank
+            verdict(r["sign"], r[f"{prefix}_estimate"], r.get(f"{prefix}_p_adjusted", np.nan),
+                    r["share_expected_significant"], decision)
+            if prefix == "primary" or isinstance(r["unflagged_spec"], str) else ""
+            for _, r in frame.loc[active].iterrows()]
+    frame.loc[active, "verdict"] = frame.loc[active, "primary_verdict"]
+    frame.loc[active, "depends_on_flagged_cities"] = [
+        ("yes" if u != v else "no") if u else "" for u, v in zip(frame.loc[active, "unflagged_verdict"],
+                                                                 frame.loc[active, "verdict"])]
+    return frame
+
+
+SUMMARY_COLUMNS = ["hypothesis", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
+                   "share_expected_significant", "primary_spec", "primary_estimate", "primary_p",
+                   "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted",
+                   "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
 
 
 def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str],
@@ -121,48 +168,17 @@ def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], fil
     summary, long = [], []
     for hid, test in hypotheses["tests"].items():
         base = {"hypothesis": hid, "statement": test["statement"], "variable": test["variable"],
-                "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−"}
+                "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−", "verdict": ""}
         if not is_active(test, moderators):
-            summary.append({**base, "verdict": "inactive", "note": f"needs models.moderators.{test['requires_moderator']}"})
+            summary.append({**base, "verdict": "inactive",
+                            "note": f"needs models.moderators.{test['requires_moderator']}"})
             continue
         table = estimates(test, results, files)
-        sign = SIGNS[str(test["sign"])]
-        counted = table[table["in_specs"]] if len(table) else table
-        agree = (counted["p_value"] < decision["alpha"]) & (np.sign(counted["estimate"]) == sign)
-        share = float(np.mean(agree)) if len(counted) else np.nan
-        primary, unflagged = primary_row(table, test["primary"]), primary_row(table, test.get("unflagged", ""))
-        summary.append({**base, "n_specs": len(counted),
-                        "median": counted["estimate"].median() if len(counted) else np.nan,
-                        "min": counted["estimate"].min() if len(counted) else np.nan,
-                        "max": counted["estimate"].max() if len(counted) else np.nan, "share_expected_significant": share,
-                        "primary_spec": primary["spec"] if primary is not None else test["primary"],
-                        "primary_estimate": primary["estimate"] if primary is not None else np.nan,
-                        "primary_p": primary["p_value"] if primary is not None else np.nan,
-                        "primary_file": primary["file"] if primary is not None else "",
-                        "unflagged_spec": test.get("unflagged"),
-                        "unflagged_estimate": unflagged["estimate"] if unflagged is not None else np.nan,
-                        "unflagged_p": unflagged["p_value"] if unflagged is not None else np.nan, "sign": sign})
-        chosen = primary["spec"] if primary is not None else None
-        long.append(table.assign(hypothesis=hid, primary=table["spec"] == chosen if len(table) else []))
-    frame = pd.DataFrame(summary)
-    active = frame["verdict"].ne("inactive") if "verdict" in frame else pd.Series(True, index=frame.index)
-    for prefix in ("primary", "unflagged"):
-        p = frame.loc[active, f"{prefix}_p"]
-        frame.loc[p.index[p.notna()], f"{prefix}_p_adjusted"] = adjust(p.dropna().tolist(), decision["correction"])
-        frame.loc[active, f"{prefix}_verdict"] = [
-            verdict(r["sign"], r[f"{prefix}_estimate"], r.get(f"{prefix}_p_adjusted", np.nan),
-                    r["share_expected_significant"], decision) if pd.notna(r[f"{prefix}_estimate"]) else ""
-            for _, r in frame.loc[active].iterrows()]
-    frame.loc[active, "verdict"] = frame.loc[active, "primary_verdict"]
-    frame.loc[active, "depends_on_flagged_cities"] = [
-        "" if not u else ("yes" if u != v else "no") for u, v in zip(frame.loc[active, "unflagged_verdict"],
-                                                                     frame.loc[active, "verdict"])]
-    columns = ["hypothesis", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
-               "share_expected_significant", "primary_spec", "primary_estimate", "primary_p", "primary_p_adjusted",
-               "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted", "unflagged_verdict",
-               "depends_on_flagged_cities", "primary_file", "note"]
-    long_table = pd.concat(long, ignore_index=True) if long else pd.DataFrame()
-    return frame.reindex(columns=columns), long_table
+        row = hypothesis_row(hid, test, table, decision["alpha"])
+        summary.append({**base, **row})
+        long.append(table.assign(hypothesis=hid, primary=table["spec"] == row["primary_spec"]))
+    frame = apply_decision(pd.DataFrame(summary), decision)
+    return frame.reindex(columns=SUMMARY_COLUMNS), pd.concat(long, ignore_index=True) if long else pd.DataFrame()
 
 
 def display(summary: pd.DataFrame) -> pd.DataFrame:
@@ -238,8 +254,7 @@ def main(smk: Any) -> None:
              "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD after the shock). "
              "Every estimate with its result file: evidence_estimates.csv. Source of the claims: Yao Chen (2024)."]
     stem = Path(smk.output.markdown).with_suffix("")
-    write_all(display(summary), stem, f"{demo}Evidence for the seed theory's hypotheses", notes,
-              csv=summary.drop(columns=["sign"], errors="ignore"))
+    write_all(display(summary), stem, f"{demo}Evidence for the seed theory's hypotheses", notes, csv=summary)
     long.to_csv(smk.output.estimates, index=False, lineterminator="\n")
     evidence_plot(long, summary, Path(smk.output.figure).with_suffix(""), f"{demo}Evidence by hypothesis")
 

@@ -82,3 +82,10 @@ def test_flag_thresholds_must_be_positive(config):
     config["quality"]["city_z"] = 0
     with pytest.raises(InputError, match=r"quality/city_z: 0 is less than or equal to the minimum of 0"):
         validate_config(config)
+
+
+def test_a_hypothesis_whose_specs_lack_the_variable_is_not_supported():
+    results = dict([result("a1", 0.02, 0.001, term="cc")])
+    tests = {"A": {"statement": "s", "variable": "dc", "sign": "+", "primary": "a1", "specs": ["a*"]}}
+    summary, long = evidence({"decision": DECISION, "tests": tests}, results, {"a1": "models/a1.json"}, {})
+    assert summary.at[0, "verdict"] == "not supported" and summary.at[0, "n_specs"] == 0 and long.empty
