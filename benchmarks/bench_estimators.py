@@ -8,13 +8,16 @@ finished run, imports already paid; reports the best of --repeat fits, and the r
 import argparse
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import yaml
 
-from scripts.models import fit_named_spec, flagged_outcome_cities
+from scripts.models import fit_named_spec, model_tables
 from scripts.specs import expand_specs, spec_input_paths
 
+FILES = {"panel": "panel.parquet", "resilience": "resilience.parquet", "cities": "cities.parquet",
+         "flags": "quality_flags.csv"}
 SPECS = {"ols": "baseline-drop", "ols + 999 permutations": "permutation", "sar": "spatial-sar",
          "sem": "spatial-sem", "sdm": "spatial-sdm", "gm_lag": "spatial-gm_lag", "gm_error": "spatial-gm_error",
          "panel_fe": "panel-cluster_city", "event_study": "event_study", "panel_sar": "spatial_panel-panel_sar",
@@ -29,9 +32,7 @@ def main() -> None:
     config = yaml.safe_load(Path("config.yaml").read_text(encoding="utf-8"))
     specs = expand_specs(config["models"])
     run = Path(args.run)
-    tables = {"panel": pd.read_parquet(run / "panel.parquet"), "resilience": pd.read_parquet(run / "resilience.parquet"),
-              "cities": pd.read_parquet(run / "cities.parquet", columns=["city_code", "lon", "lat"]),
-              "flagged": flagged_outcome_cities(str(run / "quality_flags.csv"), config)}
+    tables = model_tables(SimpleNamespace(**{k: str(run / f) for k, f in FILES.items()}), config)
     seconds = {}
     for label, name in SPECS.items():
         paths = spec_input_paths(specs[name], str(run))

@@ -579,13 +579,26 @@ def fit_named_spec(spec: dict[str, Any], config: dict[str, Any], tables: dict[st
     return result
 
 
-def flagged_outcome_cities(flags_path: str, config: dict[str, Any]) -> list[str]:
+def flagged_outcome_cities(flags: pd.DataFrame, config: dict[str, Any]) -> list[str]:
     """Cities with a data-quality flag on the models' outcome between the pre-period start and the recovery year."""
     from scripts.quality import flagged_cities
 
-    flags = pd.read_csv(flags_path, dtype={"city_code": str})
     window = (config["resilience"]["pre_period"]["start"], config["resilience"]["recovery_year"])
     return flagged_cities(flags, config["models"]["outcome"], window)
+
+
+def model_tables(paths: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The tables every spec shares: panel (flagged city-years of the outcome masked when
+    quality.exclude_flagged is on, as the resilience stage does), resilience, city points, flagged cities."""
+    from scripts.quality import mask_flagged
+
+    flags = pd.read_csv(paths.flags, dtype={"city_code": str})
+    panel = pd.read_parquet(paths.panel)
+    if config["quality"]["exclude_flagged"]:
+        panel = mask_flagged(panel, flags, [config["models"]["outcome"]])
+    return {"panel": panel, "resilience": pd.read_parquet(paths.resilience),
+            "cities": pd.read_parquet(paths.cities, columns=["city_code", "lon", "lat"]),   # no geometry needed
+            "flagged": flagged_outcome_cities(flags, config)}
 
 
 def main(smk: Any) -> None:
@@ -595,9 +608,7 @@ def main(smk: Any) -> None:
     """
     config = smk.config
     specs = expand_specs(config["models"])
-    tables = {"panel": pd.read_parquet(smk.input.panel), "resilience": pd.read_parquet(smk.input.resilience),
-              "cities": pd.read_parquet(smk.input.cities, columns=["city_code", "lon", "lat"]),   # no geometry
-              "flagged": flagged_outcome_cities(smk.input.flags, config)}
+    tables = model_tables(smk.input, config)
     cache: dict[str, pd.DataFrame] = {}
 
     def read(path: str | None) -> pd.DataFrame:

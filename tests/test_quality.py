@@ -59,3 +59,26 @@ def test_masking_and_the_unflagged_sample():
     assert hit == [["100004", 2020], ["100004", 2021]]
     assert flagged_cities(flags, "gdp", (2015, 2021)) == ["100004"]
     assert flagged_cities(flags, "gdp", (2015, 2019)) == []
+
+
+def test_exclude_flagged_masks_the_outcome_for_the_models(tmp_path):
+    from types import SimpleNamespace
+
+    from scripts.models import model_tables
+
+    panel = smooth_panel()
+    panel.loc[(panel["city_code"] == "100004") & (panel["year"] == 2020), "gdp"] *= 3.0
+    flags = quality_flags(panel, NO_CROSSWALK, ["gdp"], SETTINGS)
+    paths = SimpleNamespace(panel=tmp_path / "panel.parquet", flags=tmp_path / "flags.csv",
+                            resilience=tmp_path / "resilience.parquet", cities=tmp_path / "cities.parquet")
+    panel.to_parquet(paths.panel)
+    flags.to_csv(paths.flags, index=False)
+    pd.DataFrame({"city_code": ["100004"], "measure": ["drop"], "value": [0.0]}).to_parquet(paths.resilience)
+    pd.DataFrame({"city_code": ["100004"], "lon": [100.0], "lat": [30.0]}).to_parquet(paths.cities)
+    config = {"quality": {"exclude_flagged": True}, "models": {"outcome": "gdp"},
+              "resilience": {"pre_period": {"start": 2015}, "recovery_year": 2021}}
+    tables = model_tables(paths, config)
+    masked = tables["panel"][tables["panel"]["gdp"].isna()][["city_code", "year"]].values.tolist()
+    assert masked == [["100004", 2020], ["100004", 2021]] and tables["flagged"] == ["100004"]
+    config["quality"]["exclude_flagged"] = False
+    assert model_tables(paths, config)["panel"]["gdp"].notna().all()
