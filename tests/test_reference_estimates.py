@@ -16,6 +16,7 @@ from libpysal.examples import get_path
 from scipy.optimize import minimize_scalar
 
 from scripts.models import fit_spatial, fit_spatial_panel
+from tests.test_models import queen_grid
 
 
 def columbus():
@@ -136,17 +137,7 @@ def test_gm_lag_is_two_stage_least_squares_with_spatial_instruments_on_columbus(
 
 def lattice_panel(side=8, years=range(2011, 2022), rho=0.4, beta=(1.0, -0.5), seed=4):
     """Balanced city × year panel on a queen lattice with a two-way FE spatial lag process."""
-    import geopandas as gpd
-    from shapely.geometry import box
-
-    from scripts.weights import contiguity_table, to_libpysal
-
-    cells = [(f"{100000 + r * side + c}", c, r) for r in range(side) for c in range(side)]
-    cities = gpd.GeoDataFrame([{"city_code": k, "lon": x + 0.5, "lat": y + 0.5, "geometry": box(x, y, x + 1, y + 1)}
-                               for k, x, y in cells], geometry="geometry", crs="EPSG:4326")
-    table = contiguity_table(cities)
-    codes = sorted(cities["city_code"])
-    w = to_libpysal(table, codes).full()[0]
+    cities, table, codes, w = queen_grid(side)
     rng = np.random.default_rng(seed)
     city_effect = rng.normal(0, 1, len(codes))
     frames = []
