@@ -186,6 +186,22 @@ def test_real_data_centralities_and_weights(real_run):
     assert summary["n"] == 369 and summary["islands"] == ["460300"]  # Sansha (South China Sea islands)
 
 
+def test_real_data_quality_flags_and_evidence(real_run):
+    flags = pd.read_csv(real_run / "quality_flags.csv", dtype={"city_code": str})
+    jinan = flags[(flags["city_code"] == "370100") & (flags["flag"] == "admin_change")]
+    assert set(jinan["year"]) == {2019}                          # Laiwu merged into Jinan (crosswalk valid_to 2018)
+    census_gaps = flags[(flags["variable"] == "pop_census") & (flags["flag"] == "gap")]
+    assert census_gaps.empty                                     # observed only in census years: no gaps
+    # Siping's 2020 real GDP fell 35 % while Jilin's median city barely moved: a jump on both robust scales
+    siping = flags[(flags["city_code"] == "220300") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
+    assert siping["flag"].tolist() == ["jump"] and (siping[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
+    evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index("hypothesis")
+    assert len(evidence) == 16 and evidence.loc[["H5a", "H5e"], "verdict"].eq("inactive").all()
+    assert evidence["primary_file"].dropna().str.startswith("results/real/models/").all()
+    unflagged = json.loads((real_run / "models" / "quality-drop.json").read_text())
+    assert "220300" in unflagged["dropped"]["data-quality flag on the outcome"] and "220300" not in unflagged["sample"]
+
+
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (CI does not install TeX)")
 def test_latex_tables_compile_stand_alone(demo_runs, tmp_path):
     for tex in sorted((demo_runs[0] / "tables").glob("*.tex")):
