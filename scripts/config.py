@@ -121,6 +121,8 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         if "panel" in spec["family"] and spec["sample"] not in ("all", "unflagged"):
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs take sample all or unflagged, not "
                           f"'{spec['sample']}'")
+        if spec.get("bias_correction", "none") != "none" and spec["family"] != "spatial_panel":
+            errors.append(f"models/specs/{spec['group']} ({name}): bias_correction applies to panel_sar/panel_sem only")
         if "panel" in spec["family"] and "panel" not in models:
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs need models.panel.years")
         checks = [("measure", "panel" in spec["family"] or spec["measure"] in measures, "resilience.measures"),

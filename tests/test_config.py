@@ -63,3 +63,9 @@ def test_a_grid_above_the_job_cap_needs_confirmation(config):
         validate_config(config)
     config["models"]["confirm_large_grid"] = True
     validate_config(config)
+
+
+def test_bias_correction_only_for_spatial_panels(config):
+    config["models"]["specs"]["baseline"]["bias_correction"] = "lee_yu"
+    with pytest.raises(InputError, match=r"baseline \(baseline-drop\): bias_correction applies to panel_sar/panel_sem"):
+        validate_config(config)
