@@ -153,7 +153,7 @@ def main(smk: Any) -> None:
     for alias, path in zip(aliases, smk.output.centrality_maps):
         value_map(cities, design[alias], Path(path).with_suffix(""),
                   f"{demo}{alias.upper()} ({models_cfg['centralities'][alias]}, {models_cfg['network']}, "
-                  f"{models_cfg['centrality_year']})", alias.upper(), names, config["report"].get("label_cities", 5))
+                  f"{models_cfg['centrality_year']})", alias.upper(), names, config["report"]["label_cities"])
 
 
 if "snakemake" in globals():

@@ -40,9 +40,10 @@ def is_active(test: dict[str, Any], moderators: dict[str, Any]) -> bool:
 def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any]], models: dict[str, Any]) -> list[str]:
     """Active hypotheses must name existing variables, a sign of + or −, a primary (and unflagged) spec that
     exists, and spec names that exist; glob patterns among the specs may match nothing (a switched-off group)."""
+    from scripts.models import control_name
+
     errors = []
-    controls = [f"{'' if c['transform'] == 'none' else c['transform'] + '_'}{c['variable']}_{c['year']}"
-                for c in models["controls"]]
+    controls = [control_name(c) for c in models["controls"]]
     aliases, moderators = list(models["centralities"]), models.get("moderators", {})
     known = {*aliases, *controls, *moderators, *(f"{a}_x_{m}" for a in aliases for m in moderators)}
     for hid, test in hypotheses.get("tests", {}).items():

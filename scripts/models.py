@@ -1,4 +1,4 @@
-"""Models stage: one configured specification per job (see scripts/specs.py), written as plain JSON.
+"""Models stage: the configured specifications (scripts/specs.py), fitted in batches per job, one JSON per spec.
 
 Design (one row per city):  y_i = α + Σ_c β_c C_i + γ'x_i + ε_i, y a resilience measure of ``models.outcome``, C the
 centralities (aliases dc, cc, bc → measures, from ``models.network`` in ``models.centrality_year``; z-scored within
@@ -14,7 +14,9 @@ Estimators:
   SARMA and Moran's I of OLS residuals come with every spatial spec.
 - panel (city × year): ``panel_fe`` and ``event_study`` with city and year fixed effects (linearmodels PanelOLS),
   SEs clustered by city or Driscoll–Kraay (fit_panel); spatial panels ``panel_sar`` / ``panel_sem`` (fit_spatial_panel).
-- Spec options: ``sample`` (all, region:<east|central|west|northeast>, size:<class> from models.size_classes),
+- Spec options: ``sample`` (all, region:<east|central|west|northeast>, size:<class> from models.size_classes,
+  unflagged: without cities flagged for data quality on the outcome), ``bias_correction`` (spatial panels:
+  lee_yu),
   ``moderator`` (a models.moderators entry, interacted with each centrality, both centred), ``shock_year``
   (placebo: the counterfactual measures recomputed with every resilience year moved, centralities of the year
   before), ``permutations`` (OLS: permutation p-values for the centralities).
@@ -262,11 +264,29 @@ def impact_rows(names: list[str], point: np.ndarray, draws: np.ndarray) -> list[
     return rows
 
 
+def normal_coefficients(names: list[str], params: np.ndarray, vcov: np.ndarray) -> list[dict[str, Any]]:
+    """Coefficient rows of an ML/GMM fit: SEs from the asymptotic covariance, z, two-sided p, 95 % normal CI."""
+    from scipy import stats
+
+    se = np.sqrt(np.diag(vcov))
+    z = params / se
+    crit = stats.norm.ppf(0.975)
+    return _coefficients(names, params, se, z, 2 * stats.norm.sf(np.abs(z)), params - crit * se, params + crit * se)
+
+
+def lag_impacts(names: list[str], params: np.ndarray, vcov: np.ndarray, beta_at: list[int],
+                theta_at: list[int] | None, w_dense: np.ndarray, draws: int, seed: int) -> dict[str, Any]:
+    """The ``impacts`` and ``impacts_simulation`` entries of a lag model's result (ρ is the last parameter)."""
+    sims, point, discarded = simulated_impacts(params, vcov, len(params) - 1, beta_at, theta_at,
+                                               np.linalg.eigvals(w_dense), draws, seed)
+    return {"impacts": impact_rows(names, point, sims),
+            "impacts_simulation": {"draws": draws, "discarded_unstable": discarded, "seed": seed}}
+
+
 def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimator: str, seed: int,
                 draws: int = 1000) -> dict[str, Any]:
     """ML/GMM spatial model with LM diagnostics and (for lag models) impacts with simulated SEs."""
     import spreg
-    from scipy import stats
 
     yv = sample[[y]].to_numpy(dtype=float)
     xv = sample[regressors].to_numpy(dtype=float)
@@ -283,10 +303,6 @@ def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimato
     spatial_term = "lambda" if estimator in ("sem", "gm_error") else "rho"
     names = ["const", *regressors, *wx, spatial_term]
     params, vcov = np.ravel(model.betas), np.asarray(model.vm)
-    se = np.sqrt(np.diag(vcov))
-    zstat = params / se
-    pvalues = 2 * stats.norm.sf(np.abs(zstat))
-    crit = stats.norm.ppf(0.975)
     diagnostics = {"ols_moran_i_residuals": float(ols.moran_res[0]), "ols_moran_p_value": float(ols.moran_res[2]),
                    "lm_lag": float(ols.lm_lag[0]), "lm_lag_p_value": float(ols.lm_lag[1]),
                    "lm_error": float(ols.lm_error[0]), "lm_error_p_value": float(ols.lm_error[1]),
@@ -300,16 +316,10 @@ def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimato
     result = {"estimator": {"sar": "Spatial lag (ML)", "sdm": "Spatial Durbin (ML)", "sem": "Spatial error (ML)",
                             "gm_lag": "Spatial lag (GMM/2SLS)", "gm_error": "Spatial error (GMM, het.-robust)"}[estimator],
               "se_type": "ML asymptotic" if estimator in ("sar", "sdm", "sem") else "GMM asymptotic",
-              "n": int(model.n),
-              "coefficients": _coefficients(names, params, se, zstat, pvalues, params - crit * se, params + crit * se),
-              "diagnostics": diagnostics}
+              "n": int(model.n), "coefficients": normal_coefficients(names, params, vcov), "diagnostics": diagnostics}
     if estimator in ("sar", "sdm", "gm_lag"):
-        eigenvalues = np.linalg.eigvals(w.full()[0])
         theta_at = list(range(1 + k, 1 + 2 * k)) if wx else None
-        sims, point, discarded = simulated_impacts(params, vcov, len(params) - 1, list(range(1, 1 + k)), theta_at,
-                                                   eigenvalues, draws, seed)
-        result["impacts"] = impact_rows(regressors, point, sims)
-        result["impacts_simulation"] = {"draws": draws, "discarded_unstable": discarded, "seed": seed}
+        result |= lag_impacts(regressors, params, vcov, list(range(1, 1 + k)), theta_at, w.full()[0], draws, seed)
     return result
 
 
@@ -473,7 +483,6 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
     removes the O(1/T) bias of σ² and λ that the direct approach has in short panels.
     """
     import spreg
-    from scipy import stats
 
     from scripts.weights import sample_weights
 
@@ -491,42 +500,34 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
     frame = pd.DataFrame(columns, index=rows.index).assign(growth=rows["growth"])
     frame = frame - frame.groupby(level="year").transform("mean")
     names = [c for c in frame.columns if c != "growth"]
-    # spreg stacks (n·t) rows period by period, cities in W's order within each period
+    # both fits stack (n·t) rows period by period, cities in W's order within each period
     stacked = frame.reset_index().sort_values(["year", "city_code"])
-    y = stacked[["growth"]].to_numpy(dtype=float)
-    x = stacked[names].to_numpy(dtype=float)
-    check_rank(x, names)
+    check_rank(stacked[names].to_numpy(dtype=float), names)
+    w_dense = w.full()[0]
     correction = spec.get("bias_correction", "none")
     if correction == "lee_yu":
-        within = stacked.groupby("city_code")[[*names, "growth"]].transform("mean")   # city means (after years)
-        fit = lee_yu_panel((stacked["growth"] - within["growth"]).to_numpy(dtype=float),
-                           (stacked[names] - within[names]).to_numpy(dtype=float), w.full()[0], len(years),
-                           "sar" if spec["estimator"] == "panel_sar" else "sem")
+        within = stacked[["growth", *names]] - stacked.groupby("city_code")[["growth", *names]].transform("mean")
+        fit = lee_yu_panel(within["growth"].to_numpy(dtype=float), within[names].to_numpy(dtype=float), w_dense,
+                           len(years), "sar" if spec["estimator"] == "panel_sar" else "sem")
         params, vcov, loglik, sigma2 = fit["params"], fit["vcov"], fit["log_likelihood"], fit["sigma2"]
     else:
+        y, x = stacked[["growth"]].to_numpy(dtype=float), stacked[names].to_numpy(dtype=float)
         with contextlib.redirect_stdout(io.StringIO()):   # spreg prints the class name on every fit
             model = (spreg.Panel_FE_Lag if spec["estimator"] == "panel_sar" else spreg.Panel_FE_Error)(y, x, w)
         params, vcov, loglik = np.ravel(model.betas), np.asarray(model.vm), float(np.ravel(model.logll)[0])
         sigma2 = float(np.ravel(model.sig2)[0])
     term = "rho" if spec["estimator"] == "panel_sar" else "lambda"
-    se = np.sqrt(np.diag(vcov))
-    zstat = params / se
-    crit = stats.norm.ppf(0.975)
     result = {"estimator": {"panel_sar": "Spatial lag panel, two-way FE (ML)",
                             "panel_sem": "Spatial error panel, two-way FE (ML)"}[spec["estimator"]],
-              "se_type": "ML asymptotic", "n": int(len(y)), "fixed_effects": ["city", "year"],
-              "coefficients": _coefficients([*names, term], params, se, zstat, 2 * stats.norm.sf(np.abs(zstat)),
-                                            params - crit * se, params + crit * se),
+              "se_type": "ML asymptotic", "n": len(stacked), "fixed_effects": ["city", "year"],
+              "coefficients": normal_coefficients([*names, term], params, vcov),
               "diagnostics": {"log_likelihood": float(loglik), "entities": len(kept), "periods": len(years),
                               term: float(params[-1]), "sigma2": sigma2, "bias_correction": correction},
               "dropped": {"unbalanced (missing a year)": incomplete, "island in spatial weights":
                           report["islands"] if report["policy"] == "drop" else []},
               "weights": {"name": spec["weights"], **report}}
     if spec["estimator"] == "panel_sar":
-        sims, point, discarded = simulated_impacts(params, vcov, len(params) - 1, list(range(len(names))), None,
-                                                   np.linalg.eigvals(w.full()[0]), 1000, seed)
-        result["impacts"] = impact_rows(names, point, sims)
-        result["impacts_simulation"] = {"draws": 1000, "discarded_unstable": discarded, "seed": seed}
+        result |= lag_impacts(names, params, vcov, list(range(len(names))), None, w_dense, 1000, seed)
     return result
 
 
@@ -616,9 +617,9 @@ def cross_section_design(spec: dict[str, Any], config: dict[str, Any], resilienc
 
 def fit_named_spec(spec: dict[str, Any], config: dict[str, Any], tables: dict[str, pd.DataFrame],
                    centrality: pd.DataFrame, weights: pd.DataFrame) -> dict[str, Any]:
-    """The JSON result of one concrete spec, from the shared tables (panel, resilience, cities) and its own
-    centralities and weights."""
-    panel, cities = tables["panel"], tables["cities"]
+    """The JSON result of one concrete spec, from the shared tables (panel, resilience, cities, flagged) and its
+    own centralities and weights. ``sample: unflagged`` leaves out the flagged cities (listed under dropped)."""
+    panel, cities, flagged = tables["panel"], tables["cities"], tables["flagged"]
     public = {"model": spec["name"], "spec": {k: v for k, v in spec.items() if k != "all_centralities"}}
     weights_spec = config["weights"].get(spec["weights"], {})
     if spec["family"] in ("panel", "spatial_panel"):
@@ -626,20 +627,19 @@ def fit_named_spec(spec: dict[str, Any], config: dict[str, Any], tables: dict[st
                     "balance": config["models"]["panel"].get("balance", "drop_incomplete")}
         rows = panel_design(panel, centrality, {**spec, "estimator": "panel_fe"} if spec["family"] == "spatial_panel"
                             else spec, settings)
-        if spec["sample"] == "unflagged":   # the other samples are cross-sectional (validated in scripts/config.py)
-            rows = rows[~rows.index.get_level_values("city_code").isin(tables["flagged"])]
+        available = set(rows.index.get_level_values("city_code"))
+        if spec["sample"] == "unflagged":   # panels take no other sample (validated in scripts/config.py)
+            rows = rows[~rows.index.get_level_values("city_code").isin(flagged)]
         fitted = fit_panel(rows, spec, settings) if spec["family"] == "panel" else \
             fit_spatial_panel(rows, spec, settings, weights, cities, weights_spec, config["seed"])
         result = {**public, **fitted, "outcome": "growth",
                   "sample": sorted(set(rows.index.get_level_values("city_code")))}
-        if spec["sample"] == "unflagged":
-            result.setdefault("dropped", {})["data-quality flag on the outcome"] = list(tables["flagged"])
-        return result
-    design = cross_section_design(spec, config, tables["resilience"], centrality, panel, tables["flagged"])
-    result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
+    else:
+        design = cross_section_design(spec, config, tables["resilience"], centrality, panel, flagged)
+        available = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
+        result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, config["seed"])}
     if spec["sample"] == "unflagged":
-        measured = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
-        result["dropped"]["data-quality flag on the outcome"] = sorted(set(tables["flagged"]) & measured)
+        result.setdefault("dropped", {})["data-quality flag on the outcome"] = sorted(set(flagged) & available)
     return result
 
 

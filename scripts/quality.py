@@ -30,10 +30,12 @@ COLUMNS = ["city_code", "year", "variable", "flag", "value", "change", "z_city",
 MASKED_FLAGS = ("jump", "admin_change")
 
 
-def robust_scale(values: pd.Series, floor: float) -> float:
-    """1.4826 · MAD (a consistent SD estimate under normality), at least `floor`."""
-    mad = float(np.nanmedian(np.abs(values - np.nanmedian(values)))) if values.notna().any() else np.nan
-    return max(1.4826 * mad, floor) if np.isfinite(mad) else floor
+def robust_z(changes: pd.DataFrame, by: list[str], floor: float) -> pd.Series:
+    """Modified z-score of each change within its group: (d − median) / max(1.4826 · MAD, floor)."""
+    keys = [changes[column] for column in by]
+    deviation = changes["change"] - changes["change"].groupby(keys).transform("median")
+    mad = deviation.abs().groupby(keys).transform("median")
+    return deviation / np.maximum(1.4826 * mad, floor)
 
 
 def log_changes(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
@@ -51,15 +53,10 @@ def jump_flags(panel: pd.DataFrame, variable: str, settings: dict[str, Any]) -> 
     changes = log_changes(panel, variable)
     if changes.empty:
         return pd.DataFrame(columns=COLUMNS)
-    floor = settings["min_scale"]
-    by_city = changes.groupby("city_code")["change"]
-    changes["z_city"] = (changes["change"] - by_city.transform("median")) / by_city.transform(
-        lambda s: robust_scale(s, floor))
     province_size = changes.groupby(["province_code", "year"])["city_code"].transform("size")
-    group = np.where(province_size >= settings["min_province_cities"], changes["province_code"], "all")
-    by_group = changes.assign(group=group).groupby(["group", "year"])["change"]
-    changes["z_province"] = (changes["change"] - by_group.transform("median")) / by_group.transform(
-        lambda s: robust_scale(s, floor))
+    changes["group"] = np.where(province_size >= settings["min_province_cities"], changes["province_code"], "all")
+    changes["z_city"] = robust_z(changes, ["city_code"], settings["min_scale"])
+    changes["z_province"] = robust_z(changes, ["group", "year"], settings["min_scale"])
     hit = (changes["z_city"].abs() > settings["city_z"]) & (changes["z_province"].abs() > settings["province_z"])
     rows = changes[hit].assign(variable=variable, flag="jump")
     rows["reason"] = [f"log change {c:+.3f}: {zc:+.1f} robust SD from the city's own changes, {zp:+.1f} from its "

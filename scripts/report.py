@@ -102,7 +102,7 @@ def main(smk: Any) -> None:
     cities = gpd.read_parquet(smk.input.cities)
     plot_measure_map(cities, drop, "drop", smk.output.map,
                      ("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock trend (ln Y − ln Ŷ)",
-                     city_labels(cities, smk.config["report"]), smk.config["report"].get("label_cities", 5))
+                     city_labels(cities, smk.config["report"]), smk.config["report"]["label_cities"])
     plot_scatter(pd.read_parquet(smk.input.design), smk.config["models"]["centralities"], smk.output.scatter, demo)
 
 

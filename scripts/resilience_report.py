@@ -116,7 +116,7 @@ def main(smk: Any) -> None:
               f"{demo}Most and least resilient cities, outcome {outcome} (rank 1 = most resilient)",
               ["Full ranking of every outcome and measure: resilience_ranking.csv."])
     names = city_labels(cities, smk.config["report"])
-    n_labels = smk.config["report"].get("label_cities", 5)
+    n_labels = smk.config["report"]["label_cities"]
     label_of = {m: spec["shift_share"]["label"] if m.endswith("shift_share") else outcome for m in spec["measures"]}
     for measure, path in zip(smk.params.measures, smk.output.maps):
         values = table[(table["outcome"] == label_of[measure]) & (table["measure"] == measure)]
