@@ -1,5 +1,9 @@
 # cityres: does a city's position in the inter-city network make its economy more resilient?
 # Run: snakemake --cores N   (demo: add --configfile workflow/demo.yaml). See README.md.
+#
+# Configuration flows one way: each rule passes its entry point (scripts/rules/<rule>.py) exactly the
+# configuration it uses, as named params, and the entry points never read the config object. Snakemake's params
+# trigger then reruns exactly the rules whose configuration changed (tests/test_config_keys.py proves it key by key).
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -7,12 +11,15 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+
 configfile: "config.yaml"
 
 
 report: "workflow/report/workflow.rst"
 
+
 sys.path.insert(0, workflow.basedir)
+from scripts.code_deps import imported_files  # noqa: E402
 from scripts.common import InputError  # noqa: E402
 from scripts.config import validate_config  # noqa: E402
 from scripts.specs import expand_specs  # noqa: E402
@@ -23,33 +30,53 @@ except InputError as err:
     raise WorkflowError(str(err)) from None
 
 RUN = f"results/{config['run']}"
-# Every rule depends on the project's Python modules, so a change in a shared helper reruns what uses it.
-HELPERS = sorted(glob_wildcards("scripts/{module}.py").module)
-HELPERS = [f"scripts/{module}.py" for module in HELPERS]
-
-
-def config_slice(*keys):
-    """The config keys a rule depends on, passed as params so that editing them reruns the rule."""
-    return {key: config.get(key) for key in keys}
-
-
-def city_name_settings():
-    """The report keys that decide how city names are drawn in figures."""
-    return {key: config["report"].get(key) for key in ("city_names", "cjk_font", "label_cities")}
-
-
-def models_core():
-    """The model settings that figures and Moran's I depend on (not the spec list)."""
-    return {key: config["models"][key] for key in ("outcome", "network", "centrality_year", "centralities", "controls")}
-
-
 RAW = "data/raw"
 DEMO = config["demo"]["enabled"]
 NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
-MODEL_NET = config["models"]["network"]
-SPECS = expand_specs(config["models"])
+MODELS = config["models"]
+MODEL_NET = MODELS["network"]
+SPECS = expand_specs(MODELS)
 TABLE_MODELS = config["report"]["main_table"]
+HEADLINE = config["report"].get("headline_measure", "drop")
+# Keys that document data for people (and the manifest): no computation reads them.
+DOC_KEYS = ("description", "unit", "license", "citation")
+
+
+def entry(rule_name):
+    """The rule's entry point, relative to the .smk files."""
+    return f"../../scripts/rules/{rule_name}.py"
+
+
+def code(rule_name):
+    """The project modules the rule's entry point imports: editing one reruns the rules that use it."""
+    return list(imported_files(f"scripts/rules/{rule_name}.py"))
+
+
+def undocumented(section):
+    """A config section of named entries without the keys that only document them (DOC_KEYS)."""
+    return {name: {k: v for k, v in spec.items() if k not in DOC_KEYS} for name, spec in section.items()}
+
+
+def pick(mapping, *keys):
+    """The named keys of a mapping (those present), in the given order."""
+    return {key: mapping[key] for key in keys if key in mapping}
+
+
+def variable_names():
+    """Names of every configured and derived variable (what the demo generates and quality checks)."""
+    return [*config["variables"], *config.get("derived", {})]
+
+
+def city_names():
+    """The report keys that decide how city names are drawn in figures."""
+    return pick(config["report"], "city_names", "cjk_font", "label_cities")
+
+
+def weights_in_sample(name):
+    """What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights)."""
+    return pick(config["weights"][name], "kind", "k", "island_policy")
+
 
 wildcard_constraints:
     net="[A-Za-z0-9_-]+",
@@ -82,6 +109,7 @@ FINAL_TARGETS = [
     *rules.figures.output,
     *rules.evidence.output,
 ]
+
 
 include: "workflow/rules/manifest.smk"
 

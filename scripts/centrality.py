@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, write_table
+from scripts.common import InputError
 from scripts.network import is_directed
 
 PATH_MEASURES = ["closeness", "harmonic", "betweenness"]
@@ -161,23 +161,3 @@ def diagnostics(edges: pd.DataFrame, directed: bool) -> pd.DataFrame:
                      "degree_mean": degree.mean(), "degree_sd": degree.std(ddof=1) if n > 1 else 0.0,
                      "degree_min": degree.min(), "degree_max": degree.max()})
     return pd.DataFrame(rows)
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: centralities (long) and diagnostics of one network."""
-    spec = smk.config["network"][smk.wildcards.net]
-    if smk.config.get("centrality", {}).get("engine") == "networkit":
-        import networkit as nk
-
-        nk.setNumberOfThreads(smk.threads)   # the rule's declared threads (default OpenMP would take every core)
-    edges = pd.read_parquet(smk.input.edges)
-    write_table(centrality_table(edges, spec, smk.config.get("centrality", {})), smk.output.centrality,
-                ["city_code", "year", "measure"])
-    write_table(diagnostics(edges, is_directed(spec)), smk.output.diagnostics,
-                ["year"])
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

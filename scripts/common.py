@@ -2,12 +2,16 @@
 
 import hashlib
 import json
+import logging
 import sys
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
+
+LOG = logging.getLogger("cityres")
 
 
 class InputError(Exception):
@@ -74,23 +78,30 @@ def write_json(obj: Any, path: str | Path) -> None:
 
 
 def run_rule(main: Callable[[Any], None], smk: Any) -> None:
-    """Entry point for Snakemake `script:` rules: log to the rule's log; InputError exits with one message."""
+    """Entry point for Snakemake `script:` rules: run ``main(smk)`` with its decisions (``LOG.info``) and the
+    libraries' warnings written to the rule's log; an InputError exits with one message and no traceback."""
     log_path = Path(smk.log[0]) if len(smk.log) else None
+    handler: logging.Handler = logging.NullHandler()
+    if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
     try:
         main(smk)
     except InputError as err:
         message = f"cityres input error in rule '{smk.rule}':\n  {err}"
-        if log_path:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.write_text(message + "\n", encoding="utf-8")
+        LOG.error(message)
         print(message, file=sys.stderr)
         sys.exit(1)
     except Exception:
-        if log_path:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.write_text(traceback.format_exc(), encoding="utf-8")
+        LOG.error(traceback.format_exc())
         raise
     else:
-        if log_path and not log_path.exists():
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            log_path.write_text("ok\n", encoding="utf-8")
+        LOG.info("done: %d output file(s) written", len(smk.output))
+    finally:
+        handler.close()
+        root.removeHandler(handler)

@@ -6,6 +6,7 @@ from typing import Any
 import yaml
 
 from scripts.common import InputError
+from scripts.registry import ESTIMATORS, MEASURES, REGISTRIES
 
 SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -14,11 +15,29 @@ def _path(parts) -> str:
     return "/".join(str(p) for p in parts) or "(top level)"
 
 
+def with_registries(node: Any) -> Any:
+    """The schema with every ``{x-registry: <name>}`` node given the enum of that registry's names
+    (scripts/registry.py), so the names are listed once."""
+    if isinstance(node, dict):
+        node = {key: with_registries(value) for key, value in node.items()}
+        if "x-registry" in node:
+            node["enum"] = list(REGISTRIES[node.pop("x-registry")])
+        return node
+    if isinstance(node, list):
+        return [with_registries(item) for item in node]
+    return node
+
+
+def load_schema(schema_path: Path = SCHEMA) -> dict[str, Any]:
+    """The config schema as validated: the YAML file with the registries' names filled in."""
+    return with_registries(yaml.safe_load(schema_path.read_text(encoding="utf-8")))
+
+
 def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[str]:
     """Every schema violation as 'key/path: message', sorted."""
     from jsonschema import Draft202012Validator
 
-    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    schema = load_schema(schema_path)
     validator = Draft202012Validator(schema)
     messages = []
     for error in validator.iter_errors(config):
@@ -107,17 +126,13 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
                 f"(largest groups: {largest}). Set models.confirm_large_grid: true to run them all, raise "
                 "models.max_specs, or shorten the lists of the largest groups"]
     measures = config.get("resilience", {}).get("measures", [])
-    allowed_cov = {"cross_section": ("HC1", "HC3", "cluster_province"), "spatial": ("ml",),
-                   "panel": ("cluster_city", "driscoll_kraay"), "spatial_panel": ("ml",)}
     classes = [c["name"] for c in models.get("size_classes", {}).get("classes", [])]
     samples = ("all", "unflagged", "region:east", "region:central", "region:west", "region:northeast", *(f"size:{c}" for c in classes))
     for name, spec in specs.items():
-        if spec["cov"] not in allowed_cov[spec["family"]]:
-            errors.append(f"models/specs/{spec['group']} ({name}): cov '{spec['cov']}' does not fit a {spec['family']} "
-                          f"estimator; use one of {list(allowed_cov[spec['family']])}")
-        if spec["estimator"] == "event_study" and spec["cov"] == "driscoll_kraay":
-            errors.append(f"models/specs/{spec['group']} ({name}): Driscoll–Kraay SEs are degenerate for an event study "
-                          "with year effects (each regressor lives in one year); use cluster_city")
+        allowed = ESTIMATORS[spec["estimator"]].covariances
+        if spec["cov"] not in allowed:
+            errors.append(f"models/specs/{spec['group']} ({name}): cov '{spec['cov']}' does not fit the estimator "
+                          f"'{spec['estimator']}'; use one of {list(allowed)}")
         if "panel" in spec["family"] and spec["sample"] not in ("all", "unflagged"):
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs take sample all or unflagged, not "
                           f"'{spec['sample']}'")
@@ -138,6 +153,10 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
     from scripts.hypotheses import hypothesis_errors
 
     errors += hypothesis_errors(config.get("hypotheses", {}), specs, models)
+    headline = config.get("report", {}).get("headline_measure", "drop")
+    if headline not in measures or MEASURES[headline].outcome != "outcome":
+        errors.append(f"report/headline_measure: '{headline}' must be one of resilience.measures computed per outcome "
+                      f"(not a shift-share measure); resilience.measures has {measures}")
     for name in config.get("report", {}).get("main_table", []):
         if name not in specs:
             errors.append(f"report/main_table: '{name}' is not a model spec; specs are {sorted(specs)}")

@@ -25,9 +25,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.centrality import centralities
-from scripts.common import write_json
 from scripts.network import backbone, gravity_edges, is_directed
-from scripts.panel import write_outputs
 
 BASE_GAP = -0.05
 
@@ -112,19 +110,3 @@ def event_study_truth(config: dict[str, Any]) -> dict[str, float]:
         truth[f"{alias}_x_{shock}"] = 100 * beta
         truth[f"{alias}_x_{recovery}"] = -50 * beta
     return truth
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: write the demo panel, cities and attrition, plus the planted truth."""
-    panel, cities, attrition, truth = demo_panel(smk.config)
-    write_outputs(panel, cities, attrition, smk.output)
-    write_json({"label": "SYNTHETIC DEMO DATA", "base_gap": BASE_GAP, "effects_per_sd": smk.config["demo"]["effects"],
-                "recovery_effects_per_sd": {k: v / 2 for k, v in smk.config["demo"]["effects"].items()},
-                "event_study_effects_pp": event_study_truth(smk.config),
-                "noise_sd": smk.config["demo"]["noise_sd"]}, smk.output.truth)
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,13 +1,12 @@
 """Figures stage (PNG + PDF, one style): coefficient plot, specification curve, event study, LISA cluster map and
 centrality maps, all drawn from result files."""
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scripts.render import city_labels, label_extremes, map_frame, pyplot, save_figure
+from scripts.render import label_extremes, map_frame, pyplot, save_figure
 
 LISA_COLOURS = {"HH": "#b2182b", "LL": "#2166ac", "HL": "#f4a582", "LH": "#92c5de", "not significant": "#eeeeee"}
 
@@ -123,40 +122,3 @@ def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str
     label_extremes(ax, cities, values, names, n_labels)
     ax.set_title(title)
     save_figure(fig, stem)
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: all figures of this stage."""
-    import geopandas as gpd
-
-    config = smk.config
-    models_cfg = config["models"]
-    aliases = list(models_cfg["centralities"])
-    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
-    table_models = [json.loads(Path(p).read_text(encoding="utf-8")) for p in smk.input.table_models]
-    coefficient_plot(table_models, aliases, Path(smk.output.coefficients).with_suffix(""),
-                     f"{demo}Centrality coefficients of the main specifications")
-    curve = pd.read_csv(smk.input.spec_curve)
-    curve = curve[curve["estimator"].isin(["ols", "sar", "sem", "sdm", "gm_lag", "gm_error"])]
-    spec_curve_plot(curve, aliases, Path(smk.output.spec_curve).with_suffix(""), f"{demo}Specification curve")
-    event = json.loads(Path(smk.input.event_study).read_text(encoding="utf-8"))
-    event_study_plot(event, aliases, models_cfg["centrality_year"], Path(smk.output.event_study).with_suffix(""),
-                     f"{demo}Event study: growth by pre-shock centrality, city and year FE")
-    cities = gpd.read_parquet(smk.input.cities)
-    design = pd.read_parquet(smk.input.design).set_index("city_code")
-    weights_name = models_cfg["spatial"]["weights"]
-    labels = lisa_labels(design["drop"], pd.read_parquet(smk.input.weights), cities[["city_code", "lon", "lat"]],
-                         config["weights"][weights_name], config["seed"])
-    category_map(cities, labels, Path(smk.output.lisa).with_suffix(""),
-                 f"{demo}LISA clusters of the 2020 output gap ({weights_name} weights, p < 0.05)")
-    names = city_labels(cities, config["report"])
-    for alias, path in zip(aliases, smk.output.centrality_maps):
-        value_map(cities, design[alias], Path(path).with_suffix(""),
-                  f"{demo}{alias.upper()} ({models_cfg['centralities'][alias]}, {models_cfg['network']}, "
-                  f"{models_cfg['centrality_year']})", alias.upper(), names, config["report"]["label_cities"])
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

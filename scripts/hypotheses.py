@@ -40,7 +40,7 @@ def is_active(test: dict[str, Any], moderators: dict[str, Any]) -> bool:
 def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any]], models: dict[str, Any]) -> list[str]:
     """Active hypotheses must name existing variables, a sign of + or −, a primary (and unflagged) spec that
     exists, and spec names that exist; glob patterns among the specs may match nothing (a switched-off group)."""
-    from scripts.models import control_name
+    from scripts.specs import control_name
 
     errors = []
     controls = [control_name(c) for c in models["controls"]]
@@ -228,39 +228,3 @@ def evidence_plot(long: pd.DataFrame, summary: pd.DataFrame, stem: Path, title: 
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     save_figure(fig, stem)
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: evidence tables (every format; CSV = every estimate with its result file) and figure."""
-    import json
-
-    from scripts.render import write_all
-    from scripts.specs import expand_specs
-
-    config = smk.config
-    specs = expand_specs(config["models"])
-    results, files = {}, {}
-    for path in smk.input.models:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
-        name = result["model"]
-        results[name] = {**result, "spec_aliases": specs[name]["all_centralities"]}
-        files[name] = str(path)
-    summary, long = evidence(config["hypotheses"], results, files, config["models"].get("moderators", {}))
-    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
-    decision = config["hypotheses"]["decision"]
-    notes = [f"Verdict: primary estimate of the expected sign with {decision['correction']}-adjusted p < "
-             f"{decision['alpha']} across the active hypotheses, and ≥ {decision['min_share']:.0%} of the specs "
-             "significant with that sign (else 'fragile'); 'contradicted': significant opposite sign.",
-             "w/o flagged: the same rule with the spec that leaves out cities flagged for data quality as primary.",
-             "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD after the shock). "
-             "Every estimate with its result file: evidence_estimates.csv. Source of the claims: Yao Chen (2024)."]
-    stem = Path(smk.output.markdown).with_suffix("")
-    write_all(display(summary), stem, f"{demo}Evidence for the seed theory's hypotheses", notes, csv=summary)
-    long.to_csv(smk.output.estimates, index=False, lineterminator="\n")
-    evidence_plot(long, summary, Path(smk.output.figure).with_suffix(""), f"{demo}Evidence by hypothesis")
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from scripts.common import sha256_of, write_json
+from scripts.common import sha256_of
 from scripts.retrieve import source_files
 
 SKIPPED_DIRS = ("logs", "benchmarks")
@@ -100,15 +100,6 @@ def verify(manifest_path: Path, root: Path) -> tuple[list[str], list[str]]:
     return problems, input_problems
 
 
-def main(smk: Any) -> None:
-    """Snakemake entry: write the manifest of the run."""
-    root = Path(".").resolve()
-    run_dir = Path(smk.output.manifest).parent
-    manifest = build_manifest(smk.config, run_dir, Path(smk.params.raw_dir), smk.params.rules, root)
-    manifest["packages"] = package_versions(Path(smk.input.requirements))
-    write_json(manifest, smk.output.manifest)
-
-
 def cli(argv: list[str]) -> int:
     """``python -m scripts.manifest verify <MANIFEST.json>``: 0 if every hash matches, else 1 with a list."""
     if len(argv) != 2 or argv[0] != "verify":
@@ -126,9 +117,5 @@ def cli(argv: list[str]) -> int:
     return 1 if outputs or inputs else 0
 
 
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821
-elif __name__ == "__main__":
+if __name__ == "__main__":
     sys.exit(cli(sys.argv[1:]))

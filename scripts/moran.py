@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import write_table
 from scripts.weights import sample_weights
 
 
@@ -39,22 +38,3 @@ def moran_table(values: pd.DataFrame, table: pd.DataFrame, cities: pd.DataFrame,
                      "z_norm": moran.z_norm, "p_norm": moran.p_norm, "p_sim": moran.p_sim,
                      "permutations": permutations, "islands": ";".join(report["islands"])})
     return pd.DataFrame(rows)
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: Moran's I table for one weights matrix."""
-    import geopandas as gpd
-
-    config = smk.config
-    values = analysis_variables(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality),
-                                config["models"])
-    cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-    table = moran_table(values, pd.read_parquet(smk.input.weights), cities, config["weights"][smk.wildcards.w],
-                        config.get("moran", {}).get("permutations", 999), config["seed"])
-    write_table(table, smk.output.moran, ["variable"])
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

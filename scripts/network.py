@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, format_rows, require_columns, write_table
+from scripts.common import InputError, format_rows, require_columns
 from scripts.crosswalk import map_unit_ids
 from scripts.sources import file_date, mean_flow_matrix, read_any
 
@@ -282,23 +282,3 @@ def build_network(spec: dict[str, Any], name: str, panel: pd.DataFrame, cities: 
     thinned = [backbone(group, spec.get("backbone", {"method": "none"}), directed)
                for _, group in edges.groupby("year", sort=True)]
     return pd.concat(thinned, ignore_index=True)[EDGE_COLUMNS], attrition
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: one network's edge list and its attrition table."""
-    import geopandas as gpd
-
-    from scripts.crosswalk import load_crosswalk
-
-    name = smk.wildcards.net
-    edges, attrition = build_network(smk.config["network"][name], name, pd.read_parquet(smk.input.panel),
-                                     gpd.read_parquet(smk.input.cities), load_crosswalk(smk.input.crosswalk),
-                                     [Path(p) for p in smk.input.files])
-    write_table(edges, smk.output.edges, ["year", "source", "target"])
-    attrition.to_csv(smk.output.attrition, index=False, lineterminator="\n")
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import write_table
 from scripts.render import map_frame, pyplot, save_figure
 
 
@@ -73,32 +72,3 @@ def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str,
     map_frame(ax, cities)
     ax.set_title(title)
     save_figure(fig, Path(path).with_suffix(""))
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: combined diagnostics, correlation table and heatmap, links maps."""
-    import geopandas as gpd
-
-    config = smk.config
-    names = smk.params.networks
-    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
-    diagnostics = pd.concat([pd.read_csv(p).assign(network=n) for n, p in zip(names, smk.input.diagnostics)])
-    write_table(diagnostics[["network", *[c for c in diagnostics if c != "network"]]], smk.output.diagnostics,
-                ["network", "year"])
-    centrality = {n: pd.read_parquet(p) for n, p in zip(names, smk.input.centrality)}
-    target = config["models"]["centrality_year"]
-    corr = correlation_long(headline_wide(centrality, config["models"]["centralities"], target))
-    write_table(corr, smk.output.correlation, ["a", "b"])
-    plot_heatmap(corr, smk.output.heatmap, f"{demo}Spearman correlation of centralities across networks")
-    cities = gpd.read_parquet(smk.input.cities)
-    top = config.get("report", {}).get("top_links", 150)
-    for net, edges_path, out in zip(names, smk.input.edges, smk.output.links):
-        edges = pd.read_parquet(edges_path)
-        year = comparison_year(edges["year"].to_numpy(), target)
-        plot_links(cities, edges, year, top, out, f"{demo}{net}: {top} strongest ties, {year}")
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

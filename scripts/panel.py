@@ -182,15 +182,3 @@ def write_outputs(panel: pd.DataFrame, cities: Any, attrition: pd.DataFrame, out
     write_table(panel, output.panel, ["city_code", "year"])
     cities.sort_values("city_code").reset_index(drop=True).to_parquet(output.cities, index=False)
     attrition.to_csv(output.attrition, index=False, lineterminator="\n")
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: build the panel from the retrieved files."""
-    panel, cities, attrition = build_panel(smk.config, smk.params.raw_dir, smk.input.crosswalk)
-    write_outputs(panel, cities, attrition, smk.output)
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

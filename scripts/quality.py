@@ -24,8 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import write_json, write_table
-
 COLUMNS = ["city_code", "year", "variable", "flag", "value", "change", "z_city", "z_province", "reason"]
 MASKED_FLAGS = ("jump", "admin_change")
 
@@ -175,44 +173,3 @@ def flag_map(cities: Any, flags: pd.DataFrame, variable: str, years: tuple[int, 
     map_frame(ax, cities)
     ax.set_title(title, fontsize=10)
     save_figure(fig, stem)
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: flags table and summary; tables of counts and of the outcome's flags in the resilience
-    window; map of the flagged cities."""
-    from pathlib import Path
-
-    import geopandas as gpd
-
-    from scripts.render import write_all
-
-    config, settings = smk.config, smk.config["quality"]
-    panel = pd.read_parquet(smk.input.panel)
-    crosswalk = pd.read_csv(smk.input.crosswalk, dtype={"source_code": str, "city_code": str})
-    variables = settings.get("variables") or [*config["variables"], *config.get("derived", {})]
-    flags = quality_flags(panel, crosswalk, variables, settings)
-    write_table(flags, smk.output.flags, ["city_code", "year", "variable", "flag"])
-    outcome = config["models"]["outcome"]
-    window = (config["resilience"]["pre_period"]["start"], config["resilience"]["recovery_year"])
-    excluded = flagged_cities(flags, outcome, window)
-    write_json({"thresholds": {k: settings[k] for k in ("city_z", "province_z", "min_scale", "min_province_cities")},
-                "flags_by_kind": {k: int(v) for k, v in flags["flag"].value_counts().sort_index().items()},
-                "cities_flagged": int(flags["city_code"].nunique()), "outcome": outcome, "window": list(window),
-                "cities_left_out_by_unflagged_samples": excluded}, smk.output.summary)
-    demo = "DEMO (synthetic): " if config["demo"]["enabled"] else ""
-    notes = [f"Jump: |robust z| > {settings['city_z']} against the city's own log changes and > {settings['province_z']} "
-             f"against its province's that year (Iglewicz & Hoaglin 1993); scales floored at {settings['min_scale']}.",
-             "Every flagged row with its reason: quality_flags.csv."]
-    write_all(counts_table(flags, variables), Path(smk.output.counts).with_suffix(""),
-              f"{demo}Data-quality flags by variable", notes)
-    write_all(window_table(flags, gpd.read_parquet(smk.input.cities), outcome, window),
-              Path(smk.output.window).with_suffix(""),
-              f"{demo}Flags on {outcome}, {window[0]}–{window[1]} (cities left out by `sample: unflagged`)", notes)
-    flag_map(gpd.read_parquet(smk.input.cities), flags, outcome, window, Path(smk.output.map).with_suffix(""),
-             f"{demo}{outcome}: cities with a jump or territorial change flagged in {window[0]}–{window[1]}")
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

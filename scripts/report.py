@@ -4,15 +4,13 @@ Tables are rendered from the JSON results only, so numbers can be diffed without
 Cells: estimate with significance stars (* p<0.10, ** p<0.05, *** p<0.01), standard error in parentheses.
 """
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scripts.render import city_labels, pyplot, save_figure, write_all
-from scripts.resilience_report import plot_measure_map
+from scripts.render import pyplot, save_figure
 
 DIAGNOSTIC_ROWS = {"n": "N", "r2": "R²", "adj_r2": "Adj. R²", "r2_within": "Within R²",
                    "log_likelihood": "Log-likelihood", "fixed_effects": "Fixed effects", "se_type": "SE"}
@@ -67,46 +65,23 @@ def table_notes(models: list[dict[str, Any]], demo: bool) -> list[str]:
     return notes
 
 
-def plot_scatter(design: pd.DataFrame, centralities: list[str], path: str, demo: bool) -> None:
-    """Scatter of each centrality (z-score) against the drop, with the OLS line."""
+def plot_scatter(design: pd.DataFrame, centralities: list[str], measure: str, path: str, demo: bool) -> None:
+    """Scatter of each centrality (z-score) against a resilience measure (report.headline_measure), with the OLS
+    line."""
+    from scripts.registry import MEASURES
+
     plt = pyplot()
 
     fig, axes = plt.subplots(1, len(centralities), figsize=(4 * len(centralities), 3.6), sharey=True)
     for ax, name in zip(np.atleast_1d(axes), centralities):
-        data = design[[name, "drop"]].dropna()
+        data = design[[name, measure]].dropna()
         x = (data[name] - data[name].mean()) / data[name].std(ddof=1)
-        ax.scatter(x, data["drop"], s=8, alpha=0.6)
-        slope, intercept = np.polyfit(x, data["drop"], 1)
+        ax.scatter(x, data[measure], s=8, alpha=0.6)
+        slope, intercept = np.polyfit(x, data[measure], 1)
         grid = np.linspace(x.min(), x.max(), 50)
         ax.plot(grid, intercept + slope * grid, color="black", linewidth=1)
         ax.set_xlabel(f"{name.upper()} (z-score)")
         ax.set_title(f"slope {slope:.4f}, n = {len(data)}")
-    np.atleast_1d(axes)[0].set_ylabel("drop: ln Y − ln Ŷ")
-    fig.suptitle(("DEMO (synthetic): " if demo else "") + "Network centrality and the shock-year output gap")
+    np.atleast_1d(axes)[0].set_ylabel(MEASURES[measure].text(measure, "axis"))
+    fig.suptitle(("DEMO (synthetic): " if demo else "") + f"Network centrality and {MEASURES[measure].text(measure, 'noun')}")
     save_figure(fig, Path(path).with_suffix(""))
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: regression table in three formats and the two figures."""
-    import geopandas as gpd
-
-    models = [json.loads(Path(p).read_text(encoding="utf-8")) for p in smk.input.models]
-    demo = bool(smk.config["demo"]["enabled"])
-    title = "Resilience and network centrality" + (" (synthetic demo)" if demo else "")
-    table, notes = regression_cells(models), table_notes(models, demo)
-    long = coefficient_long(models).sort_values(["model", "term"], kind="mergesort")
-    write_all(table, Path(smk.output.markdown).with_suffix(""), title, notes, csv=long)
-    resilience = pd.read_parquet(smk.input.resilience)
-    resilience = resilience[resilience["outcome"] == smk.config["models"]["outcome"]]
-    drop = resilience[resilience["measure"] == "drop"].set_index("city_code")["value"]
-    cities = gpd.read_parquet(smk.input.cities)
-    plot_measure_map(cities, drop, "drop", smk.output.map,
-                     ("DEMO (synthetic): " if demo else "") + "Output gap against the pre-shock trend (ln Y − ln Ŷ)",
-                     city_labels(cities, smk.config["report"]), smk.config["report"]["label_cities"])
-    plot_scatter(pd.read_parquet(smk.input.design), smk.config["models"]["centralities"], smk.output.scatter, demo)
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

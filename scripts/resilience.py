@@ -25,15 +25,17 @@ Benchmark measures (no fitted counterfactual, se missing):
 The benchmark N is the sum over cities with both years (``sum_of_cities``) or a configured national series.
 """
 import zlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, format_rows, write_table
+from scripts.common import InputError, format_rows
+from scripts.registry import counterfactual_measures as counterfactual_measure_names
 
 MIN_PRE_YEARS = {"log_linear": 3, "linear": 3, "mean_growth": 3, "ar1": 5}
-COUNTERFACTUAL_MEASURES = ("drop", "recovery", "gap_closed", "cumulative_gap")
+COUNTERFACTUAL_MEASURES = counterfactual_measure_names()
 OUTPUT_COLUMNS = ["city_code", "outcome", "measure", "value", "se", "ci_low", "ci_high", "actual", "expected",
                   "n_pre_years"]
 
@@ -338,22 +340,21 @@ def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str
             pd.DataFrame(paths))
 
 
-def main(smk: Any) -> None:
-    """Snakemake entry: measures, attrition and counterfactual paths (flagged city-years of the outcomes masked
-    first when quality.exclude_flagged is on)."""
-    from scripts.quality import mask_flagged
-
-    panel = pd.read_parquet(smk.input.panel)
-    if smk.config["quality"]["exclude_flagged"]:
-        flags = pd.read_csv(smk.input.flags, dtype={"city_code": str})
-        panel = mask_flagged(panel, flags, [o for o in smk.config["resilience"]["outcomes"] if o in panel])
-    table, dropped, paths = resilience_tables(panel, smk.config["resilience"], smk.config["years"], smk.config["seed"])
-    write_table(table, smk.output.resilience, ["outcome", "measure", "city_code"])
-    write_table(dropped, smk.output.attrition, ["outcome", "measure", "city_code"])
-    write_table(paths, smk.output.paths, ["outcome", "city_code", "year"])
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821
+def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict[str, Any]], years: dict[str, int],
+                   seed: int) -> pd.DataFrame:
+    """The counterfactual measures of each placebo (outcome, shock_year) with every resilience year moved by the
+    same shift (pre-period, shock and recovery year), on 19 bootstrap draws (only the point values are used):
+    the measures a placebo spec regresses on centralities of the year before its shock. Column shock_year first."""
+    frames = []
+    for item in placebo:
+        shift = item["shock_year"] - spec["shock_year"]
+        moved = {**spec, "outcomes": [item["outcome"]], "shock_year": item["shock_year"],
+                 "recovery_year": spec["recovery_year"] + shift,
+                 "pre_period": {k: v + shift for k, v in spec["pre_period"].items()},
+                 "measures": [m for m in spec["measures"] if m in COUNTERFACTUAL_MEASURES],
+                 "bootstrap": {"draws": 19, "block_length": 1}}
+        moved.pop("shift_share", None)
+        frames.append(resilience_tables(panel, moved, years, seed)[0].assign(shock_year=item["shock_year"]))
+    if not frames:
+        return pd.DataFrame({"shock_year": pd.Series(dtype=int), **{c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS}})
+    return pd.concat(frames, ignore_index=True)[["shock_year", *OUTPUT_COLUMNS]]

@@ -1,9 +1,10 @@
 """Resilience outputs for people: ranking table, one choropleth per measure, trajectory plots.
 
-Ranks: 1 = most resilient (largest value; for the sensitivity indices, the smallest). Maps are drawn for the
-report outcome (resilience.report.outcome) and, for the shift-share measures, the shift-share label. Trajectory
-plots show ln Y and the counterfactual with its 95 % bootstrap band for the configured cities plus the n least
-and n most resilient by ``drop``.
+Ranks: 1 = most resilient (largest value; for the measures the registry marks as lower-is-resilient, the
+sensitivity indices, the smallest). Maps are drawn for the report outcome (resilience.report.outcome) and, for the
+shift-share measures, the shift-share label, centred on each measure's neutral value (scripts/registry.py).
+Trajectory plots show ln Y and the counterfactual with its 95 % bootstrap band for the configured cities plus the
+n least and n most resilient by the headline measure (report.headline_measure).
 """
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import write_table
-from scripts.render import city_labels, label_extremes, map_frame, pyplot, save_figure, write_all
+from scripts.registry import MEASURES, lower_is_resilient
+from scripts.render import label_extremes, map_frame, pyplot, save_figure
 
-LOWER_IS_RESILIENT = ("sensitivity_contraction", "sensitivity_recovery")
-NEUTRAL = {"sensitivity_contraction": 1.0, "sensitivity_recovery": 1.0, "gap_closed": 1.0}
+LOWER_IS_RESILIENT = lower_is_resilient()
 
 
 def ranking(table: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     from matplotlib.colors import TwoSlopeNorm
 
     frame = cities.assign(value=cities["city_code"].map(values))
-    centre = NEUTRAL.get(measure, 0.0)
+    centre = MEASURES[measure].neutral
     finite = frame["value"].dropna()
     low, high = (np.percentile(finite, [5, 95]) if len(finite) else (centre - 1, centre + 1))
     half = max(abs(low - centre), abs(high - centre), 1e-9)  # symmetric scale: equal colours mean equal distances
@@ -70,9 +70,10 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     save_figure(fig, Path(path).with_suffix(""))
 
 
-def trajectory_cities(table: pd.DataFrame, outcome: str, fixed: list[str], n: int) -> list[str]:
-    """Configured cities, then the n least and n most resilient by drop (present in the table)."""
-    drop = table[(table["outcome"] == outcome) & (table["measure"] == "drop")].dropna(subset=["value"])
+def trajectory_cities(table: pd.DataFrame, outcome: str, fixed: list[str], n: int, measure: str = "drop") -> list[str]:
+    """Configured cities, then the n cities with the lowest and the n with the highest `measure` (present in the
+    table)."""
+    drop = table[(table["outcome"] == outcome) & (table["measure"] == measure)].dropna(subset=["value"])
     ordered = drop.sort_values(["value", "city_code"], kind="mergesort")["city_code"].tolist()
     chosen = [c for c in fixed if c in set(drop["city_code"])] + ordered[:n] + ordered[-n:] if n else []
     return list(dict.fromkeys(chosen or [c for c in fixed if c in set(drop["city_code"])]))
@@ -98,37 +99,3 @@ def plot_trajectories(paths: pd.DataFrame, names: pd.Series, codes: list[str], s
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     save_figure(fig, Path(path).with_suffix(""))
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: ranking tables, maps per measure, trajectory plot."""
-    import geopandas as gpd
-
-    spec = smk.config["resilience"]
-    report = spec.get("report", {})
-    outcome = report.get("outcome", spec["outcomes"][0])
-    demo = "DEMO (synthetic): " if smk.config["demo"]["enabled"] else ""
-    table = pd.read_parquet(smk.input.resilience)
-    cities = gpd.read_parquet(smk.input.cities)
-    ranks = ranking(table, cities)
-    write_table(ranks, smk.output.ranking, ["outcome", "measure", "rank"])
-    write_all(ranking_extremes(ranks, outcome, ["drop", "recovery"]), Path(smk.output.ranking_md).with_suffix(""),
-              f"{demo}Most and least resilient cities, outcome {outcome} (rank 1 = most resilient)",
-              ["Full ranking of every outcome and measure: resilience_ranking.csv."])
-    names = city_labels(cities, smk.config["report"])
-    n_labels = smk.config["report"]["label_cities"]
-    label_of = {m: spec["shift_share"]["label"] if m.endswith("shift_share") else outcome for m in spec["measures"]}
-    for measure, path in zip(smk.params.measures, smk.output.maps):
-        values = table[(table["outcome"] == label_of[measure]) & (table["measure"] == measure)]
-        plot_measure_map(cities, values.set_index("city_code")["value"], measure, path,
-                         f"{demo}{measure} ({label_of[measure]}, shock {spec['shock_year']})", names, n_labels)
-    codes = trajectory_cities(table, outcome, report.get("trajectory_cities", []), report.get("n_extreme", 5))
-    paths = pd.read_parquet(smk.input.paths)
-    plot_trajectories(paths[paths["outcome"] == outcome], names, codes, spec["shock_year"], smk.output.trajectories,
-                      f"{demo}{outcome}: actual (dots) vs {spec['counterfactual']} counterfactual (95% band)")
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -135,17 +135,3 @@ def retrieve_all(config: dict[str, Any], raw_dir: str | Path, allow_network: boo
             "<mirror>/<host>/<url path>, or copy each file to its cache path above, or run with network access."
         )
     return records
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: retrieve every file and write the retrieval log (origin of each file)."""
-    records = retrieve_all(smk.config, smk.params.raw_dir, allow_network=smk.params.allow_network)
-    Path(smk.output.log_table).parent.mkdir(parents=True, exist_ok=True)
-    lines = ["source\tfile\torigin"] + [f"{r['source']}\t{r['file']}\t{r['origin']}" for r in records]
-    Path(smk.output.log_table).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -6,8 +6,9 @@ column. Readers never modify files; bad input raises InputError naming the file,
 """
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd

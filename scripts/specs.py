@@ -11,17 +11,23 @@ import itertools
 from typing import Any
 
 from scripts.common import InputError
+from scripts.registry import ESTIMATORS
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year")
-FAMILY = {"ols": "cross_section", "sar": "spatial", "sem": "spatial", "sdm": "spatial", "gm_lag": "spatial",
-          "gm_error": "spatial", "panel_fe": "panel", "event_study": "panel", "panel_sar": "spatial_panel",
-          "panel_sem": "spatial_panel"}
-DEFAULT_COV = {"cross_section": "HC1", "spatial": "ml", "panel": "cluster_city", "spatial_panel": "ml"}
-USES_WEIGHTS = ("spatial", "spatial_panel")
 
 
 def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
+
+def control_name(control: dict[str, Any]) -> str:
+    """Column name of a control in the design, e.g. ``log_pop_grid_2019``."""
+    prefix = "" if control["transform"] == "none" else f"{control['transform']}_"
+    return f"{prefix}{control['variable']}_{control['year']}"
+
+
+def varying_keys(template: dict[str, Any]) -> list[str]:
+    """The expandable keys a group gives as lists of more than one value (those its spec names carry)."""
+    return [key for key in EXPANDABLE if isinstance(template.get(key), list) and len(template[key]) > 1]
 
 
 def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -31,16 +37,16 @@ def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -
     specs = {}
     for combo in itertools.product(*lists.values()):
         chosen = dict(zip(lists, combo))
-        if FAMILY.get(chosen.get("estimator", "ols")) not in USES_WEIGHTS:
-            chosen.pop("weights", None)
         estimator = chosen.get("estimator", "ols")
-        if estimator not in FAMILY:
-            raise InputError(f"models.specs.{group}: unknown estimator '{estimator}'; use one of {sorted(FAMILY)}.")
-        family = FAMILY[estimator]
+        if estimator not in ESTIMATORS:
+            raise InputError(f"models.specs.{group}: unknown estimator '{estimator}'; use one of {sorted(ESTIMATORS)}.")
+        if not ESTIMATORS[estimator].uses_weights:
+            chosen.pop("weights", None)
+        family = ESTIMATORS[estimator].family
         base = {"group": group, "estimator": estimator, "family": family, "outcome": models["outcome"],
                 "network": models["network"], "weights": models["spatial"]["weights"],
                 "centrality_year": models["centrality_year"], "controls": models["controls"],
-                "standardize": models["standardize"], "cov": DEFAULT_COV[family], "centralities": "joint",
+                "standardize": models["standardize"], "cov": ESTIMATORS[estimator].covariances[0], "centralities": "joint",
                 "measure": models["measures"][0], "all_centralities": models["centralities"], "sample": "all",
                 "moderator": "none", "shock_year": None}
         spec = {**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen}
@@ -82,6 +88,32 @@ def spec_batches(specs: dict[str, dict[str, Any]], size: int) -> dict[str, list[
 def spec_input_paths(spec: dict[str, Any], run: str) -> dict[str, str]:
     """The result files a spec reads besides the panel: its network's centralities and, if spatial, its weights."""
     paths = {"centrality": f"{run}/centrality/{spec['network']}.parquet"}
-    if spec["family"] in USES_WEIGHTS:
+    if ESTIMATORS[spec["estimator"]].uses_weights:
         paths["weights"] = f"{run}/weights/{spec['weights']}.parquet"
     return paths
+
+
+def batch_settings(names: list[str], specs: dict[str, dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
+    """Exactly the configuration a batch of specs is fitted with (the models rule's params): the specs, the seed,
+    and only what these specs use — the sample-selection keys of their weights, the panel years and shock year
+    (panel specs), the real shock year (placebo specs), their moderators, the size classes, the flag window."""
+    chosen = [specs[name] for name in names]
+    models, resilience = config["models"], config["resilience"]
+    settings: dict[str, Any] = {"specs": chosen, "seed": config["seed"]}
+    used_weights = sorted({s["weights"] for s in chosen if ESTIMATORS[s["estimator"]].uses_weights})
+    if used_weights:
+        settings["weights"] = {name: {k: config["weights"][name][k] for k in ("kind", "k", "island_policy")
+                                      if k in config["weights"][name]} for name in used_weights}
+    if any(ESTIMATORS[s["estimator"]].is_panel for s in chosen):
+        settings["panel"] = {"years": models["panel"]["years"], "balance": models["panel"].get("balance",
+                                                                                              "drop_incomplete")}
+    if any(ESTIMATORS[s["estimator"]].is_panel or s["shock_year"] is not None for s in chosen):
+        settings["shock_year"] = resilience["shock_year"]
+    moderators = sorted({s["moderator"] for s in chosen} - {"none"})
+    if moderators:
+        settings["moderators"] = {name: models["moderators"][name] for name in moderators}
+    if any(s["sample"].startswith("size:") for s in chosen):
+        settings["size_classes"] = models["size_classes"]
+    if any(s["sample"] == "unflagged" for s in chosen):
+        settings["flag_window"] = [resilience["pre_period"]["start"], resilience["recovery_year"]]
+    return settings

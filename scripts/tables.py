@@ -1,12 +1,9 @@
 """Tables stage: impacts, descriptive statistics, centrality correlations and attrition, each as Markdown, LaTeX,
 HTML and CSV, rendered from the result files (never re-estimated)."""
-import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from scripts.render import write_all
 from scripts.report import stars
 
 DESCRIPTIVE_STATS = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
@@ -50,31 +47,3 @@ def attrition_summary(panel_attrition: pd.DataFrame, resilience_attrition: pd.Da
         columns={"reason": "what"})
     return pd.concat([joins, left[["stage", "source", "what", "n_units"]]], ignore_index=True)[
         ["stage", "source", "what", "n_units"]].set_index(["stage", "source"])
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: the four table families."""
-    config = smk.config
-    demo = ["SYNTHETIC DEMO DATA."] if config["demo"]["enabled"] else []
-    models = [json.loads(Path(p).read_text(encoding="utf-8")) for p in smk.input.impact_models]
-    aliases = list(config["models"]["centralities"])
-    table, long = impacts_table(models, aliases)
-    notes = [*demo, "Impacts of a 1-SD change (LeSage & Pace 2009): exact from W's eigenvalues; SE from 1,000 "
-             "simulated parameter draws. * p<0.10, ** p<0.05, *** p<0.01."]
-    write_all(table, Path(smk.output.impacts).with_suffix(""), "Direct, indirect and total impacts", notes, csv=long)
-    design = pd.read_parquet(smk.input.design)
-    write_all(descriptives(design), Path(smk.output.descriptives).with_suffix(""),
-              "Descriptive statistics of the model variables", [*demo, "Centralities unstandardised."])
-    correlation = pd.read_csv(smk.input.correlation)
-    write_all(correlation_matrix(correlation), Path(smk.output.correlation).with_suffix(""),
-              "Spearman correlation of centralities across networks", demo, csv=correlation)
-    summary = attrition_summary(pd.read_csv(smk.input.attrition, dtype={"units": str}),
-                                pd.read_csv(smk.input.attrition_resilience, dtype={"city_code": str}))
-    write_all(summary, Path(smk.output.attrition).with_suffix(""), "Attrition: source joins and resilience "
-              "exclusions", [*demo, "Unit lists and reasons per unit: attrition.csv and attrition_resilience.csv."])
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, format_rows, write_json, write_table
+from scripts.common import InputError, format_rows
 from scripts.network import great_circle_km
 
 TABLE_COLUMNS = ["focal", "neighbor", "weight"]
@@ -175,7 +175,7 @@ def summarize(table: pd.DataFrame, codes: list[str]) -> dict[str, Any]:
                         shape=(len(index), len(index)))
     n_components, _ = connected_components(matrix, directed=True, connection="weak")
     pairs = set(zip(table["focal"], table["neighbor"]))
-    return {"n": len(codes), "links": int(len(table)), "mean_neighbors": round(float(counts.mean()), 6),
+    return {"n": len(codes), "links": len(table), "mean_neighbors": round(float(counts.mean()), 6),
             "min_neighbors": int(counts.min()), "max_neighbors": int(counts.max()),
             "islands": sorted(counts.index[counts == 0].tolist()), "components": int(n_components),
             "symmetric": all((b, a) in pairs for a, b in pairs)}
@@ -192,20 +192,3 @@ def build_weights(name: str, specs: dict[str, Any], cities: Any, panel: pd.DataF
     if "rank" in raw:  # knn: keep every ranked pair so samples can re-select their k nearest
         table = raw[raw["focal"].isin(kept) & raw["neighbor"].isin(kept)]
     return table, summary
-
-
-def main(smk: Any) -> None:
-    """Snakemake entry: one weights matrix (raw, long) and its summary."""
-    import geopandas as gpd
-
-    name = smk.wildcards.w
-    table, summary = build_weights(name, smk.config["weights"], gpd.read_parquet(smk.input.cities),
-                                   pd.read_parquet(smk.input.panel))
-    write_table(table, smk.output.weights, ["focal", "neighbor"])
-    write_json(summary, smk.output.summary)
-
-
-if "snakemake" in globals():
-    from scripts.common import run_rule
-
-    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from scripts.common import InputError
-from scripts.models import design_table, estimation_sample, fit_ols
+from scripts.estimation.cross_section import fit_ols
+from scripts.estimation.design import design_table, estimation_sample
 
 
 def test_ols_hc1_matches_sandwich_formula():
@@ -42,7 +43,7 @@ def test_singular_design_is_an_error():
 
 
 def test_too_few_observations_name_the_spec_and_the_largest_loss():
-    from scripts.models import prepared_sample
+    from scripts.estimation.design import prepared_sample
 
     design = pd.DataFrame({"drop": [0.1, 0.2, np.nan, np.nan, 0.3], "dc": [1.0, 2, 3, 4, 5],
                            "cc": [1.0, np.nan, 2, 2, 1]}, index=pd.Index(list("abcde"), name="city_code"))
@@ -117,7 +118,7 @@ def test_spatial_estimators_recover_planted_parameters(estimator, truth):
 
 
 def test_impacts_match_dense_inverse():
-    from scripts.models import impacts
+    from scripts.estimation.spatial import impacts
 
     rng = np.random.default_rng(5)
     binary = (rng.random((6, 6)) < 0.5).astype(float)
@@ -134,7 +135,7 @@ def test_impacts_match_dense_inverse():
 
 
 def test_simulated_impact_draws_match_dense_inverse():
-    from scripts.models import simulated_impacts
+    from scripts.estimation.spatial import simulated_impacts
 
     w = np.array([[0, 1, 0], [0.5, 0, 0.5], [0, 1, 0]])
     mean = np.array([0.2, 1.0, 0.3])              # const, beta, rho
@@ -148,7 +149,7 @@ def test_simulated_impact_draws_match_dense_inverse():
 
 
 def test_orthogonalised_centralities_are_uncorrelated():
-    from scripts.models import orthogonalise
+    from scripts.estimation.design import orthogonalise
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=200)
@@ -236,7 +237,7 @@ def test_fixed_effects_reproduce_baltagi_grunfeld():
     # within estimator β_value = 0.1101 (SE 0.0119), β_capital = 0.3101 (SE 0.0174).
     import statsmodels.datasets.grunfeld as grunfeld
 
-    from scripts.models import fixed_effects
+    from scripts.estimation.panel import fixed_effects
 
     data = grunfeld.load_pandas().data
     data = data[data["firm"] != "American Steel"].assign(year=lambda d: d["year"].astype(int))
@@ -270,7 +271,8 @@ def simulated_panel(beta_post=-1.5, event=None, seed=8, n=150):
 
 
 def test_panel_fe_recovers_a_planted_post_shock_effect():
-    from scripts.models import fit_panel, panel_design
+    from scripts.estimation.design import panel_design
+    from scripts.estimation.panel import fit_panel
 
     panel, centrality = simulated_panel()
     spec = {"outcome": "y", "estimator": "panel_fe", "all_centralities": {"dc": "strength"}, "centralities": "joint",
@@ -286,7 +288,8 @@ def test_panel_fe_recovers_a_planted_post_shock_effect():
 
 
 def test_event_study_recovers_year_effects():
-    from scripts.models import fit_panel, panel_design
+    from scripts.estimation.design import panel_design
+    from scripts.estimation.panel import fit_panel
 
     panel, centrality = simulated_panel(seed=9)
     spec = {"outcome": "y", "estimator": "event_study", "all_centralities": {"dc": "strength"},
@@ -301,7 +304,7 @@ def test_event_study_recovers_year_effects():
 
 
 def test_permutation_test_rejects_a_real_effect_and_not_a_null_one():
-    from scripts.models import permutation_test
+    from scripts.estimation.cross_section import permutation_test
 
     rng = np.random.default_rng(12)
     n = 200
@@ -315,7 +318,7 @@ def test_permutation_test_rejects_a_real_effect_and_not_a_null_one():
 
 
 def test_region_and_size_samples():
-    from scripts.models import region_of, size_class
+    from scripts.estimation.design import region_of, size_class
 
     regions = region_of(pd.Index(["110100", "420100", "510100", "210100", "810000"]))
     assert regions.tolist() == ["east", "central", "west", "northeast", "other"]

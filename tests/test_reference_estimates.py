@@ -15,7 +15,8 @@ import pytest
 from libpysal.examples import get_path
 from scipy.optimize import minimize_scalar
 
-from scripts.models import fit_spatial, fit_spatial_panel
+from scripts.estimation.spatial import fit_spatial
+from scripts.estimation.spatial_panel import fit_spatial_panel
 from tests.test_models import queen_grid
 
 
@@ -209,7 +210,7 @@ def test_lee_yu_equals_ml_on_explicitly_transformed_data(kind):
     """Lee & Yu (2010): with F_T, F_n the orthonormal complements of the constant, Y** = F_T' Y F_n has no city or
     year effects, and the two-way FE SAR (SEM) is an ordinary SAR (SEM) on (n−1)(T−1) observations with
     W* = F_n' W F_n. Fitting that by the hand likelihoods of this file must give the transformation approach."""
-    from scripts.models import lee_yu_panel
+    from scripts.estimation.spatial_panel import lee_yu_panel
 
     rows, _, _, w = lattice_panel(side=6, years=range(2016, 2021), seed=11)
     rows = rows.assign(dc_x_post=rows["dc"] * (rows.index.get_level_values("year") >= 2020))

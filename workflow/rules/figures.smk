@@ -1,5 +1,6 @@
 # Figures drawn from result files: coefficients, specification curve, event study, LISA map, centrality maps.
 EVENT_STUDY = next((name for name, spec in SPECS.items() if spec["estimator"] == "event_study"), None)
+ALIASES = list(MODELS["centralities"])
 
 
 rule figures:
@@ -8,20 +9,43 @@ rule figures:
         spec_curve=f"{RUN}/tables/spec_curve.csv",
         event_study=f"{RUN}/models/{EVENT_STUDY}.json",
         design=f"{RUN}/models/design.parquet",
-        weights=f"{RUN}/weights/{config['models']['spatial']['weights']}.parquet",
+        weights=f"{RUN}/weights/{MODELS['spatial']['weights']}.parquet",
         cities=f"{RUN}/cities.parquet",
-        code=HELPERS,
+        code=code("figures"),
     output:
-        coefficients=report(f"{RUN}/figures/coefficients.png", caption="../report/coefficients.rst", category="Models"),
+        coefficients=report(
+            f"{RUN}/figures/coefficients.png",
+            caption="../report/coefficients.rst",
+            category="Models",
+        ),
         spec_curve=report(f"{RUN}/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Models"),
-        event_study=report(f"{RUN}/figures/event_study.png", caption="../report/event_study.rst", category="Models"),
-        lisa=report(f"{RUN}/figures/lisa_drop.png", caption="../report/lisa.rst", category="Resilience"),
-        centrality_maps=[report(f"{RUN}/figures/map_{alias}.png", caption="../report/centrality_map.rst",
-                                category="Networks") for alias in config["models"]["centralities"]],
-        pdfs=[f"{RUN}/figures/{stem}.pdf" for stem in ("coefficients", "spec_curve", "event_study", "lisa_drop",
-              *(f"map_{alias}" for alias in config["models"]["centralities"]))],
+        event_study=report(
+            f"{RUN}/figures/event_study.png",
+            caption="../report/event_study.rst",
+            category="Models",
+        ),
+        lisa=report(f"{RUN}/figures/lisa_{HEADLINE}.png", caption="../report/lisa.rst", category="Resilience"),
+        centrality_maps=[
+            report(
+                f"{RUN}/figures/map_{alias}.png",
+                caption="../report/centrality_map.rst",
+                category="Networks",
+            )
+            for alias in ALIASES
+        ],
+        pdfs=[
+            f"{RUN}/figures/{stem}.pdf"
+            for stem in ("coefficients", "spec_curve", "event_study", f"lisa_{HEADLINE}", *(f"map_{a}" for a in ALIASES))
+        ],
     params:
-        settings=[models_core(), config_slice("seed", "demo", "report"), config["weights"]],
+        models=pick(MODELS, "network", "centrality_year", "centralities"),
+        weights_name=MODELS["spatial"]["weights"],
+        weights=weights_in_sample(MODELS["spatial"]["weights"]),
+        headline_measure=HEADLINE,
+        shock_year=config["resilience"]["shock_year"],
+        city_names=city_names(),
+        seed=config["seed"],
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1500,
@@ -31,4 +55,4 @@ rule figures:
     benchmark:
         f"{RUN}/benchmarks/figures.tsv"
     script:
-        "../../scripts/figures.py"
+        entry("figures")

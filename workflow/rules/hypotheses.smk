@@ -1,8 +1,10 @@
 # The seed theory's hypotheses as named tests: evidence table (every format), estimates behind it, figure.
+
+
 rule evidence:
     input:
         models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
-        code=HELPERS,
+        code=code("evidence"),
     output:
         markdown=f"{RUN}/tables/evidence.md",
         other=[f"{RUN}/tables/evidence.{suffix}" for suffix in ("tex", "html", "csv")],
@@ -10,7 +12,10 @@ rule evidence:
         figure=report(f"{RUN}/figures/evidence.png", caption="../report/evidence.rst", category="Hypotheses"),
         figure_pdf=f"{RUN}/figures/evidence.pdf",
     params:
-        settings=[config_slice("hypotheses", "demo"), config["models"].get("moderators", {})],
+        hypotheses=config["hypotheses"],
+        aliases=MODELS["centralities"],
+        moderators=MODELS.get("moderators", {}),
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1000,
@@ -20,4 +25,4 @@ rule evidence:
     benchmark:
         f"{RUN}/benchmarks/evidence.tsv"
     script:
-        "../../scripts/hypotheses.py"
+        entry("evidence")

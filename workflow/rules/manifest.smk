@@ -1,4 +1,5 @@
-# Audit bundle: MANIFEST.json over every output of the run (after everything else).
+# Audit bundle: MANIFEST.json over every output of the run (after everything else). It records the whole
+# config, so it is the one rule that every key reruns.
 import re
 
 
@@ -19,11 +20,12 @@ rule manifest:
     input:
         FINAL_TARGETS,
         requirements="requirements.txt",
-        code=HELPERS,
+        code=code("manifest"),
     output:
         manifest=f"{RUN}/MANIFEST.json",
     params:
         raw_dir=RAW,
+        config=config,
         rules=rule_descriptions(),
     threads: 1
     resources:
@@ -32,4 +34,4 @@ rule manifest:
     log:
         f"{RUN}/logs/manifest.log",
     script:
-        "../../scripts/manifest.py"
+        entry("manifest")

@@ -1,18 +1,19 @@
 # Design table for figures, and the model specs (scripts/specs.py expands models.specs): one job per batch of
 # models.batch_size specs of a family (imports are paid once per batch), or, with batch_size 0, one wildcard job
 # per spec (for clusters). Either way every spec writes models/<spec>.json.
-from scripts.specs import spec_batches, spec_input_paths
+from scripts.specs import batch_settings, spec_batches, spec_input_paths
+
 
 rule design:
     input:
         resilience=f"{RUN}/resilience.parquet",
         centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
-        panel=f"{RUN}/panel.parquet",
-        code=HELPERS,
+        panel=f"{RUN}/analysis_panel.parquet",
+        code=code("design"),
     output:
         design=f"{RUN}/models/design.parquet",
     params:
-        settings=models_core(),
+        models=pick(MODELS, "outcome", "centrality_year", "centralities", "controls"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -22,13 +23,18 @@ rule design:
     benchmark:
         f"{RUN}/benchmarks/design.tsv"
     script:
-        "../../scripts/design.py"
+        entry("design")
 
 
-MODEL_INPUTS = {"resilience": f"{RUN}/resilience.parquet", "panel": f"{RUN}/panel.parquet",
-                "cities": f"{RUN}/cities.parquet", "flags": f"{RUN}/quality_flags.csv"}
+MODEL_INPUTS = {
+    "resilience": f"{RUN}/resilience.parquet",
+    "placebo": f"{RUN}/resilience_placebo.parquet",
+    "panel": f"{RUN}/analysis_panel.parquet",
+    "cities": f"{RUN}/cities.parquet",
+    "flags": f"{RUN}/quality_flags.csv",
+}
 SPEC_PATHS = {name: spec_input_paths(spec, RUN) for name, spec in SPECS.items()}
-BATCHES = spec_batches(SPECS, config["models"].get("batch_size", 0))
+BATCHES = spec_batches(SPECS, MODELS.get("batch_size", 0))
 
 
 def batch_files(names):
@@ -44,13 +50,12 @@ for batch, names in BATCHES.items():
         input:
             **MODEL_INPUTS,
             spec_files=batch_files(names),
-            code=HELPERS,
+            code=code("models"),
         output:
             models=[f"{RUN}/models/{name}.json" for name in names],
         params:
-            names=names,
             paths={name: SPEC_PATHS[name] for name in names},
-            settings=[[SPECS[name] for name in names], config["seed"], config["weights"], config["quality"]],
+            settings=batch_settings(names, SPECS, config),
         threads: 1
         resources:
             mem_mb=2000,
@@ -60,7 +65,7 @@ for batch, names in BATCHES.items():
         benchmark:
             f"{RUN}/benchmarks/models/{batch}.tsv"
         script:
-            "../../scripts/models.py"
+            entry("models")
 
 
 if not BATCHES:
@@ -69,13 +74,12 @@ if not BATCHES:
         input:
             **MODEL_INPUTS,
             spec_files=lambda wildcards: batch_files([wildcards.spec]),
-            code=HELPERS,
+            code=code("models"),
         output:
             models=f"{RUN}/models/{{spec}}.json",
         params:
-            names=lambda wildcards: [wildcards.spec],
             paths=lambda wildcards: {wildcards.spec: SPEC_PATHS[wildcards.spec]},
-            settings=lambda wildcards: [SPECS[wildcards.spec], config["seed"], config["weights"], config["quality"]],
+            settings=lambda wildcards: batch_settings([wildcards.spec], SPECS, config),
         threads: 1
         resources:
             mem_mb=1500,
@@ -85,17 +89,17 @@ if not BATCHES:
         benchmark:
             f"{RUN}/benchmarks/models/{{spec}}.tsv"
         script:
-            "../../scripts/models.py"
+            entry("models")
 
 
 rule spec_curve:
     input:
         models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
-        code=HELPERS,
+        code=code("spec_curve"),
     output:
         table=f"{RUN}/tables/spec_curve.csv",
     params:
-        aliases=list(config["models"]["centralities"]),
+        aliases=list(MODELS["centralities"]),
     threads: 1
     resources:
         mem_mb=500,
@@ -105,4 +109,4 @@ rule spec_curve:
     benchmark:
         f"{RUN}/benchmarks/spec_curve.tsv"
     script:
-        "../../scripts/spec_curve.py"
+        entry("spec_curve")

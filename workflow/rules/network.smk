@@ -1,5 +1,11 @@
 # Networks (edge lists per year), their centralities and diagnostics, and the cross-network comparison.
+from scripts.network import is_directed
 from scripts.retrieve import source_files
+
+
+def network_spec(wildcards):
+    """The network's configuration as the network rule reads it (enabled decides only whether it exists)."""
+    return {k: v for k, v in config["network"][wildcards.net].items() if k != "enabled"}
 
 
 def network_files(wildcards):
@@ -10,18 +16,28 @@ def network_files(wildcards):
     return [str(f.local_path(RAW)) for f in source_files(config, spec["source"])]
 
 
+def centrality_settings(wildcards):
+    """What the centralities of one network depend on: its direction, tie length and the engine settings."""
+    spec = config["network"][wildcards.net]
+    return {
+        "directed": is_directed(spec),
+        "weight_to_distance": spec.get("weight_to_distance", "inverse"),
+        **config.get("centrality", {}),
+    }
+
+
 rule network:
     input:
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
         crosswalk="data/crosswalk/city_codes.csv",
         files=network_files,
-        code=HELPERS,
+        code=code("network"),
     output:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
         attrition=f"{RUN}/networks/{{net}}/attrition.csv",
     params:
-        settings=lambda wildcards: config["network"][wildcards.net],
+        network=network_spec,
     threads: 1
     resources:
         mem_mb=2000,
@@ -31,18 +47,18 @@ rule network:
     benchmark:
         f"{RUN}/benchmarks/network/{{net}}.tsv"
     script:
-        "../../scripts/network.py"
+        entry("network")
 
 
 rule centrality:
     input:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
-        code=HELPERS,
+        code=code("centrality"),
     output:
         centrality=f"{RUN}/centrality/{{net}}.parquet",
         diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
     params:
-        settings=lambda wildcards: [config["network"][wildcards.net], config.get("centrality", {})],
+        settings=centrality_settings,
     threads: 4 if config.get("centrality", {}).get("engine") == "networkit" else 1
     resources:
         mem_mb=4000,
@@ -52,7 +68,7 @@ rule centrality:
     benchmark:
         f"{RUN}/benchmarks/centrality/{{net}}.tsv"
     script:
-        "../../scripts/centrality.py"
+        entry("centrality")
 
 
 rule network_report:
@@ -61,19 +77,27 @@ rule network_report:
         diagnostics=expand(f"{RUN}/networks/{{net}}/diagnostics.csv", net=NETWORKS),
         edges=expand(f"{RUN}/networks/{{net}}/edges.parquet", net=NETWORKS),
         cities=f"{RUN}/cities.parquet",
-        code=HELPERS,
+        code=code("network_report"),
     output:
         diagnostics=f"{RUN}/tables/network_diagnostics.csv",
         correlation=f"{RUN}/tables/centrality_correlation.csv",
-        heatmap=report(f"{RUN}/figures/centrality_correlation.png", caption="../report/network.rst",
-                       category="Networks"),
+        heatmap=report(
+            f"{RUN}/figures/centrality_correlation.png",
+            caption="../report/network.rst",
+            category="Networks",
+        ),
         heatmap_pdf=f"{RUN}/figures/centrality_correlation.pdf",
-        links=[report(f"{RUN}/figures/links_{net}.png", caption="../report/network.rst", category="Networks")
-               for net in NETWORKS],
+        links=[
+            report(f"{RUN}/figures/links_{net}.png", caption="../report/network.rst", category="Networks")
+            for net in NETWORKS
+        ],
         links_pdf=expand(f"{RUN}/figures/links_{{net}}.pdf", net=NETWORKS),
     params:
         networks=NETWORKS,
-        settings=[models_core(), config_slice("report")],
+        centrality_year=MODELS["centrality_year"],
+        centralities=MODELS["centralities"],
+        top_links=config["report"].get("top_links", 150),
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1500,
@@ -83,4 +107,4 @@ rule network_report:
     benchmark:
         f"{RUN}/benchmarks/network_report.tsv"
     script:
-        "../../scripts/network_report.py"
+        entry("network_report")

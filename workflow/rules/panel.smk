@@ -5,18 +5,30 @@ from scripts.retrieve import source_files
 # deletes or touches them.
 RAW_FILES = [str(f.local_path(RAW)) for f in source_files(config) if f.url] if not DEMO else []
 USER_FILES = [f.path for f in source_files(config) if f.path] if not DEMO else []
-PANEL_OUTPUT = {"panel": f"{RUN}/panel.parquet", "cities": f"{RUN}/cities.parquet", "attrition": f"{RUN}/attrition.csv"}
+PANEL_OUTPUT = {
+    "panel": f"{RUN}/panel.parquet",
+    "cities": f"{RUN}/cities.parquet",
+    "attrition": f"{RUN}/attrition.csv",
+}
+
 
 if DEMO:
 
     rule panel:
         input:
-            code=HELPERS,
+            code=code("demo"),
         output:
             **PANEL_OUTPUT,
             truth=f"{RUN}/demo_truth.json",
         params:
-            settings=config_slice("seed", "years", "variables", "derived", "network", "models", "demo"),
+            seed=config["seed"],
+            years=config["years"],
+            variables=variable_names(),
+            demo=pick(config["demo"], "n_rows", "n_cols", "effects", "noise_sd"),
+            resilience=pick(config["resilience"], "pre_period", "shock_year", "recovery_year"),
+            models=pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
+            network={MODEL_NET: config["network"][MODEL_NET]},
+            centrality=config.get("centrality", {}),
         threads: 1
         resources:
             mem_mb=3000,
@@ -26,18 +38,21 @@ if DEMO:
         benchmark:
             f"{RUN}/benchmarks/panel.tsv"
         script:
-            "../../scripts/demo.py"
+            entry("demo")
 
 else:
 
     rule retrieve:
         input:
             USER_FILES,
+            code=code("retrieve"),
         output:
             RAW_FILES,
             log_table=f"{RUN}/logs/retrieve_origins.tsv",
         params:
             raw_dir=RAW,
+            files={name: spec["files"] for name, spec in config["sources"].items()},
+            mirror=config.get("mirror"),
             allow_network=config.get("allow_network", True),
         threads: 1
         resources:
@@ -48,19 +63,24 @@ else:
         benchmark:
             f"{RUN}/benchmarks/retrieve.tsv"
         script:
-            "../../scripts/retrieve.py"
+            entry("retrieve")
 
     rule panel:
         input:
             RAW_FILES,
             USER_FILES,
             crosswalk="data/crosswalk/city_codes.csv",
-            code=HELPERS,
+            code=code("panel"),
         output:
             **PANEL_OUTPUT,
         params:
             raw_dir=RAW,
-            settings=config_slice("years", "geography", "sources", "variables", "price_index", "derived"),
+            years=config["years"],
+            geography=config["geography"],
+            sources=undocumented(config["sources"]),
+            variables=undocumented(config["variables"]),
+            price_index=config.get("price_index"),
+            derived=undocumented(config.get("derived", {})),
         threads: 1
         resources:
             mem_mb=3000,
@@ -70,4 +90,4 @@ else:
         benchmark:
             f"{RUN}/benchmarks/panel.tsv"
         script:
-            "../../scripts/panel.py"
+            entry("panel")

@@ -1,21 +1,40 @@
-# Data-quality flags on the panel (jumps, territorial breaks, gaps, duplicates): table, summary, map.
+# Data-quality flags on the panel (jumps, territorial breaks, gaps, duplicates): table, summary, map; and the
+# analysis panel that every later stage reads (flagged city-years of the outcomes masked when exclude_flagged).
+
+
+def flag_window():
+    """Years whose flags on the models' outcome leave a city out of the `sample: unflagged` specs."""
+    return [config["resilience"]["pre_period"]["start"], config["resilience"]["recovery_year"]]
+
+
 rule quality:
     input:
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
         crosswalk="data/crosswalk/city_codes.csv",
-        code=HELPERS,
+        code=code("quality"),
     output:
         flags=f"{RUN}/quality_flags.csv",
+        analysis_panel=f"{RUN}/analysis_panel.parquet",
         summary=f"{RUN}/quality_summary.json",
         counts=f"{RUN}/tables/quality_flags.md",
         counts_other=[f"{RUN}/tables/quality_flags.{suffix}" for suffix in ("tex", "html", "csv")],
         window=f"{RUN}/tables/quality_window.md",
         window_other=[f"{RUN}/tables/quality_window.{suffix}" for suffix in ("tex", "html", "csv")],
-        map=report(f"{RUN}/figures/quality_flags.png", caption="../report/quality.rst", category="Data quality"),
+        map=report(
+            f"{RUN}/figures/quality_flags.png",
+            caption="../report/quality.rst",
+            category="Data quality",
+        ),
         map_pdf=f"{RUN}/figures/quality_flags.pdf",
     params:
-        settings=[config_slice("quality", "variables", "derived", "demo", "resilience"), models_core()],
+        thresholds=pick(config["quality"], "city_z", "province_z", "min_scale", "min_province_cities"),
+        variables=config["quality"].get("variables") or variable_names(),
+        exclude_flagged=config["quality"]["exclude_flagged"],
+        masked=list(dict.fromkeys([*config["resilience"]["outcomes"], MODELS["outcome"]])),
+        outcome=MODELS["outcome"],
+        window=flag_window(),
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1500,
@@ -25,4 +44,4 @@ rule quality:
     benchmark:
         f"{RUN}/benchmarks/quality.tsv"
     script:
-        "../../scripts/quality.py"
+        entry("quality")

@@ -1,23 +1,32 @@
-# Regression table (Markdown, LaTeX, CSV) and figures.
+# Regression table (Markdown, LaTeX, CSV, HTML), map of the headline measure and its scatter on the centralities.
+
+
 rule report:
     input:
         models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         design=f"{RUN}/models/design.parquet",
         resilience=f"{RUN}/resilience.parquet",
         cities=f"{RUN}/cities.parquet",
-        code=HELPERS,
+        code=code("report"),
     output:
         markdown=f"{RUN}/tables/regression.md",
         latex=f"{RUN}/tables/regression.tex",
         csv=f"{RUN}/tables/regression.csv",
         html=report(f"{RUN}/tables/regression.html", caption="../report/regression.rst", category="Tables"),
-        map=report(f"{RUN}/figures/map_drop.png", caption="../report/map_drop.rst", category="Resilience"),
-        map_pdf=f"{RUN}/figures/map_drop.pdf",
-        scatter=report(f"{RUN}/figures/scatter_centrality_drop.png", caption="../report/scatter.rst",
-                       category="Models"),
-        scatter_pdf=f"{RUN}/figures/scatter_centrality_drop.pdf",
+        map=report(f"{RUN}/figures/map_{HEADLINE}.png", caption="../report/map_drop.rst", category="Resilience"),
+        map_pdf=f"{RUN}/figures/map_{HEADLINE}.pdf",
+        scatter=report(
+            f"{RUN}/figures/scatter_centrality_{HEADLINE}.png",
+            caption="../report/scatter.rst",
+            category="Models",
+        ),
+        scatter_pdf=f"{RUN}/figures/scatter_centrality_{HEADLINE}.pdf",
     params:
-        settings=[models_core(), config_slice("demo"), city_name_settings()],
+        outcome=MODELS["outcome"],
+        centralities=MODELS["centralities"],
+        headline_measure=HEADLINE,
+        city_names=city_names(),
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1000,
@@ -27,4 +36,4 @@ rule report:
     benchmark:
         f"{RUN}/benchmarks/report.tsv"
     script:
-        "../../scripts/report.py"
+        entry("report")

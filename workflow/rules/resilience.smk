@@ -1,15 +1,29 @@
-# Resilience measures per city and outcome, with bootstrap uncertainty; ranking, maps and trajectories.
+# Resilience measures per city and outcome, with bootstrap uncertainty (and the placebo shock years the model
+# specs ask for); ranking, maps and trajectories.
+
+
+def placebo_shocks():
+    """(outcome, shock year) of every placebo spec: the resilience stage recomputes the counterfactual measures
+    with every resilience year moved there."""
+    real = config["resilience"]["shock_year"]
+    pairs = {(s["outcome"], s["shock_year"]) for s in SPECS.values() if s["shock_year"] not in (None, real)}
+    return [{"outcome": outcome, "shock_year": year} for outcome, year in sorted(pairs)]
+
+
 rule resilience:
     input:
-        panel=f"{RUN}/panel.parquet",
-        flags=f"{RUN}/quality_flags.csv",
-        code=HELPERS,
+        panel=f"{RUN}/analysis_panel.parquet",
+        code=code("resilience"),
     output:
         resilience=f"{RUN}/resilience.parquet",
         attrition=f"{RUN}/attrition_resilience.csv",
         paths=f"{RUN}/resilience_paths.parquet",
+        placebo=f"{RUN}/resilience_placebo.parquet",
     params:
-        settings=config_slice("seed", "years", "resilience", "quality"),
+        resilience={k: v for k, v in config["resilience"].items() if k != "report"},
+        placebo=placebo_shocks(),
+        years=config["years"],
+        seed=config["seed"],
     threads: 1
     resources:
         mem_mb=2000,
@@ -19,7 +33,7 @@ rule resilience:
     benchmark:
         f"{RUN}/benchmarks/resilience.tsv"
     script:
-        "../../scripts/resilience.py"
+        entry("resilience")
 
 
 rule resilience_report:
@@ -27,20 +41,34 @@ rule resilience_report:
         resilience=f"{RUN}/resilience.parquet",
         paths=f"{RUN}/resilience_paths.parquet",
         cities=f"{RUN}/cities.parquet",
-        code=HELPERS,
+        code=code("resilience_report"),
     output:
         ranking=f"{RUN}/tables/resilience_ranking.csv",
         ranking_md=f"{RUN}/tables/resilience_extremes.md",
         ranking_other=[f"{RUN}/tables/resilience_extremes.{suffix}" for suffix in ("tex", "html", "csv")],
-        maps=[report(f"{RUN}/figures/resilience_{m}.png", caption="../report/resilience_map.rst",
-                     category="Resilience") for m in config["resilience"]["measures"]],
+        maps=[
+            report(
+                f"{RUN}/figures/resilience_{m}.png",
+                caption="../report/resilience_map.rst",
+                category="Resilience",
+            )
+            for m in config["resilience"]["measures"]
+        ],
         maps_pdf=expand(f"{RUN}/figures/resilience_{{measure}}.pdf", measure=config["resilience"]["measures"]),
-        trajectories=report(f"{RUN}/figures/resilience_trajectories.png", caption="../report/trajectories.rst",
-                            category="Resilience"),
+        trajectories=report(
+            f"{RUN}/figures/resilience_trajectories.png",
+            caption="../report/trajectories.rst",
+            category="Resilience",
+        ),
         trajectories_pdf=f"{RUN}/figures/resilience_trajectories.pdf",
     params:
-        measures=config["resilience"]["measures"],
-        settings=[config_slice("resilience", "demo"), city_name_settings()],
+        resilience=pick(
+            config["resilience"], "outcomes", "measures", "shock_year", "counterfactual", "shift_share", "report"
+        ),
+        headline_measure=HEADLINE,
+        extremes=[m for m in dict.fromkeys([HEADLINE, *MODELS["measures"]]) if m in config["resilience"]["measures"]],
+        city_names=city_names(),
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1500,
@@ -50,4 +78,4 @@ rule resilience_report:
     benchmark:
         f"{RUN}/benchmarks/resilience_report.tsv"
     script:
-        "../../scripts/resilience_report.py"
+        entry("resilience_report")

@@ -1,11 +1,21 @@
 # Tables rendered from result files: impacts, descriptives, centrality correlations, attrition.
+from scripts.registry import estimators_with_impacts
+from scripts.specs import varying_keys
+
+
 def table_files(stem):
     """The four renderings of one table."""
     return [f"{RUN}/tables/{stem}.{suffix}" for suffix in ("md", "tex", "html", "csv")]
 
 
-IMPACT_MODELS = [name for name, spec in SPECS.items() if spec["estimator"] in ("sar", "sdm", "gm_lag", "panel_sar")
-                 and spec["group"] != "grid"]
+# The impacts table shows the default specs of the estimators with impacts; robustness grids (groups that vary
+# the network or the weights) are summarised by the specification curve instead.
+IMPACT_MODELS = [
+    name
+    for name, spec in SPECS.items()
+    if spec["estimator"] in estimators_with_impacts()
+    and not {"network", "weights"} & set(varying_keys(MODELS["specs"][spec["group"]]))
+]
 
 
 rule tables:
@@ -15,23 +25,30 @@ rule tables:
         correlation=f"{RUN}/tables/centrality_correlation.csv",
         attrition=f"{RUN}/attrition.csv",
         attrition_resilience=f"{RUN}/attrition_resilience.csv",
-        code=HELPERS,
+        code=code("tables"),
     output:
         impacts=f"{RUN}/tables/impacts.md",
         impacts_html=report(f"{RUN}/tables/impacts.html", caption="../report/impacts.rst", category="Tables"),
         impacts_other=[table_files("impacts")[i] for i in (1, 3)],
         descriptives=f"{RUN}/tables/descriptives.md",
-        descriptives_html=report(f"{RUN}/tables/descriptives.html", caption="../report/descriptives.rst",
-                                 category="Tables"),
+        descriptives_html=report(
+            f"{RUN}/tables/descriptives.html",
+            caption="../report/descriptives.rst",
+            category="Tables",
+        ),
         descriptives_other=[table_files("descriptives")[i] for i in (1, 3)],
         correlation=f"{RUN}/tables/centrality_correlation_matrix.md",
         correlation_other=table_files("centrality_correlation_matrix")[1:],
         attrition=f"{RUN}/tables/attrition_summary.md",
-        attrition_html=report(f"{RUN}/tables/attrition_summary.html", caption="../report/attrition.rst",
-                              category="Tables"),
+        attrition_html=report(
+            f"{RUN}/tables/attrition_summary.html",
+            caption="../report/attrition.rst",
+            category="Tables",
+        ),
         attrition_other=[table_files("attrition_summary")[i] for i in (1, 3)],
     params:
-        settings=[models_core(), config_slice("demo")],
+        aliases=list(MODELS["centralities"]),
+        demo=DEMO,
     threads: 1
     resources:
         mem_mb=1000,
@@ -41,4 +58,4 @@ rule tables:
     benchmark:
         f"{RUN}/benchmarks/tables.tsv"
     script:
-        "../../scripts/tables.py"
+        entry("tables")

@@ -1,14 +1,26 @@
 # Spatial weights (raw long table + summary) and Moran's I of resilience and centralities.
+
+
+def weights_specs(wildcards):
+    """The weights' configuration and that of the matrices it combines (nested: geographic and economic)."""
+    specs, todo = {}, [wildcards.w]
+    while todo:
+        name = todo.pop()
+        specs[name] = config["weights"][name]
+        todo += [config["weights"][name][k] for k in ("geographic", "economic") if k in config["weights"][name]]
+    return specs
+
+
 rule weights:
     input:
         cities=f"{RUN}/cities.parquet",
         panel=f"{RUN}/panel.parquet",
-        code=HELPERS,
+        code=code("weights"),
     output:
         weights=f"{RUN}/weights/{{w}}.parquet",
         summary=f"{RUN}/weights/{{w}}.summary.json",
     params:
-        settings=lambda wildcards: config["weights"],
+        weights=weights_specs,
     threads: 1
     resources:
         mem_mb=1500,
@@ -18,7 +30,7 @@ rule weights:
     benchmark:
         f"{RUN}/benchmarks/weights/{{w}}.tsv"
     script:
-        "../../scripts/weights.py"
+        entry("weights")
 
 
 rule moran:
@@ -27,11 +39,14 @@ rule moran:
         resilience=f"{RUN}/resilience.parquet",
         centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
         cities=f"{RUN}/cities.parquet",
-        code=HELPERS,
+        code=code("moran"),
     output:
         moran=f"{RUN}/weights/{{w}}.moran.csv",
     params:
-        settings=lambda wildcards: [config["weights"][wildcards.w], config_slice("seed", "moran"), models_core()],
+        weights=lambda wildcards: weights_in_sample(wildcards.w),
+        models=pick(MODELS, "outcome", "centrality_year", "centralities"),
+        permutations=config.get("moran", {}).get("permutations", 999),
+        seed=config["seed"],
     threads: 1
     resources:
         mem_mb=1000,
@@ -41,4 +56,4 @@ rule moran:
     benchmark:
         f"{RUN}/benchmarks/moran/{{w}}.tsv"
     script:
-        "../../scripts/moran.py"
+        entry("moran")

@@ -1,0 +1,95 @@
+"""A named spec (scripts/specs.py) fitted end to end: its design, sample, estimator and the JSON-ready result.
+
+``settings`` is what the spec's batch needs besides the spec itself (scripts.specs.batch_settings): seed,
+sample-selection keys of the weights, panel years and balance rule, the real shock year, moderators, size classes.
+``tables`` holds the inputs every spec of a batch shares: ``panel`` (the analysis panel), ``resilience``,
+``placebo`` (the measures of placebo shock years, keyed by shock_year), ``cities`` (points) and ``flagged`` (cities
+flagged on the outcome: left out by ``sample: unflagged``).
+
+Spec option ``shock_year`` (placebo): the design takes the measures recomputed by the resilience stage with every
+resilience year moved to that year, and the centralities of the year before it.
+"""
+from typing import Any
+
+import pandas as pd
+
+from scripts.estimation.cross_section import fit_ols, permutation_test
+from scripts.estimation.design import (
+    centrality_terms,
+    design_table,
+    panel_design,
+    prepared_sample,
+    subsample,
+    transform,
+)
+from scripts.estimation.panel import fit_panel
+from scripts.estimation.spatial import fit_spatial
+from scripts.estimation.spatial_panel import fit_spatial_panel
+
+
+def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
+             weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Fit one cross-section or spatial spec on its design rows; the result dict written as the spec's JSON."""
+    from scripts.weights import sample_weights
+
+    sample, regressors, dropped = prepared_sample(design, spec)
+    extra: dict[str, Any] = {}
+    if spec["family"] == "cross_section":
+        result = fit_ols(sample, spec["measure"], regressors, spec["cov"])
+        if spec.get("permutations"):
+            extra["permutation"] = permutation_test(sample, spec["measure"], regressors, centrality_terms(spec),
+                                                    spec["permutations"], seed)
+    else:
+        w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, weights_spec)
+        if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
+            sample, regressors, _ = prepared_sample(design.loc[kept], spec)
+            dropped["island in spatial weights"] = island_report["islands"]
+        result = fit_spatial(sample.loc[kept], spec["measure"], regressors, w, spec["estimator"], seed)
+        extra["weights"] = {"name": spec["weights"], **island_report}
+    return {**result, "outcome": spec["measure"], "dropped": dropped, "sample": sorted(sample.index),
+            "standardized": spec["standardize"], **extra}
+
+
+def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables: dict[str, Any],
+                         centrality: pd.DataFrame) -> pd.DataFrame:
+    """Design rows of a cross-section/spatial spec: placebo years, moderator column and subsample applied."""
+    panel, resilience, year = tables["panel"], tables["resilience"], spec["centrality_year"]
+    if spec["shock_year"] not in (None, settings.get("shock_year")):
+        placebo = tables["placebo"]
+        resilience = placebo[placebo["shock_year"] == spec["shock_year"]].drop(columns="shock_year")
+        year = spec["shock_year"] - 1
+    design = design_table(resilience, centrality, panel, spec["outcome"], year, spec["all_centralities"],
+                          spec["controls"])
+    if spec["moderator"] != "none":
+        moderator = settings["moderators"][spec["moderator"]]
+        values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
+        design[spec["moderator"]] = transform(values, moderator["transform"])
+    return subsample(design, spec, panel, settings, tables["flagged"])
+
+
+def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[str, Any], centrality: pd.DataFrame,
+                   weights: pd.DataFrame) -> dict[str, Any]:
+    """The JSON result of one concrete spec, from the shared tables and its own centralities and weights.
+    ``sample: unflagged`` leaves out the flagged cities (listed under dropped)."""
+    panel, cities, flagged = tables["panel"], tables["cities"], tables["flagged"]
+    public = {"model": spec["name"], "spec": {k: v for k, v in spec.items() if k != "all_centralities"}}
+    weights_spec = settings.get("weights", {}).get(spec["weights"], {})
+    seed = settings["seed"]
+    if spec["family"] in ("panel", "spatial_panel"):
+        panel_settings = {**settings["panel"], "shock_year": settings["shock_year"]}
+        rows = panel_design(panel, centrality, {**spec, "estimator": "panel_fe"} if spec["family"] == "spatial_panel"
+                            else spec, panel_settings)
+        available = set(rows.index.get_level_values("city_code"))
+        if spec["sample"] == "unflagged":   # panels take no other sample (validated in scripts/config.py)
+            rows = rows[~rows.index.get_level_values("city_code").isin(flagged)]
+        fitted = fit_panel(rows, spec, panel_settings) if spec["family"] == "panel" else \
+            fit_spatial_panel(rows, spec, panel_settings, weights, cities, weights_spec, seed)
+        result = {**public, **fitted, "outcome": "growth",
+                  "sample": sorted(set(rows.index.get_level_values("city_code")))}
+    else:
+        design = cross_section_design(spec, settings, tables, centrality)
+        available = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
+        result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, seed)}
+    if spec["sample"] == "unflagged":
+        result.setdefault("dropped", {})["data-quality flag on the outcome"] = sorted(set(flagged) & available)
+    return result

@@ -1,0 +1,27 @@
+"""Rule ``centrality``: centralities (long) and diagnostics of one network, every year."""
+from typing import Any
+
+import pandas as pd
+
+from scripts.centrality import centrality_table, diagnostics
+from scripts.common import LOG, run_rule, write_table
+
+
+def main(smk: Any) -> None:
+    """Centralities and diagnostics of one network."""
+    settings = dict(smk.params.settings)
+    if settings.get("engine") == "networkit":
+        import networkit as nk
+
+        nk.setNumberOfThreads(smk.threads)   # the rule's declared threads (default OpenMP would take every core)
+    spec = {"kind": "edges", "directed": settings["directed"], "weight_to_distance": settings["weight_to_distance"]}
+    edges = pd.read_parquet(smk.input.edges)
+    table = centrality_table(edges, spec, settings)
+    LOG.info("%s: %d measures for %d cities in %d years (engine %s)", smk.wildcards.net, table["measure"].nunique(),
+             table["city_code"].nunique(), table["year"].nunique(), settings.get("engine", "igraph"))
+    write_table(table, smk.output.centrality, ["city_code", "year", "measure"])
+    write_table(diagnostics(edges, settings["directed"]), smk.output.diagnostics, ["year"])
+
+
+if "snakemake" in globals():
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

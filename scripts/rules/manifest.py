@@ -1,0 +1,19 @@
+"""Rule ``manifest``: MANIFEST.json over every input and output of the run (``make verify`` checks it)."""
+from pathlib import Path
+from typing import Any
+
+from scripts.common import run_rule, write_json
+from scripts.manifest import build_manifest, package_versions
+
+
+def main(smk: Any) -> None:
+    """Write the manifest of the run."""
+    root = Path(".").resolve()
+    run_dir = Path(smk.output.manifest).parent
+    manifest = build_manifest(smk.params.config, run_dir, Path(smk.params.raw_dir), smk.params.rules, root)
+    manifest["packages"] = package_versions(Path(smk.input.requirements))
+    write_json(manifest, smk.output.manifest)
+
+
+if "snakemake" in globals():
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,0 +1,48 @@
+"""Rule ``models_<batch>`` (or ``model``): fit a batch of specs, one JSON result each."""
+from typing import Any
+
+import pandas as pd
+
+from scripts.common import LOG, run_rule, write_json
+from scripts.estimation.fit import fit_named_spec
+from scripts.quality import flagged_cities
+
+
+def shared_tables(paths: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """The tables every spec of the batch shares; the flagged cities only when a spec uses them."""
+    window = settings.get("flag_window")
+    flagged = []
+    if window:
+        flags = pd.read_csv(paths.flags, dtype={"city_code": str})
+        flagged = flagged_cities(flags, settings["specs"][0]["outcome"], tuple(window))
+    return {"panel": pd.read_parquet(paths.panel), "resilience": pd.read_parquet(paths.resilience),
+            "placebo": pd.read_parquet(paths.placebo),
+            "cities": pd.read_parquet(paths.cities, columns=["city_code", "lon", "lat"]),   # no geometry needed
+            "flagged": flagged}
+
+
+def main(smk: Any) -> None:
+    """Fit the specs of the job and write one JSON each; every centrality and weights file is read once."""
+    settings = smk.params.settings
+    tables = shared_tables(smk.input, settings)
+    cache: dict[str, pd.DataFrame] = {}
+
+    def read(path: str | None) -> pd.DataFrame:
+        if path is None:
+            return pd.DataFrame()
+        if path not in cache:
+            cache[path] = pd.read_parquet(path)
+        return cache[path]
+
+    outputs = [smk.output.models] if isinstance(smk.output.models, str) else list(smk.output.models)
+    for spec, output in zip(settings["specs"], outputs):
+        paths = smk.params.paths[spec["name"]]
+        result = fit_named_spec(spec, settings, tables, read(paths["centrality"]), read(paths.get("weights")))
+        dropped = {reason: len(cities) for reason, cities in result.get("dropped", {}).items() if cities}
+        LOG.info("%s: %s, n = %d, SE %s; dropped %s", spec["name"], result["estimator"], result["n"],
+                 result["se_type"], dropped or "none")
+        write_json(result, output)
+
+
+if "snakemake" in globals():
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821

@@ -1,0 +1,28 @@
+"""Rule ``resilience``: measures, attrition and counterfactual paths per outcome, and the placebo shock years."""
+from typing import Any
+
+import pandas as pd
+
+from scripts.common import LOG, run_rule, write_table
+from scripts.resilience import placebo_tables, resilience_tables
+
+
+def main(smk: Any) -> None:
+    """Measures, attrition and paths from the analysis panel; the placebo measures the model specs ask for."""
+    p = smk.params
+    panel = pd.read_parquet(smk.input.panel)
+    table, dropped, paths = resilience_tables(panel, p.resilience, p.years, p.seed)
+    for (outcome, measure), group in table.groupby(["outcome", "measure"], sort=True):
+        lost = dropped[(dropped["outcome"] == outcome) & (dropped["measure"] == measure)]
+        LOG.info("%s / %s: %d cities, %d left out%s", outcome, measure, group["value"].notna().sum(), len(lost),
+                 f" (e.g. {lost['city_code'].iloc[0]}: {lost['reason'].iloc[0]})" if len(lost) else "")
+    write_table(table, smk.output.resilience, ["outcome", "measure", "city_code"])
+    write_table(dropped, smk.output.attrition, ["outcome", "measure", "city_code"])
+    write_table(paths, smk.output.paths, ["outcome", "city_code", "year"])
+    placebo = placebo_tables(panel, p.resilience, p.placebo, p.years, p.seed)
+    LOG.info("placebo shock years: %s", [item["shock_year"] for item in p.placebo] or "none")
+    write_table(placebo, smk.output.placebo, ["shock_year", "outcome", "measure", "city_code"])
+
+
+if "snakemake" in globals():
+    run_rule(main, snakemake)  # type: ignore[name-defined]  # noqa: F821
