@@ -2,7 +2,7 @@
 
   PYTHONPATH=. .venv/bin/python benchmarks/bench_estimators.py [--run results/real] [--repeat 5]
 
-Fits the default config's specs (one per estimator) with scripts.models.fit_named_spec on the result files of a
+Fits the default config's specs (one per estimator) with scripts.estimation.fit.fit_named_spec on the result files of a
 finished run, imports already paid; reports the best of --repeat fits, and the ratio to OLS (baseline-drop).
 """
 import argparse
@@ -13,11 +13,12 @@ from types import SimpleNamespace
 import pandas as pd
 import yaml
 
-from scripts.models import fit_named_spec, model_tables
-from scripts.specs import expand_specs, spec_input_paths
+from scripts.estimation.fit import fit_named_spec
+from scripts.rules.models import shared_tables
+from scripts.specs import batch_settings, expand_specs, spec_input_paths
 
-FILES = {"panel": "panel.parquet", "resilience": "resilience.parquet", "cities": "cities.parquet",
-         "flags": "quality_flags.csv"}
+FILES = {"panel": "analysis_panel.parquet", "resilience": "resilience.parquet", "cities": "cities.parquet",
+         "flags": "quality_flags.csv", "placebo": "resilience_placebo.parquet"}
 SPECS = {"ols": "baseline-drop", "ols + 999 permutations": "permutation", "sar": "spatial-sar",
          "sem": "spatial-sem", "sdm": "spatial-sdm", "gm_lag": "spatial-gm_lag", "gm_error": "spatial-gm_error",
          "panel_fe": "panel-cluster_city", "event_study": "event_study", "panel_sar": "spatial_panel-panel_sar",
@@ -32,17 +33,18 @@ def main() -> None:
     config = yaml.safe_load(Path("config.yaml").read_text(encoding="utf-8"))
     specs = expand_specs(config["models"])
     run = Path(args.run)
-    tables = model_tables(SimpleNamespace(**{k: str(run / f) for k, f in FILES.items()}), config)
+    settings = batch_settings(list(SPECS.values()), specs, config)
+    tables = shared_tables(SimpleNamespace(**{k: str(run / f) for k, f in FILES.items()}), settings)
     seconds = {}
     for label, name in SPECS.items():
         paths = spec_input_paths(specs[name], str(run))
         centrality = pd.read_parquet(paths["centrality"])
         weights = pd.read_parquet(paths["weights"]) if "weights" in paths else pd.DataFrame()
-        fit_named_spec(specs[name], config, tables, centrality, weights)       # warm-up: imports, caches
+        fit_named_spec(specs[name], settings, tables, centrality, weights)       # warm-up: imports, caches
         runs = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            result = fit_named_spec(specs[name], config, tables, centrality, weights)
+            result = fit_named_spec(specs[name], settings, tables, centrality, weights)
             runs.append(time.perf_counter() - start)
         seconds[label] = (min(runs), result["n"])
     base = seconds["ols"][0]

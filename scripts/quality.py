@@ -133,6 +133,13 @@ def mask_flagged(panel: pd.DataFrame, flags: pd.DataFrame, variables: list[str])
     return out
 
 
+def analysis_panel(panel: pd.DataFrame, flags: pd.DataFrame, outcomes: list[str], exclude_flagged: bool):
+    """The panel every later stage reads: with ``quality.exclude_flagged`` the flagged city-years of the outcomes
+    (those that are panel variables) set to missing, otherwise the panel unchanged; and the masked variables."""
+    masked = [v for v in outcomes if v in panel] if exclude_flagged else []
+    return mask_flagged(panel, flags, masked), masked
+
+
 def flagged_cities(flags: pd.DataFrame, variable: str, years: tuple[int, int]) -> list[str]:
     """Cities with a jump or administrative-change flag on `variable` within [years]."""
     return sorted({c for c, y in flagged_city_years(flags, variable) if years[0] <= y <= years[1]})

@@ -106,7 +106,7 @@ def lattice(n_side=20, seed=3, rho=0.0, lam=0.0, beta=1.0, theta=0.0):
                                               "W_dc": 0.8}), ("sem", {"lambda": 0.6, "dc": 1.0}),
                                               ("gm_lag", {"rho": 0.5, "dc": 1.0}), ("gm_error", {"lambda": 0.6, "dc": 1.0})])
 def test_spatial_estimators_recover_planted_parameters(estimator, truth):
-    from scripts.models import fit_spec
+    from scripts.estimation.fit import fit_spec
 
     process = {"sar": dict(rho=0.5), "gm_lag": dict(rho=0.5), "sdm": dict(rho=0.4, theta=0.8),
                "sem": dict(lam=0.6), "gm_error": dict(lam=0.6)}[estimator]
@@ -197,7 +197,7 @@ def test_spatial_spec_with_drop_policy_keeps_missing_data_report():
     import geopandas as gpd
     from shapely.geometry import box
 
-    from scripts.models import fit_spec
+    from scripts.estimation.fit import fit_spec
     from scripts.weights import contiguity_table
 
     rng = np.random.default_rng(3)

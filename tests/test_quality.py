@@ -61,24 +61,15 @@ def test_masking_and_the_unflagged_sample():
     assert flagged_cities(flags, "gdp", (2015, 2019)) == []
 
 
-def test_exclude_flagged_masks_the_outcome_for_the_models(tmp_path):
-    from types import SimpleNamespace
-
-    from scripts.models import model_tables
+def test_exclude_flagged_masks_the_outcomes_once_for_every_later_stage():
+    from scripts.quality import analysis_panel
 
     panel = smooth_panel()
     panel.loc[(panel["city_code"] == "100004") & (panel["year"] == 2020), "gdp"] *= 3.0
     flags = quality_flags(panel, NO_CROSSWALK, ["gdp"], SETTINGS)
-    paths = SimpleNamespace(panel=tmp_path / "panel.parquet", flags=tmp_path / "flags.csv",
-                            resilience=tmp_path / "resilience.parquet", cities=tmp_path / "cities.parquet")
-    panel.to_parquet(paths.panel)
-    flags.to_csv(paths.flags, index=False)
-    pd.DataFrame({"city_code": ["100004"], "measure": ["drop"], "value": [0.0]}).to_parquet(paths.resilience)
-    pd.DataFrame({"city_code": ["100004"], "lon": [100.0], "lat": [30.0]}).to_parquet(paths.cities)
-    config = {"quality": {"exclude_flagged": True}, "models": {"outcome": "gdp"},
-              "resilience": {"pre_period": {"start": 2015}, "recovery_year": 2021}}
-    tables = model_tables(paths, config)
-    masked = tables["panel"][tables["panel"]["gdp"].isna()][["city_code", "year"]].values.tolist()
-    assert masked == [["100004", 2020], ["100004", 2021]] and tables["flagged"] == ["100004"]
-    config["quality"]["exclude_flagged"] = False
-    assert model_tables(paths, config)["panel"]["gdp"].notna().all()
+    masked_panel, masked = analysis_panel(panel, flags, ["gdp", "real_gdp_label_only"], exclude_flagged=True)
+    assert masked == ["gdp"]                                    # a resilience label that is no panel column is skipped
+    hit = masked_panel[masked_panel["gdp"].isna()][["city_code", "year"]].values.tolist()
+    assert hit == [["100004", 2020], ["100004", 2021]]
+    unchanged, none = analysis_panel(panel, flags, ["gdp"], exclude_flagged=False)
+    assert none == [] and unchanged.equals(panel)

@@ -1,6 +1,7 @@
 """Workflow tests: Snakemake end to end on the demo and on the real data (mirror), in temporary copies."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def test_manifest_verifies_and_names_an_edited_file(demo_runs, tmp_path):
     manifest = json.loads((run / "MANIFEST.json").read_text())
     made = {o["path"]: o for o in manifest["outputs"]}
     assert made["results/demo/tables/regression.md"]["rule"] == "report"
-    assert manifest["rules"]["report"]["script"] == "scripts/report.py"
+    assert manifest["rules"]["report"]["script"] == "scripts/rules/report.py"
     assert not any(o.get("stale") for o in manifest["outputs"])
     verify = [sys.executable, "-m", "scripts.manifest", "verify", "results/demo/MANIFEST.json"]
     work = run.parent.parent
@@ -107,6 +108,26 @@ def test_manifest_verifies_and_names_an_edited_file(demo_runs, tmp_path):
     finally:
         table.write_bytes(original)
     assert done.returncode == 1 and "results/demo/tables/regression.csv: SHA-256 differs" in done.stdout
+
+
+def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
+    """The issue-12 case on a finished run: editing models.panel.years reruns the panel batches (params changed)
+    and, through their outputs, the evidence and the manifest; no cross-section or spatial batch reruns."""
+    work = demo_runs[0].parent.parent
+    overlay = work / "panel_years.yaml"
+    overlay.write_text("models:\n  panel:\n    years: {start: 2012, end: 2021}\n", encoding="utf-8")
+    try:
+        done = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", str(overlay))
+    finally:
+        overlay.unlink()
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = set(re.findall(r"^(\w+)\s+\d+$", done.stdout, flags=re.M))
+    assert {"models_panel_1", "models_spatial_panel_1", "evidence", "spec_curve", "manifest"} <= jobs, done.stdout
+    assert not {"models_cross_section_1", "models_spatial_1", "resilience", "panel"} & jobs, done.stdout
+    reasons = done.stdout.split("Reasons:")[-1].splitlines()
+    at = next(k for k, line in enumerate(reasons) if "params" in line.lower())
+    assert {rule.strip() for rule in reasons[at + 1].split(",")} == {"models_panel_1", "models_spatial_panel_1",
+                                                                     "manifest"}, done.stdout[-3000:]
 
 
 def test_snakemake_report_is_built(demo_runs):

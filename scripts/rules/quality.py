@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 
 from scripts.common import LOG, run_rule, write_json, write_table
-from scripts.quality import counts_table, flag_map, flagged_cities, mask_flagged, quality_flags, window_table
+from scripts.quality import analysis_panel, counts_table, flag_map, flagged_cities, quality_flags, window_table
 from scripts.render import write_all
 
 
@@ -22,9 +22,9 @@ def main(smk: Any) -> None:
     write_table(flags, smk.output.flags, ["city_code", "year", "variable", "flag"])
     for kind, count in flags["flag"].value_counts().sort_index().items():
         LOG.info("flags: %d %s", count, kind)
-    masked = [v for v in p.masked if v in panel] if p.exclude_flagged else []
+    analysis, masked = analysis_panel(panel, flags, p.masked, p.exclude_flagged)
     LOG.info("analysis panel: flagged city-years of %s masked", masked or "no variable (exclude_flagged is off)")
-    write_table(mask_flagged(panel, flags, masked), smk.output.analysis_panel, ["city_code", "year"])
+    write_table(analysis, smk.output.analysis_panel, ["city_code", "year"])
     outcome, window = p.outcome, tuple(p.window)
     excluded = flagged_cities(flags, outcome, window)
     LOG.info("unflagged samples leave out %d cities flagged on %s in %s–%s", len(excluded), outcome, *window)
