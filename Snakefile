@@ -115,7 +115,7 @@ include: "workflow/rules/manifest.smk"
 
 
 rule all:
+    default_target: True
     input:
         FINAL_TARGETS,
         rules.manifest.output,
-    default_target: True

@@ -69,3 +69,35 @@ def test_bias_correction_only_for_spatial_panels(config):
     config["models"]["specs"]["baseline"]["bias_correction"] = "lee_yu"
     with pytest.raises(InputError, match=r"baseline \(baseline-drop\): bias_correction applies to panel_sar/panel_sem"):
         validate_config(config)
+
+
+def test_validation_imports_no_estimation_code():
+    """Validating a config (every Snakemake start) loads the registry, not spreg, linearmodels or statsmodels."""
+    import subprocess
+    import sys
+
+    code = ("import sys, yaml; from scripts.config import validate_config; "
+            "validate_config(yaml.safe_load(open('config.yaml', encoding='utf-8'))); "
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('spreg', 'linearmodels', 'statsmodels', 'libpysal')"
+            " or m.startswith('scripts.estimation')]; print(heavy)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_schema_enums_come_from_the_registries():
+    from scripts.config import load_schema
+    from scripts.registry import COVARIANCES, ESTIMATORS, MEASURES
+
+    schema = load_schema()
+    assert schema["$defs"]["estimator"]["enum"] == list(ESTIMATORS)
+    assert schema["$defs"]["cov"]["enum"] == list(COVARIANCES)
+    assert schema["properties"]["resilience"]["properties"]["measures"]["items"]["enum"] == list(MEASURES)
+
+
+def test_headline_measure_must_be_a_computed_per_outcome_measure(config):
+    config["report"]["headline_measure"] = "resistance_shift_share"
+    with pytest.raises(InputError, match="report/headline_measure: 'resistance_shift_share' must be one of"):
+        validate_config(config)
+    config["report"]["headline_measure"] = "recovery"
+    validate_config(config)

@@ -65,6 +65,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
+    (r"models\.batch_size$", {CROSS, SPATIAL}),                     # batches whose membership changes
     (r"models\.outcome$", {"panel?demo", "quality", "design", "moran", "report", *ALL_MODELS}),
     (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", *ALL_MODELS}),
     (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "tables", "report",
@@ -89,7 +90,7 @@ READERS: list[tuple[str, set[str]]] = [
 
 # Another valid value where the generic change (flip, +1, ×1.1, text appended) would make the config invalid.
 ALTERNATIVES = {
-    "geography.source": None,          # the census is the only source with boundaries: not changeable alone
+    "geography.source": "csmar_gdp",
 }
 
 
@@ -131,6 +132,20 @@ def set_path(config, path, value):
         node[int(last)] = value
     else:
         node[last] = value
+
+
+def overlay_for(edited: dict, path: tuple[str, ...]) -> dict:
+    """The smallest overlay that sets `path` as in `edited` (a list is replaced whole, as Snakemake merges)."""
+    node, keys = edited, []
+    for key in path:
+        if isinstance(node, list):
+            break
+        keys.append(key)
+        node = node[key]
+    overlay = node
+    for key in reversed(keys):
+        overlay = {key: overlay}
+    return overlay
 
 
 def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
@@ -177,22 +192,41 @@ def check(readers: set[str], rerun: set[str]) -> str | None:
     return None
 
 
-def check_key(args) -> tuple[str, str | None]:
-    """Change one key in a copy of the config and compare the DAGs (run in a worker process)."""
-    root, base_files, base_jobs, config, path, demo = args
-    dotted = ".".join(path)
-    value = ALTERNATIVES.get(dotted, changed(dict(leaves(config))[path]))
-    if dotted in ALTERNATIVES and ALTERNATIVES[dotted] is None:
-        return dotted, None
+def dag_of_edit(root: Path, base_files: list[Path], config: dict, path: tuple[str, ...], value) -> dict:
+    """The DAG with `path` set to `value` (through a minimal overlay, as a user's --configfile would)."""
     edited = copy.deepcopy(config)
     set_path(edited, path, value)
     overlay = Path(os.environ.get("TMPDIR", "/tmp")) / f"cityres_key_{os.getpid()}.yaml"
-    overlay.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+    overlay.write_text(yaml.safe_dump(overlay_for(edited, path), allow_unicode=True, sort_keys=False),
+                       encoding="utf-8")
+    return dag_jobs(root, [*base_files, overlay])
+
+
+def check_key(args) -> tuple[str, str | None]:
+    """Change one key in a copy of the config and compare the DAGs (run in a worker process). An edit the schema
+    rejects is retried with another value its enum allows (the validation message lists them)."""
+    root, base_files, base_jobs, config, path, demo = args
+    dotted = ".".join(path)
+    original = dict(leaves(config))[path]
+    value = ALTERNATIVES[dotted] if dotted in ALTERNATIVES else changed(original)
     try:
-        after = dag_jobs(root, [*base_files, overlay])
+        try:
+            after = dag_of_edit(root, base_files, config, path, value)
+        except BaseException as err:      # noqa: BLE001
+            allowed = re.search(r"is not one of \[([^\]]*)\]", str(err))
+            options = [o.strip(" '") for o in allowed.group(1).split(",")] if allowed else []
+            value = next((o for o in options if o != original), None)
+            if value is None:
+                raise
+            after = dag_of_edit(root, base_files, config, path, value)
     except BaseException as err:          # noqa: BLE001  (an invalid edit is a test problem to report)
-        return dotted, f"the edit to {value!r} does not give a valid config: {str(err).splitlines()[:3]}"
-    return dotted, check(expected_rules(dotted, {k[0] for k in after}, demo), rerun_rules(base_jobs, after))
+        return dotted, f"the edit to {value!r} does not give a valid config (add an ALTERNATIVES entry): " \
+                       f"{' '.join(str(err).split())[:300]}"
+    try:
+        readers = expected_rules(dotted, {k[0] for k in after}, demo)
+    except AssertionError as err:
+        return dotted, str(err)
+    return dotted, check(readers, rerun_rules(base_jobs, after))
 
 
 def walk(config: dict, base_files: list[Path], demo: bool, keys=None) -> list[str]:

@@ -11,8 +11,8 @@ import yaml
 from scripts.centrality import centralities
 from scripts.demo import demo_panel, event_study_truth
 from scripts.estimation.design import design_table, panel_design
-from scripts.estimation.panel import fit_panel
 from scripts.estimation.fit import fit_spec
+from scripts.estimation.panel import fit_panel
 from scripts.network import gravity_edges
 from scripts.resilience import resilience_tables
 from scripts.specs import expand_specs

@@ -130,6 +130,20 @@ def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
                                                                      "manifest"}, done.stdout[-3000:]
 
 
+def test_headline_measure_replaces_drop_in_every_report(demo_runs, tmp_path):
+    """report.headline_measure: recovery reruns only the rules that read it (params), which then draw recovery's
+    map, scatter and LISA map: no stage hard-codes drop."""
+    work = tmp_path / "headline"
+    shutil.copytree(demo_runs[0].parent.parent, work, symlinks=True)
+    (work / "headline.yaml").write_text("report: {headline_measure: recovery}\n", encoding="utf-8")
+    done = snakemake(work, "--configfile", "workflow/demo.yaml", "headline.yaml")
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = set(re.findall(r"^rule (\w+):", done.stdout + done.stderr, flags=re.M))
+    assert {"report", "figures", "resilience_report"} <= ran and not ran & {"resilience", "models_cross_section_1"}
+    for name in ("map_recovery.png", "scatter_centrality_recovery.png", "lisa_recovery.png"):
+        assert (work / "results" / "demo" / "figures" / name).stat().st_size > 0, name
+
+
 def test_snakemake_report_is_built(demo_runs):
     work = demo_runs[0].parent.parent
     done = snakemake(work, "--configfile", "workflow/demo.yaml", "--report", "results/demo/report.html")

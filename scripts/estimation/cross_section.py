@@ -13,6 +13,7 @@ import pandas as pd
 from scripts.common import InputError
 from scripts.estimation.design import check_rank
 from scripts.estimation.results import coefficient_rows
+from scripts.registry import ESTIMATORS
 
 
 def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1") -> dict[str, Any]:
@@ -34,10 +35,10 @@ def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1
         fit = model.fit(cov_type=cov)
         se_type = f"{cov} (heteroskedasticity-robust)"
     else:
-        raise InputError(f"models: cov '{cov}' is not available for OLS; use HC1, HC3 or cluster_province.")
+        raise InputError(f"models: cov '{cov}' is not available for OLS; use one of {list(ESTIMATORS['ols'].covariances)}.")
     low, high = np.asarray(fit.conf_int()).T
     vif = {n: float(variance_inflation_factor(x, k)) for k, n in enumerate(names) if k > 0}
-    return {"estimator": "OLS", "se_type": se_type, "n": int(fit.nobs),
+    return {"estimator": ESTIMATORS["ols"].label, "se_type": se_type, "n": int(fit.nobs),
             "coefficients": coefficient_rows(names, fit.params, fit.bse, fit.tvalues, fit.pvalues, low, high),
             "diagnostics": {"r2": float(fit.rsquared), "adj_r2": float(fit.rsquared_adj), "aic": float(fit.aic),
                             "f_robust": float(np.squeeze(fit.fvalue)), "f_p_value": float(np.squeeze(fit.f_pvalue)),

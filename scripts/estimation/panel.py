@@ -11,6 +11,7 @@ import pandas as pd
 from scripts.common import InputError
 from scripts.estimation.design import centrality_terms, check_rank
 from scripts.estimation.results import coefficient_rows
+from scripts.registry import ESTIMATORS
 
 
 def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]
             for year in sorted(set(years) - {reference}):
                 x[f"{alias}_x_{year}"] = rows[alias] * (years == year)
     result = fixed_effects(rows["growth"], x, spec["cov"], time_effects=True)
-    label = {"panel_fe": "Panel two-way FE", "event_study": "Event study, two-way FE"}[spec["estimator"]]
+    label = ESTIMATORS[spec["estimator"]].label
     return {**result, "estimator": label, "diagnostics": {**result["diagnostics"], "outcome": "100·Δln Y (% growth)"}}
 
 
@@ -56,7 +57,8 @@ def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = 
     elif cov == "unadjusted":
         fit, se_type = model.fit(), "homoskedastic"
     else:
-        raise InputError(f"models: cov '{cov}' is not available for panel specs; use cluster_city or driscoll_kraay.")
+        raise InputError(f"models: cov '{cov}' is not available for panel specs; use one of "
+                         f"{list(ESTIMATORS['panel_fe'].covariances)}.")
     low, high = np.asarray(fit.conf_int()).T
     return {"se_type": se_type, "n": int(fit.nobs), "fixed_effects": ["city", *(["year"] if time_effects else [])],
             "coefficients": coefficient_rows(list(x.columns), fit.params, fit.std_errors, fit.tstats, fit.pvalues, low, high),

@@ -19,6 +19,7 @@ import pandas as pd
 
 from scripts.estimation.design import check_rank
 from scripts.estimation.results import normal_coefficients
+from scripts.registry import ESTIMATORS
 
 
 def impacts(rho: float, beta: np.ndarray, theta: np.ndarray, eigenvalues: np.ndarray) -> np.ndarray:
@@ -99,11 +100,10 @@ def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimato
     for attribute, key in (("logll", "log_likelihood"), ("aic", "aic"), ("pr2", "pseudo_r2")):
         if hasattr(model, attribute):
             diagnostics[key] = float(np.ravel(getattr(model, attribute))[0])
-    result = {"estimator": {"sar": "Spatial lag (ML)", "sdm": "Spatial Durbin (ML)", "sem": "Spatial error (ML)",
-                            "gm_lag": "Spatial lag (GMM/2SLS)", "gm_error": "Spatial error (GMM, het.-robust)"}[estimator],
+    result = {"estimator": ESTIMATORS[estimator].label,
               "se_type": "ML asymptotic" if estimator in ("sar", "sdm", "sem") else "GMM asymptotic",
               "n": int(model.n), "coefficients": normal_coefficients(names, params, vcov), "diagnostics": diagnostics}
-    if estimator in ("sar", "sdm", "gm_lag"):
+    if ESTIMATORS[estimator].impacts:
         theta_at = list(range(1 + k, 1 + 2 * k)) if wx else None
         result |= lag_impacts(regressors, params, vcov, list(range(1, 1 + k)), theta_at, w.full()[0], draws, seed)
     return result

@@ -13,6 +13,7 @@ import pandas as pd
 from scripts.estimation.design import balanced, centrality_terms, check_rank
 from scripts.estimation.results import normal_coefficients
 from scripts.estimation.spatial import lag_impacts
+from scripts.registry import ESTIMATORS
 
 
 def lee_yu_panel(y: np.ndarray, x: np.ndarray, w: np.ndarray, periods: int, kind: str) -> dict[str, Any]:
@@ -114,8 +115,7 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
         params, vcov, loglik = np.ravel(model.betas), np.asarray(model.vm), float(np.ravel(model.logll)[0])
         sigma2 = float(np.ravel(model.sig2)[0])
     term = "rho" if spec["estimator"] == "panel_sar" else "lambda"
-    result = {"estimator": {"panel_sar": "Spatial lag panel, two-way FE (ML)",
-                            "panel_sem": "Spatial error panel, two-way FE (ML)"}[spec["estimator"]],
+    result = {"estimator": ESTIMATORS[spec["estimator"]].label,
               "se_type": "ML asymptotic", "n": len(stacked), "fixed_effects": ["city", "year"],
               "coefficients": normal_coefficients([*names, term], params, vcov),
               "diagnostics": {"log_likelihood": float(loglik), "entities": len(kept), "periods": len(years),

@@ -35,8 +35,22 @@ rule figures:
         ],
         pdfs=[
             f"{RUN}/figures/{stem}.pdf"
-            for stem in ("coefficients", "spec_curve", "event_study", f"lisa_{HEADLINE}", *(f"map_{a}" for a in ALIASES))
+            for stem in (
+                "coefficients",
+                "spec_curve",
+                "event_study",
+                f"lisa_{HEADLINE}",
+                *(f"map_{a}" for a in ALIASES),
+            )
         ],
+    log:
+        f"{RUN}/logs/figures.log",
+    benchmark:
+        f"{RUN}/benchmarks/figures.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     params:
         models=pick(MODELS, "network", "centrality_year", "centralities"),
         weights_name=MODELS["spatial"]["weights"],
@@ -46,13 +60,5 @@ rule figures:
         city_names=city_names(),
         seed=config["seed"],
         demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    log:
-        f"{RUN}/logs/figures.log",
-    benchmark:
-        f"{RUN}/benchmarks/figures.tsv"
     script:
         entry("figures")

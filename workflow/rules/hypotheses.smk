@@ -11,18 +11,18 @@ rule evidence:
         estimates=f"{RUN}/tables/evidence_estimates.csv",
         figure=report(f"{RUN}/figures/evidence.png", caption="../report/evidence.rst", category="Hypotheses"),
         figure_pdf=f"{RUN}/figures/evidence.pdf",
+    log:
+        f"{RUN}/logs/evidence.log",
+    benchmark:
+        f"{RUN}/benchmarks/evidence.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         hypotheses=config["hypotheses"],
         aliases=MODELS["centralities"],
         moderators=MODELS.get("moderators", {}),
         demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    log:
-        f"{RUN}/logs/evidence.log",
-    benchmark:
-        f"{RUN}/benchmarks/evidence.tsv"
     script:
         entry("evidence")

@@ -11,8 +11,15 @@ def rule_descriptions():
             continue
         inputs = [re.sub(r" at 0x[0-9a-f]+", "", str(i)) for i in rule.input]  # input functions: no address
         script = str(rule.script or "").replace("../../", "")
-        described.append({"name": rule.name, "script": script, "inputs": inputs,
-                          "params": list(rule.params.keys()), "outputs": [str(o) for o in rule.output]})
+        described.append(
+            {
+                "name": rule.name,
+                "script": script,
+                "inputs": inputs,
+                "params": list(rule.params.keys()),
+                "outputs": [str(o) for o in rule.output],
+            }
+        )
     return described
 
 
@@ -23,15 +30,15 @@ rule manifest:
         code=code("manifest"),
     output:
         manifest=f"{RUN}/MANIFEST.json",
-    params:
-        raw_dir=RAW,
-        config=config,
-        rules=rule_descriptions(),
+    log:
+        f"{RUN}/logs/manifest.log",
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    log:
-        f"{RUN}/logs/manifest.log",
+    params:
+        raw_dir=RAW,
+        config=config,
+        rules=rule_descriptions(),
     script:
         entry("manifest")

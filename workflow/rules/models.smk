@@ -12,16 +12,16 @@ rule design:
         code=code("design"),
     output:
         design=f"{RUN}/models/design.parquet",
-    params:
-        models=pick(MODELS, "outcome", "centrality_year", "centralities", "controls"),
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     log:
         f"{RUN}/logs/design.log",
     benchmark:
         f"{RUN}/benchmarks/design.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        models=pick(MODELS, "outcome", "centrality_year", "centralities", "controls"),
     script:
         entry("design")
 
@@ -53,17 +53,17 @@ for batch, names in BATCHES.items():
             code=code("models"),
         output:
             models=[f"{RUN}/models/{name}.json" for name in names],
-        params:
-            paths={name: SPEC_PATHS[name] for name in names},
-            settings=batch_settings(names, SPECS, config),
-        threads: 1
-        resources:
-            mem_mb=2000,
-            runtime=30,
         log:
             f"{RUN}/logs/models/{batch}.log",
         benchmark:
             f"{RUN}/benchmarks/models/{batch}.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        params:
+            paths={name: SPEC_PATHS[name] for name in names},
+            settings=batch_settings(names, SPECS, config),
         script:
             entry("models")
 
@@ -77,17 +77,17 @@ if not BATCHES:
             code=code("models"),
         output:
             models=f"{RUN}/models/{{spec}}.json",
-        params:
-            paths=lambda wildcards: {wildcards.spec: SPEC_PATHS[wildcards.spec]},
-            settings=lambda wildcards: batch_settings([wildcards.spec], SPECS, config),
-        threads: 1
-        resources:
-            mem_mb=1500,
-            runtime=15,
         log:
             f"{RUN}/logs/models/{{spec}}.log",
         benchmark:
             f"{RUN}/benchmarks/models/{{spec}}.tsv"
+        threads: 1
+        resources:
+            mem_mb=1500,
+            runtime=15,
+        params:
+            paths=lambda wildcards: {wildcards.spec: SPEC_PATHS[wildcards.spec]},
+            settings=lambda wildcards: batch_settings([wildcards.spec], SPECS, config),
         script:
             entry("models")
 
@@ -98,15 +98,15 @@ rule spec_curve:
         code=code("spec_curve"),
     output:
         table=f"{RUN}/tables/spec_curve.csv",
-    params:
-        aliases=list(MODELS["centralities"]),
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
     log:
         f"{RUN}/logs/spec_curve.log",
     benchmark:
         f"{RUN}/benchmarks/spec_curve.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        aliases=list(MODELS["centralities"]),
     script:
         entry("spec_curve")

@@ -36,16 +36,16 @@ rule network:
     output:
         edges=f"{RUN}/networks/{{net}}/edges.parquet",
         attrition=f"{RUN}/networks/{{net}}/attrition.csv",
-    params:
-        network=network_spec,
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=15,
     log:
         f"{RUN}/logs/network/{{net}}.log",
     benchmark:
         f"{RUN}/benchmarks/network/{{net}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        network=network_spec,
     script:
         entry("network")
 
@@ -57,16 +57,16 @@ rule centrality:
     output:
         centrality=f"{RUN}/centrality/{{net}}.parquet",
         diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
-    params:
-        settings=centrality_settings,
-    threads: 4 if config.get("centrality", {}).get("engine") == "networkit" else 1
-    resources:
-        mem_mb=4000,
-        runtime=60,
     log:
         f"{RUN}/logs/centrality/{{net}}.log",
     benchmark:
         f"{RUN}/benchmarks/centrality/{{net}}.tsv"
+    threads: 4 if config.get("centrality", {}).get("engine") == "networkit" else 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=centrality_settings,
     script:
         entry("centrality")
 
@@ -92,19 +92,19 @@ rule network_report:
             for net in NETWORKS
         ],
         links_pdf=expand(f"{RUN}/figures/links_{{net}}.pdf", net=NETWORKS),
+    log:
+        f"{RUN}/logs/network_report.log",
+    benchmark:
+        f"{RUN}/benchmarks/network_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     params:
         networks=NETWORKS,
         centrality_year=MODELS["centrality_year"],
         centralities=MODELS["centralities"],
         top_links=config["report"].get("top_links", 150),
         demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    log:
-        f"{RUN}/logs/network_report.log",
-    benchmark:
-        f"{RUN}/benchmarks/network_report.tsv"
     script:
         entry("network_report")

@@ -20,6 +20,14 @@ if DEMO:
         output:
             **PANEL_OUTPUT,
             truth=f"{RUN}/demo_truth.json",
+        log:
+            f"{RUN}/logs/panel.log",
+        benchmark:
+            f"{RUN}/benchmarks/panel.tsv"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=15,
         params:
             seed=config["seed"],
             years=config["years"],
@@ -29,14 +37,6 @@ if DEMO:
             models=pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
             network={MODEL_NET: config["network"][MODEL_NET]},
             centrality=config.get("centrality", {}),
-        threads: 1
-        resources:
-            mem_mb=3000,
-            runtime=15,
-        log:
-            f"{RUN}/logs/panel.log",
-        benchmark:
-            f"{RUN}/benchmarks/panel.tsv"
         script:
             entry("demo")
 
@@ -49,19 +49,19 @@ else:
         output:
             RAW_FILES,
             log_table=f"{RUN}/logs/retrieve_origins.tsv",
+        log:
+            f"{RUN}/logs/retrieve.log",
+        benchmark:
+            f"{RUN}/benchmarks/retrieve.tsv"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=30,
         params:
             raw_dir=RAW,
             files={name: spec["files"] for name, spec in config["sources"].items()},
             mirror=config.get("mirror"),
             allow_network=config.get("allow_network", True),
-        threads: 1
-        resources:
-            mem_mb=500,
-            runtime=30,
-        log:
-            f"{RUN}/logs/retrieve.log",
-        benchmark:
-            f"{RUN}/benchmarks/retrieve.tsv"
         script:
             entry("retrieve")
 
@@ -73,6 +73,14 @@ else:
             code=code("panel"),
         output:
             **PANEL_OUTPUT,
+        log:
+            f"{RUN}/logs/panel.log",
+        benchmark:
+            f"{RUN}/benchmarks/panel.tsv"
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=15,
         params:
             raw_dir=RAW,
             years=config["years"],
@@ -81,13 +89,5 @@ else:
             variables=undocumented(config["variables"]),
             price_index=config.get("price_index"),
             derived=undocumented(config.get("derived", {})),
-        threads: 1
-        resources:
-            mem_mb=3000,
-            runtime=15,
-        log:
-            f"{RUN}/logs/panel.log",
-        benchmark:
-            f"{RUN}/benchmarks/panel.tsv"
         script:
             entry("panel")

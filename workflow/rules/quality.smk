@@ -27,6 +27,14 @@ rule quality:
             category="Data quality",
         ),
         map_pdf=f"{RUN}/figures/quality_flags.pdf",
+    log:
+        f"{RUN}/logs/quality.log",
+    benchmark:
+        f"{RUN}/benchmarks/quality.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     params:
         thresholds=pick(config["quality"], "city_z", "province_z", "min_scale", "min_province_cities"),
         variables=config["quality"].get("variables") or variable_names(),
@@ -35,13 +43,5 @@ rule quality:
         outcome=MODELS["outcome"],
         window=flag_window(),
         demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    log:
-        f"{RUN}/logs/quality.log",
-    benchmark:
-        f"{RUN}/benchmarks/quality.tsv"
     script:
         entry("quality")

@@ -21,19 +21,19 @@ rule report:
             category="Models",
         ),
         scatter_pdf=f"{RUN}/figures/scatter_centrality_{HEADLINE}.pdf",
+    log:
+        f"{RUN}/logs/report.log",
+    benchmark:
+        f"{RUN}/benchmarks/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         outcome=MODELS["outcome"],
         centralities=MODELS["centralities"],
         headline_measure=HEADLINE,
         city_names=city_names(),
         demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    log:
-        f"{RUN}/logs/report.log",
-    benchmark:
-        f"{RUN}/benchmarks/report.tsv"
     script:
         entry("report")

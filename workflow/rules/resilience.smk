@@ -19,19 +19,19 @@ rule resilience:
         attrition=f"{RUN}/attrition_resilience.csv",
         paths=f"{RUN}/resilience_paths.parquet",
         placebo=f"{RUN}/resilience_placebo.parquet",
+    log:
+        f"{RUN}/logs/resilience.log",
+    benchmark:
+        f"{RUN}/benchmarks/resilience.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         resilience={k: v for k, v in config["resilience"].items() if k != "report"},
         placebo=placebo_shocks(),
         years=config["years"],
         seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    log:
-        f"{RUN}/logs/resilience.log",
-    benchmark:
-        f"{RUN}/benchmarks/resilience.tsv"
     script:
         entry("resilience")
 
@@ -61,6 +61,14 @@ rule resilience_report:
             category="Resilience",
         ),
         trajectories_pdf=f"{RUN}/figures/resilience_trajectories.pdf",
+    log:
+        f"{RUN}/logs/resilience_report.log",
+    benchmark:
+        f"{RUN}/benchmarks/resilience_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
     params:
         resilience=pick(
             config["resilience"], "outcomes", "measures", "shock_year", "counterfactual", "shift_share", "report"
@@ -69,13 +77,5 @@ rule resilience_report:
         extremes=[m for m in dict.fromkeys([HEADLINE, *MODELS["measures"]]) if m in config["resilience"]["measures"]],
         city_names=city_names(),
         demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    log:
-        f"{RUN}/logs/resilience_report.log",
-    benchmark:
-        f"{RUN}/benchmarks/resilience_report.tsv"
     script:
         entry("resilience_report")

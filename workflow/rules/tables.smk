@@ -46,16 +46,16 @@ rule tables:
             category="Tables",
         ),
         attrition_other=[table_files("attrition_summary")[i] for i in (1, 3)],
-    params:
-        aliases=list(MODELS["centralities"]),
-        demo=DEMO,
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     log:
         f"{RUN}/logs/tables.log",
     benchmark:
         f"{RUN}/benchmarks/tables.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        aliases=list(MODELS["centralities"]),
+        demo=DEMO,
     script:
         entry("tables")

@@ -19,16 +19,16 @@ rule weights:
     output:
         weights=f"{RUN}/weights/{{w}}.parquet",
         summary=f"{RUN}/weights/{{w}}.summary.json",
-    params:
-        weights=weights_specs,
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
     log:
         f"{RUN}/logs/weights/{{w}}.log",
     benchmark:
         f"{RUN}/benchmarks/weights/{{w}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    params:
+        weights=weights_specs,
     script:
         entry("weights")
 
@@ -42,18 +42,18 @@ rule moran:
         code=code("moran"),
     output:
         moran=f"{RUN}/weights/{{w}}.moran.csv",
+    log:
+        f"{RUN}/logs/moran/{{w}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/moran/{{w}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         weights=lambda wildcards: weights_in_sample(wildcards.w),
         models=pick(MODELS, "outcome", "centrality_year", "centralities"),
         permutations=config.get("moran", {}).get("permutations", 999),
         seed=config["seed"],
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    log:
-        f"{RUN}/logs/moran/{{w}}.log",
-    benchmark:
-        f"{RUN}/benchmarks/moran/{{w}}.tsv"
     script:
         entry("moran")
