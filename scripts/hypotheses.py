@@ -20,7 +20,7 @@ With ``unflagged`` set (a spec with ``sample: unflagged``), the same rule is app
 """
 import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,8 @@ def matching_specs(patterns: list[str], specs: list[str]) -> list[str]:
     return [s for s in specs if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
 
 
-def is_active(test: dict[str, Any], moderators: dict[str, Any]) -> bool:
+def is_active(test: dict[str, Any], moderators: Collection[str]) -> bool:
+    """Whether the hypothesis is tested: it needs no moderator, or one of the supplied moderators (names)."""
     return test.get("requires_moderator") is None or test["requires_moderator"] in moderators
 
 
@@ -163,7 +164,7 @@ SUMMARY_COLUMNS = ["hypothesis", "statement", "variable", "expected_sign", "n_sp
 
 
 def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str],
-             moderators: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+             moderators: Collection[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary per hypothesis, long table of every estimate behind it)."""
     decision = hypotheses["decision"]
     summary, long = [], []

@@ -3,6 +3,7 @@ import pytest
 
 from scripts.common import InputError
 from scripts.config import validate_config
+from tests.conftest import ROOT
 
 
 def test_default_config_is_valid(config):

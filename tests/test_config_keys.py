@@ -2,11 +2,14 @@
 
 For every leaf key of config.yaml (and of the demo overlay, on top of the demo), the test changes the value to
 another valid one, builds Snakemake's DAG of the changed config in process (the same parse and params evaluation as
-``snakemake -n --configfile``), and compares every job with the unchanged DAG: a job that is new, or whose params or
-input files differ, is a job Snakemake's params/input rerun triggers would rerun (its descendants then rerun because
-their inputs change; they are not counted). The set of rules with such jobs must equal READERS below, the map of
-who reads what written from the entry points (scripts/rules/*.py). A key that reruns nothing, or a rule that reruns
-although it does not read the key, fails.
+``snakemake -n --configfile``), and compares every job with the unchanged DAG: a job that is new, or whose params
+differ, is a job Snakemake reruns because of the edit (its descendants then rerun because their inputs change, and
+rules that collect a changed set of files — the spec curve when a spec is renamed — rerun by the input trigger;
+neither is counted). The set of rules with such jobs must equal READERS below, the map of who reads what written
+from the entry points (scripts/rules/*.py). A key that reruns nothing, or a rule that reruns although it does not
+read the key, fails. Every leaf is edited: numbers +1 (×1.1), booleans flipped, text changed, a reference replaced
+by another valid name (ALTERNATIVES), a list item swapped with its neighbour when no other value is valid; the
+few keys that cannot change alone without breaking a reference elsewhere are listed in NOT_ALONE with the reason.
 
 Deliberate exceptions: the manifest records the whole config, so every key reruns it; keys that only document data
 (description, unit, license, citation) and the grid guard (models.max_specs, confirm_large_grid) rerun only it.
@@ -37,18 +40,18 @@ READERS: list[tuple[str, set[str]]] = [
     (r"years\.", {"panel", "resilience"}),
     (r"geography\.", {"panel"}),
     (r"sources\.[^.]+\.(license|citation)$", set()),
-    (r"sources\.baidu_outbound\.files\.\d+\.url$", {"retrieve", "panel", "network"}),
     (r"sources\.[^.]+\.files\.", {"retrieve", "panel"}),
     (r"sources\.", {"panel"}),
     (r"(variables|derived)\.[^.]+\.(unit|description)$", set()),
     (r"(variables|derived|price_index)\.", {"panel"}),
+    (r"network\.[^.]+\.enabled$", {"network", "centrality", "network_report"}),
     (r"network\.gravity\.(weight_to_distance|directed)$", {"network", "centrality", "panel?demo"}),
     (r"network\.[^.]+\.(weight_to_distance|directed)$", {"network", "centrality"}),
     (r"network\.gravity\.", {"network", "panel?demo"}),
     (r"network\.", {"network"}),
     (r"centrality\.", {"centrality", "panel?demo"}),
     (r"weights\.queen\.(kind|island_policy)$", {"weights", "moran", "figures", SPATIAL, SPANEL}),
-    (r"weights\.knn6\.(k|island_policy)$", {"weights", "moran", SPATIAL}),
+    (r"weights\.knn6\.(kind|k|island_policy)$", {"weights", "moran", SPATIAL}),
     (r"weights\.[^.]+\.(kind|k|island_policy)$", {"weights", "moran"}),
     (r"weights\.", {"weights"}),
     (r"moran\.", {"moran"}),
@@ -66,32 +69,75 @@ READERS: list[tuple[str, set[str]]] = [
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
     (r"models\.batch_size$", {CROSS, SPATIAL}),                     # batches whose membership changes
-    (r"models\.outcome$", {"panel?demo", "quality", "design", "moran", "report", *ALL_MODELS}),
+    (r"models\.outcome$", {"panel?demo", "quality", "resilience", "design", "moran", "report", *ALL_MODELS}),
+    (r"models\.network$", {"panel?demo", "figures", *ALL_MODELS}),
     (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", *ALL_MODELS}),
-    (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "tables", "report",
-                                 "spec_curve", "evidence", *ALL_MODELS}),
+    (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "report", "evidence",
+                                 *ALL_MODELS}),                  # tables and spec_curve read the aliases only
     (r"models\.standardize$", ALL_MODELS),
     (r"models\.controls\.", {"design", *ALL_MODELS}),
-    (r"models\.measures\.0$", {"resilience_report", *ALL_MODELS}),
-    (r"models\.measures\.", {"resilience_report"}),
+    (r"models\.measures\.0$", {PANEL, SPANEL}),                    # the default measure of specs that set none
+    (r"models\.measures\.", {"resilience_report"}),                # the extremes table
     (r"models\.spatial\.weights$", {"figures", *ALL_MODELS}),
     (r"models\.size_classes\.", {CROSS}),
     (r"models\.panel\.", {PANEL, SPANEL}),
-    (r"models\.specs\.(baseline|robust_se|one_at_a_time|orthogonal|region|size|placebo|permutation|quality)\.",
-     {CROSS}),
-    (r"models\.specs\.(spatial|grid)\.", {CROSS, SPATIAL}),
+    (r"models\.specs\.placebo\.shock_year\.", {CROSS, "resilience"}),    # the resilience stage makes placebo years
     (r"models\.specs\.(panel|event_study|quality_panel)\.", {PANEL}),
-    (r"models\.specs\.spatial_panel", {SPANEL}),
-    (r"models\.specs\.moderation\.", {CROSS}),
+    (r"models\.specs\.spatial_panel\w*\.", {SPANEL}),
+    (r"models\.specs\.spatial\.", {SPATIAL}),
+    (r"models\.specs\.grid\.estimator\.1$", {SPATIAL}),                 # sar → sem
+    (r"models\.specs\.grid\.weights\.", {SPATIAL}),                     # the OLS specs of the grid take no weights
+    (r"models\.specs\.grid\.", {CROSS, SPATIAL}),
+    (r"models\.specs\.\w+\.estimator$", {CROSS, SPATIAL}),               # ols → sar moves a spec between families
+    (r"models\.specs\.", {CROSS}),
     (r"models\.moderators\.", {CROSS}),
     (r"demo\.(n_rows|n_cols)$", {"*"}),                            # new synthetic cities: every stage
     (r"demo\.", {"panel"}),
 ]
 
-# Another valid value where the generic change (flip, +1, ×1.1, text appended) would make the config invalid.
-ALTERNATIVES = {
-    "geography.source": "csmar_gdp",
+# Another valid value where the generic change (flip, +1, ×1.1, text appended) would break a reference.
+ALTERNATIVES: list[tuple[str, object]] = [
+    (r"geography\.source$", "csmar_gdp"),
+    (r"hypotheses\.tests\.\w+\.sign$", lambda old: "-" if old == "+" else "+"),
+    (r"hypotheses\.tests\.\w+\.variable$", lambda old: "cc" if old != "cc" else "dc"),
+    (r"hypotheses\.tests\.\w+\.(primary|unflagged|specs\.\d+)$",
+     lambda old: "orthogonal" if old != "orthogonal" else "baseline-drop"),
+    (r"report\.main_table\.\d+$", "orthogonal"),
+    (r"(models\.outcome|resilience\.report\.outcome)$", "gdp"),
+    (r"models\.spatial\.weights$", "knn6"),
+    (r"models\.measures\.1$", "gap_closed"),
+    (r"models\.specs\.grid\.estimator\.\d+$", "sem"),
+    (r"models\.specs\.\w+\.estimator$", lambda old: {"ols": "sar", "panel_fe": "event_study"}.get(old, "panel_fe")),
+    (r"models\.specs\.\w+\.measure$", "recovery"),
+    (r"models\.specs\.\w+\.centralities$", "joint"),
+]
+
+# Keys that cannot change alone: another key names their value, or they select a block of other keys.
+NOT_ALONE = {
+    "network.gravity.kind": "each network kind needs its own keys (gravity: mass …; flows: source, window)",
+    "network.gravity_directed.kind": "each network kind needs its own keys",
+    "network.gravity_top10.kind": "each network kind needs its own keys",
+    "network.baidu_flows.kind": "each network kind needs its own keys",
+    "demo.enabled": "the demo needs the keys of its overlay (the overlay's keys are walked on the demo)",
+    "models.controls.0.variable": "hypotheses H4a/H4b name this control (log_pop_grid_2019)",
+    "models.controls.0.year": "hypotheses H4a/H4b name this control (log_pop_grid_2019)",
+    "models.controls.0.transform": "hypotheses H4a/H4b name this control (log_pop_grid_2019)",
+    "models.size_classes.classes.0.name": "the size specs name the class (sample size:large)",
+    "models.size_classes.classes.1.name": "the size specs name the class (sample size:small_medium)",
+    "models.specs.robust_se.estimator": "its cov list (HC3, cluster_province) fits OLS only",
+    "models.specs.panel.estimator": "its cov list includes driscoll_kraay, which event studies do not take",
+    "models.specs.event_study.cov": "cluster_city is the only covariance an event study takes (scripts/registry.py)",
+    "models.specs.one_at_a_time.centralities": "hypotheses name its specs one_at_a_time-dc/cc/bc",
+    "models.specs.moderation.moderator.0": "(demo) the only moderator the demo supplies",
 }
+
+
+def alternative(dotted: str, old):
+    """The ALTERNATIVES value for a key, or None."""
+    for pattern, value in ALTERNATIVES:
+        if re.match(pattern, dotted):
+            return value(old) if callable(value) else value
+    return None
 
 
 def leaves(node, path=()):
@@ -119,7 +165,7 @@ def changed(value):
             return value[:-1] + ("0" if value[-1] != "0" else "1")
         if re.fullmatch(r"[0-9]{6}", value):
             return "110100"
-        return value + "_edited" if value.startswith("http") else value + " (edited)"
+        return value + "_edited"
     return None
 
 
@@ -132,20 +178,6 @@ def set_path(config, path, value):
         node[int(last)] = value
     else:
         node[last] = value
-
-
-def overlay_for(edited: dict, path: tuple[str, ...]) -> dict:
-    """The smallest overlay that sets `path` as in `edited` (a list is replaced whole, as Snakemake merges)."""
-    node, keys = edited, []
-    for key in path:
-        if isinstance(node, list):
-            break
-        keys.append(key)
-        node = node[key]
-    overlay = node
-    for key in reversed(keys):
-        overlay = {key: overlay}
-    return overlay
 
 
 def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
@@ -166,7 +198,8 @@ def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
 
 def rerun_rules(before: dict, after: dict) -> set[str]:
     """Rules with a job that is new or whose params or input files changed."""
-    return {key[0] for key, value in after.items() if before.get(key) != value}
+    return {key[0] for key, value in after.items()
+            if key[0] != "all" and (key not in before or before[key][0] != value[0])}
 
 
 def expected_rules(dotted: str, rules: set[str], demo: bool) -> set[str]:
@@ -178,7 +211,8 @@ def expected_rules(dotted: str, rules: set[str], demo: bool) -> set[str]:
     if "*" in readers:
         return {"*"}
     readers = {r.replace("?demo", "") for r in readers if demo or not r.endswith("?demo")}
-    return {*readers, "manifest"}
+    present = {r for r in readers if any(fnmatch.fnmatchcase(rule, r) for rule in rules)}  # the demo has no retrieve
+    return {*present, "manifest"}
 
 
 def check(readers: set[str], rerun: set[str]) -> str | None:
@@ -193,32 +227,56 @@ def check(readers: set[str], rerun: set[str]) -> str | None:
 
 
 def dag_of_edit(root: Path, base_files: list[Path], config: dict, path: tuple[str, ...], value) -> dict:
-    """The DAG with `path` set to `value` (through a minimal overlay, as a user's --configfile would)."""
+    """The DAG with `path` set to `value` (through an overlay, as a user's --configfile would)."""
     edited = copy.deepcopy(config)
     set_path(edited, path, value)
     overlay = Path(os.environ.get("TMPDIR", "/tmp")) / f"cityres_key_{os.getpid()}.yaml"
-    overlay.write_text(yaml.safe_dump(overlay_for(edited, path), allow_unicode=True, sort_keys=False),
-                       encoding="utf-8")
+    # the whole config in its own order: Snakemake merges an overlay's keys in front, so a partial overlay would
+    # also reorder sections (which legitimately reruns rules whose outputs follow config order)
+    overlay.write_text(yaml.safe_dump(edited, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dag_jobs(root, [*base_files, overlay])
+
+
+def valid_options(message: str, config: dict) -> list:
+    """The values a validation message says a key may take: an enum, the keys of a section, the variables."""
+    enum = re.search(r"is not one of \[([^\]]*)\]", message)
+    if enum:
+        return [o.strip(" '") for o in enum.group(1).split(",")]
+    section = re.search(r"is not a key of (\w+)", message)
+    if section:
+        return list(config.get(section.group(1), {}))
+    if "is not a variable" in message:
+        return [*config["variables"], *config.get("derived", {})]
+    return []
 
 
 def check_key(args) -> tuple[str, str | None]:
     """Change one key in a copy of the config and compare the DAGs (run in a worker process). An edit the schema
-    rejects is retried with another value its enum allows (the validation message lists them)."""
+    rejects is retried with another value its enum allows, then (list items) with the neighbour swapped in."""
     root, base_files, base_jobs, config, path, demo = args
     dotted = ".".join(path)
+    if dotted in NOT_ALONE:
+        return dotted, None
     original = dict(leaves(config))[path]
-    value = ALTERNATIVES[dotted] if dotted in ALTERNATIVES else changed(original)
+    value = alternative(dotted, original)
+    value = changed(original) if value is None else value
     try:
         try:
             after = dag_of_edit(root, base_files, config, path, value)
         except BaseException as err:      # noqa: BLE001
-            allowed = re.search(r"is not one of \[([^\]]*)\]", str(err))
-            options = [o.strip(" '") for o in allowed.group(1).split(",")] if allowed else []
-            value = next((o for o in options if o != original), None)
-            if value is None:
+            options = valid_options(str(err), config)
+            if options == [original]:
+                return dotted, None       # the schema allows one value only: the key cannot go stale
+            after = None
+            for option in [o for o in options if o != original][:1]:
+                try:
+                    value, after = option, dag_of_edit(root, base_files, config, path, option)
+                except BaseException:     # noqa: BLE001
+                    pass
+            if after is None and path[-1].isdigit():
+                value, after = "(swapped with its neighbour)", swapped(root, base_files, config, path)
+            elif after is None:
                 raise
-            after = dag_of_edit(root, base_files, config, path, value)
     except BaseException as err:          # noqa: BLE001  (an invalid edit is a test problem to report)
         return dotted, f"the edit to {value!r} does not give a valid config (add an ALTERNATIVES entry): " \
                        f"{' '.join(str(err).split())[:300]}"
@@ -227,6 +285,16 @@ def check_key(args) -> tuple[str, str | None]:
     except AssertionError as err:
         return dotted, str(err)
     return dotted, check(readers, rerun_rules(base_jobs, after))
+
+
+def swapped(root: Path, base_files: list[Path], config: dict, path: tuple[str, ...]) -> dict:
+    """The DAG with a list item swapped with its neighbour (the order of a list is part of its value)."""
+    items = dict(leaves(config))
+    index = int(path[-1])
+    other = (*path[:-1], str(index + 1 if (*path[:-1], str(index + 1)) in items else index - 1))
+    edited = copy.deepcopy(config)
+    set_path(edited, path, items[other])
+    return dag_of_edit(root, base_files, edited, other, items[path])
 
 
 def walk(config: dict, base_files: list[Path], demo: bool, keys=None) -> list[str]:
@@ -241,6 +309,9 @@ def walk(config: dict, base_files: list[Path], demo: bool, keys=None) -> list[st
 
 def test_every_config_key_reruns_exactly_its_readers():
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    overlay = yaml.safe_load((ROOT / "workflow" / "demo.yaml").read_text(encoding="utf-8"))
+    keys = {".".join(p) for p, _ in [*leaves(config), *leaves(overlay)]}
+    assert set(NOT_ALONE) <= keys, sorted(set(NOT_ALONE) - keys)     # the exceptions name real keys
     problems = walk(config, [], demo=False)
     assert not problems, "\n".join(problems)
 

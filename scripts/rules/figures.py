@@ -22,7 +22,9 @@ def main(smk: Any) -> None:
     models = p.models
     aliases = list(models["centralities"])
     demo = "DEMO (synthetic): " if p.demo else ""
-    table_models = [json.loads(Path(path).read_text(encoding="utf-8")) for path in smk.input.table_models]
+    by_name = {m["model"]: m for m in (json.loads(Path(path).read_text(encoding="utf-8")) for path in
+                                         smk.input.table_models)}
+    table_models = [by_name[name] for name in p.main_table]
     coefficient_plot(table_models, aliases, Path(smk.output.coefficients).with_suffix(""),
                      f"{demo}Centrality coefficients of the main specifications")
     curve = pd.read_csv(smk.input.spec_curve)

@@ -18,7 +18,8 @@ def main(smk: Any) -> None:
     import geopandas as gpd
 
     p = smk.params
-    models = [json.loads(Path(path).read_text(encoding="utf-8")) for path in smk.input.models]
+    by_name = {m["model"]: m for m in (json.loads(Path(path).read_text(encoding="utf-8")) for path in smk.input.models)}
+    models = [by_name[name] for name in p.main_table]      # the columns in report.main_table's order
     title = "Resilience and network centrality" + (" (synthetic demo)" if p.demo else "")
     table, notes = regression_cells(models), table_notes(models, p.demo)
     long = coefficient_long(models).sort_values(["model", "term"], kind="mergesort")

@@ -52,6 +52,7 @@ rule figures:
         mem_mb=1500,
         runtime=10,
     params:
+        main_table=TABLE_MODELS,
         models=pick(MODELS, "network", "centrality_year", "centralities"),
         weights_name=MODELS["spatial"]["weights"],
         weights=weights_in_sample(MODELS["spatial"]["weights"]),

@@ -22,7 +22,7 @@ rule evidence:
     params:
         hypotheses=config["hypotheses"],
         aliases=MODELS["centralities"],
-        moderators=MODELS.get("moderators", {}),
+        moderators=sorted(MODELS.get("moderators", {})),
         demo=DEMO,
     script:
         entry("evidence")

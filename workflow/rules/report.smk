@@ -30,6 +30,7 @@ rule report:
         mem_mb=1000,
         runtime=5,
     params:
+        main_table=TABLE_MODELS,
         outcome=MODELS["outcome"],
         centralities=MODELS["centralities"],
         headline_measure=HEADLINE,
