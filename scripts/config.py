@@ -1,5 +1,6 @@
 """Config validation: JSON Schema (workflow/schemas/config.schema.yaml) plus cross-references between keys."""
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,12 @@ def with_registries(node: Any) -> Any:
     return node
 
 
+@cache
 def load_schema(schema_path: Path = SCHEMA) -> dict[str, Any]:
-    """The config schema as validated: the YAML file with the registries' names filled in."""
-    return with_registries(yaml.safe_load(schema_path.read_text(encoding="utf-8")))
+    """The config schema as validated: the YAML file with the registries' names filled in (read once per
+    process, with libyaml's loader where PyYAML has it)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return with_registries(yaml.load(schema_path.read_text(encoding="utf-8"), Loader=loader))
 
 
 def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[str]:

@@ -18,6 +18,7 @@ against a real ``snakemake -n`` on a finished demo run.
 """
 import copy
 import fnmatch
+import json
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -180,11 +181,34 @@ def set_path(config, path, value):
         node[last] = value
 
 
+def cached_config_loader():
+    """Snakemake's config-file loader, remembering the parsed content of the YAML files (the walk parses
+    config.yaml hundreds of times; its content does not change, a deep copy is handed out each time). The edited
+    overlays (JSON) are always read afresh."""
+    import snakemake.common.configfile as configfile
+
+    original, seen = configfile.load_configfile, {}
+    if getattr(original, "cached", False):
+        return
+
+    def load(path):
+        if str(path).endswith(".json"):
+            return original(path)
+        key = (str(path), Path(path).stat().st_mtime_ns)
+        if key not in seen:
+            seen[key] = original(path)
+        return copy.deepcopy(seen[key])
+
+    load.cached = True
+    configfile.load_configfile = load
+
+
 def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
     """{(rule, outputs): (params, inputs)} of every job of the forced DAG, as Snakemake evaluates them."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
 
+    cached_config_loader()
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         workflow_api = api.workflow(resource_settings=ResourceSettings(cores=1),
                                     config_settings=ConfigSettings(configfiles=configfiles),
@@ -193,7 +217,8 @@ def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
         workflow._build_dag()
         return {(job.rule.name, tuple(sorted(map(str, job.output)))):
-                (repr(sorted(job.params.items())), tuple(sorted(map(str, job.input)))) for job in workflow.dag.jobs}
+                (json.dumps(sorted(job.params.items()), default=str), tuple(sorted(map(str, job.input))))
+                for job in workflow.dag.jobs}
 
 
 def rerun_rules(before: dict, after: dict) -> set[str]:
@@ -230,10 +255,11 @@ def dag_of_edit(root: Path, base_files: list[Path], config: dict, path: tuple[st
     """The DAG with `path` set to `value` (through an overlay, as a user's --configfile would)."""
     edited = copy.deepcopy(config)
     set_path(edited, path, value)
-    overlay = Path(os.environ.get("TMPDIR", "/tmp")) / f"cityres_key_{os.getpid()}.yaml"
+    overlay = Path(os.environ.get("TMPDIR", "/tmp")) / f"cityres_key_{os.getpid()}.json"
     # the whole config in its own order: Snakemake merges an overlay's keys in front, so a partial overlay would
-    # also reorder sections (which legitimately reruns rules whose outputs follow config order)
-    overlay.write_text(yaml.safe_dump(edited, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # also reorder sections (which legitimately reruns rules whose outputs follow config order); JSON because
+    # Snakemake reads it in a fraction of YAML's time
+    overlay.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
     return dag_jobs(root, [*base_files, overlay])
 
 
