@@ -99,6 +99,9 @@ READERS: list[tuple[str, set[str]]] = [
 # Another valid value where the generic change (flip, +1, ×1.1, text appended) would break a reference.
 ALTERNATIVES: list[tuple[str, object]] = [
     (r"geography\.source$", "csmar_gdp"),
+    (r"mirror$", "/another/mirror"),                                # null keys get a value
+    (r"report\.cjk_font$", "Noto Sans CJK SC"),
+    (r"quality\.variables$", ["gdp", "real_gdp"]),
     (r"hypotheses\.tests\.\w+\.sign$", lambda old: "-" if old == "+" else "+"),
     (r"hypotheses\.tests\.\w+\.variable$", lambda old: "cc" if old != "cc" else "dc"),
     (r"hypotheses\.tests\.\w+\.(primary|unflagged|specs\.\d+)$",
@@ -142,7 +145,8 @@ def alternative(dotted: str, old):
 
 
 def leaves(node, path=()):
-    """(path, value) of every scalar in a nested config (list items by index)."""
+    """(path, value) of every scalar (null included) in a nested config, list items by index; an empty section
+    ({} or []) has no leaf."""
     if isinstance(node, dict):
         for key, value in node.items():
             yield from leaves(value, (*path, str(key)))
@@ -326,7 +330,7 @@ def swapped(root: Path, base_files: list[Path], config: dict, path: tuple[str, .
 def walk(config: dict, base_files: list[Path], demo: bool, keys=None) -> list[str]:
     """Problems of every leaf key (or of `keys`), checked two at a time."""
     base_jobs = dag_jobs(ROOT, base_files)
-    paths = [p for p, v in leaves(config) if v is not None and (keys is None or ".".join(p) in keys)]
+    paths = [p for p, _ in leaves(config) if keys is None or ".".join(p) in keys]
     jobs = [(ROOT, base_files, base_jobs, config, path, demo) for path in paths]
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(check_key, jobs))

@@ -23,7 +23,10 @@ def main(smk: Any) -> None:
     for kind, count in flags["flag"].value_counts().sort_index().items():
         LOG.info("flags: %d %s", count, kind)
     analysis, masked = analysis_panel(panel, flags, p.masked, p.exclude_flagged)
-    LOG.info("analysis panel: flagged city-years of %s masked", masked or "no variable (exclude_flagged is off)")
+    if masked:
+        LOG.info("analysis panel: flagged city-years of %s set to missing", masked)
+    else:
+        LOG.info("analysis panel: the panel unchanged (quality.exclude_flagged is off)")
     write_table(analysis, smk.output.analysis_panel, ["city_code", "year"])
     outcome, window = p.outcome, tuple(p.window)
     excluded = flagged_cities(flags, outcome, window)
