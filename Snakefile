@@ -4,6 +4,7 @@
 # Configuration flows one way: each rule passes its entry point (scripts/rules/<rule>.py) exactly the
 # configuration it uses, as named params, and the entry points never read the config object. Snakemake's params
 # trigger then reruns exactly the rules whose configuration changed (tests/test_config_keys.py proves it key by key).
+import os
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -30,7 +31,8 @@ except InputError as err:
     raise WorkflowError(str(err)) from None
 
 RUN = f"results/{config['run']}"
-RAW = "data/raw"
+STORE = "data/raw"  # the raw-data cache: filled and read by retrieval, no rule's output (never deleted)
+RAW = f"{RUN}/raw"  # the run's verified copies of the raw files, which later stages read
 DEMO = config["demo"]["enabled"]
 NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
@@ -41,6 +43,31 @@ TABLE_MODELS = config["report"]["main_table"]
 HEADLINE = config["report"].get("headline_measure", "drop")
 # Keys that document data for people (and the manifest): no computation reads them.
 DOC_KEYS = ("description", "unit", "license", "citation")
+
+
+def external_files():
+    """(config key, path) of every file a result depends on that no rule makes: users' exports, edge lists,
+    distance files, the crosswalk."""
+    files = [("data/crosswalk/city_codes.csv (the crosswalk)", "data/crosswalk/city_codes.csv")]
+    if not DEMO:
+        for name, spec in config["sources"].items():
+            files += [(f"sources.{name}.files.{k}.path", f["path"]) for k, f in enumerate(spec["files"]) if "path" in f]
+    for name in NETWORKS:
+        spec = config["network"][name]
+        if spec["kind"] == "edges":
+            files.append((f"network.{name}.path", spec["path"]))
+        if spec.get("distance_file"):
+            files.append((f"network.{name}.distance_file.path", spec["distance_file"]["path"]))
+    return files
+
+
+MISSING = [f"  - {key}: {path}" for key, path in external_files() if not os.path.isfile(path)]
+if MISSING:
+    raise WorkflowError(
+        "files named in the configuration do not exist (nothing was run):\n"
+        + "\n".join(MISSING)
+        + "\nCorrect the path in config.yaml (or your overlay) or put the file there."
+    )
 
 
 def entry(rule_name):

@@ -48,6 +48,8 @@ def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[st
         message = error.message
         if error.validator == "additionalProperties":
             message = f"unknown key: {message} (check the spelling against {schema_path.name})"
+        elif error.validator == "pattern" and "description" in error.schema:
+            message = f"{error.instance!r} is not allowed here: {error.schema['description']}"
         messages.append(f"{_path(error.absolute_path)}: {message}")
     return sorted(set(messages))
 

@@ -4,6 +4,10 @@ A file is identified by its URL. Its cache path is ``<raw_dir>/<host>/<url path>
 ``<mirror>/<host>/<url path>`` (the path as written, not percent-encoded). A file whose SHA-256 differs
 from the pinned one is rejected wherever it comes from and never used. Users' own exports are declared
 with ``path:`` instead of ``url:`` and are only verified (when a hash is given), never copied or changed.
+
+The cache (``data/raw``) is a store the workflow reads and fills, never a rule output: the retrieve rule's outputs
+are copies of the verified files under ``results/<run>/raw/`` (``install``), so Snakemake's removal of outputs before
+a rerun or after a failure never touches the cache.
 """
 
 import os
@@ -36,10 +40,15 @@ class SourceFile:
         return Path(parsed.netloc) / urllib.parse.unquote(parsed.path).lstrip("/")
 
     def local_path(self, raw_dir: str | Path) -> Path:
-        """Where the file is read from by later stages."""
+        """Where the file is kept under `raw_dir` (a user's `path:` file stays where it is, read only). A URL whose
+        path would lead outside `raw_dir` (``..`` segments, also percent-encoded) is refused."""
         if self.path is not None:
             return Path(self.path)
-        return Path(raw_dir) / self.url_relpath()
+        local = Path(raw_dir) / self.url_relpath()
+        if not local.resolve().is_relative_to(Path(raw_dir).resolve()):
+            raise InputError(f"sources.{self.source}: the URL {self.url} leads outside {raw_dir} (a '..' segment); "
+                             "give the file's real URL.")
+        return local
 
 
 def source_files(config: dict[str, Any], source: str | None = None) -> list[SourceFile]:
@@ -73,7 +82,8 @@ def fetch(item: SourceFile, raw_dir: Path, mirror: Path | None, allow_network: b
     """Put one verified file at its local path. Returns (origin, attempts); origin is '' on failure.
 
     Order: user path (verify only) → cache → mirror (copied into the cache) → network. A candidate
-    whose hash does not match is reported in `attempts` and not used.
+    whose hash does not match is reported in `attempts` and not used; a verified download or mirror copy replaces a
+    cached file whose hash does not match, nothing else removes one.
     """
     attempts: list[str] = []
     if item.path is not None:
@@ -85,11 +95,8 @@ def fetch(item: SourceFile, raw_dir: Path, mirror: Path | None, allow_network: b
     target = item.local_path(raw_dir)
     if _matches(target, item.sha256):
         return "cache", attempts
-    if target.exists():
-        attempts.append(f"cache {target}: SHA-256 mismatch (removed)")
-        target.unlink()
-    else:
-        attempts.append(f"cache {target}: not found")
+    # a cached file with another hash is not used, but not deleted either: the pin may be the mistake
+    attempts.append(f"cache {target}: " + ("SHA-256 mismatch (kept, not used)" if target.exists() else "not found"))
     target.parent.mkdir(parents=True, exist_ok=True)
     if mirror is not None:
         candidate = mirror / item.url_relpath()
@@ -135,3 +142,19 @@ def retrieve_all(config: dict[str, Any], raw_dir: str | Path, allow_network: boo
             "<mirror>/<host>/<url path>, or copy each file to its cache path above, or run with network access."
         )
     return records
+
+
+def install(config: dict[str, Any], store: str | Path, raw_dir: str | Path) -> list[Path]:
+    """Copy every verified URL file from the cache `store` to the run's `raw_dir`, where later stages read it.
+
+    The run's copies are the retrieve rule's outputs, which Snakemake deletes before a rerun and after a failure;
+    the store is no rule's output, so a failed or repeated retrieval never removes a verified file from it.
+    """
+    copied = []
+    for item in source_files(config):
+        if item.url:
+            target = item.local_path(raw_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(item.local_path(store), target)
+            copied.append(target)
+    return copied

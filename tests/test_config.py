@@ -102,3 +102,17 @@ def test_headline_measure_must_be_a_computed_per_outcome_measure(config):
         validate_config(config)
     config["report"]["headline_measure"] = "recovery"
     validate_config(config)
+
+
+@pytest.mark.parametrize("run", ["..", ".", ".hidden"])
+def test_a_run_name_that_leaves_results_is_refused(config, run):
+    config["run"] = run
+    with pytest.raises(InputError, match=r"run: '\.+\w*' is not allowed here: Name of the run"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize("url", ["https://host/../../../../x.txt", "https://host/a/./b.csv", "https://host/a/.."])
+def test_a_source_url_with_dot_segments_is_refused(config, url):
+    config["sources"]["covid"]["files"][0]["url"] = url
+    with pytest.raises(InputError, match=r"sources/covid/files/0/url: .* no path segment may be \. or \.\."):
+        validate_config(config)

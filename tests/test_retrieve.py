@@ -78,3 +78,27 @@ def test_user_file_is_verified_in_place(tmp_path):
     bad = SourceFile("s", None, str(path), "0" * 64)
     assert fetch(bad, tmp_path / "raw", None)[0] == ""
     assert path.read_bytes() == CONTENT
+
+
+def test_a_wrong_pin_leaves_the_cached_file_in_place(tmp_path, monkeypatch):
+    monkeypatch.delenv("CITYRES_MIRROR", raising=False)
+    raw = tmp_path / "raw"
+    cached = put(raw, URL, CONTENT)
+    origin, attempts = fetch(SourceFile("s", URL, None, "0" * 64), raw, None, allow_network=False)
+    assert origin == "" and "kept, not used" in attempts[0] and cached.read_bytes() == CONTENT
+
+
+def test_install_copies_verified_files_to_the_run(tmp_path):
+    from scripts.retrieve import install
+
+    store, run_raw = tmp_path / "store", tmp_path / "results" / "x" / "raw"
+    put(store, URL, CONTENT)
+    copied = install(config_for(None, [{"url": URL, "sha256": SHA}]), store, run_raw)
+    assert [p.read_bytes() for p in copied] == [CONTENT] and copied[0].is_relative_to(run_raw)
+    assert SourceFile("s", URL, None, SHA).local_path(store).read_bytes() == CONTENT
+
+
+@pytest.mark.parametrize("url", ["https://example.org/../../../../x.txt", "https://example.org/a/%2e%2e/%2e%2e/../x"])
+def test_a_url_leading_outside_the_cache_is_refused(tmp_path, url):
+    with pytest.raises(InputError, match="leads outside"):
+        SourceFile("s", url, None, SHA).local_path(tmp_path / "raw")

@@ -168,6 +168,17 @@ def test_config_typo_stops_with_key_path(tmp_path):
     assert "resilience: unknown key" in done.stdout + done.stderr and "shock_yaer" in done.stdout + done.stderr
 
 
+def test_missing_files_named_in_the_config_stop_before_any_job(tmp_path):
+    work = copy_project(tmp_path)
+    (work / "data" / "crosswalk" / "city_codes.csv").unlink()
+    (work / "mine.yaml").write_text("sources:\n  covid:\n    files: [{path: exports/covid.csv}]\n", encoding="utf-8")
+    done = snakemake(work, "--configfile", "mine.yaml")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "files named in the configuration do not exist (nothing was run)" in output
+    assert "sources.covid.files.0.path: exports/covid.csv" in output and "data/crosswalk/city_codes.csv" in output
+    assert "Traceback" not in output and not (work / "results").exists()
+
+
 def test_offline_without_mirror_stops_at_retrieval(tmp_path):
     work = copy_project(tmp_path)
     (work / "offline.yaml").write_text("allow_network: false\n", encoding="utf-8")
@@ -245,3 +256,25 @@ def test_latex_tables_compile_stand_alone(demo_runs, tmp_path):
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, (tex.name, done.stdout[-2000:])
+
+
+def test_raw_data_cache_survives_a_failed_offline_retrieval(real_run, tmp_path):
+    """The cache data/raw is no rule's output: a retrieval that fails (offline, no mirror, one pin changed) leaves
+    every cached file in place, byte for byte; the run's copies under results/<run>/raw are the rule's outputs."""
+    work = copy_project(tmp_path / "work")
+    shutil.copytree(real_run.parent.parent / "data" / "raw", work / "data" / "raw")
+    store = {str(p): p.read_bytes() for p in sorted((work / "data" / "raw").rglob("*")) if p.is_file()}
+    assert len(store) == 21
+    config = (work / "config.yaml").read_text(encoding="utf-8")
+    pinned = "5ec38a6ebabf4b92166e43d922631a8b7f1d2a2c8a8961cb7361932e28f034ec"     # the COVID file
+    (work / "config.yaml").write_text(config.replace(pinned, "0" * 64), encoding="utf-8")
+    (work / "offline.yaml").write_text("allow_network: false\n", encoding="utf-8")
+    done = snakemake(work, "--configfile", "offline.yaml", env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
+    assert done.returncode != 0 and "1 source file(s) could not be retrieved" in done.stdout + done.stderr
+    assert {str(p): p.read_bytes() for p in sorted((work / "data" / "raw").rglob("*")) if p.is_file()} == store
+    (work / "config.yaml").write_text(config, encoding="utf-8")       # the right pin: everything from the cache
+    done = snakemake(work, "--configfile", "offline.yaml", "--until", "retrieve",
+                     env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    origins = (work / "results" / "real" / "logs" / "retrieve_origins.tsv").read_text(encoding="utf-8")
+    assert origins.count("\tcache") == 21 and (work / "results" / "real" / "raw").is_dir()

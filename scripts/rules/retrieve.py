@@ -1,18 +1,20 @@
-"""Rule ``retrieve``: every source file into the cache (SHA-256 verified), and where each came from."""
+"""Rule ``retrieve``: every source file verified into the cache (SHA-256), copied to the run, and its origin."""
 from pathlib import Path
 from typing import Any
 
 from scripts.common import LOG, run_rule
-from scripts.retrieve import retrieve_all
+from scripts.retrieve import install, retrieve_all
 
 
 def main(smk: Any) -> None:
     """Retrieve every file and write the retrieval log (origin of each file)."""
     sources = {"sources": {name: {"files": files} for name, files in smk.params.files.items()},
                "mirror": smk.params.mirror}
-    records = retrieve_all(sources, smk.params.raw_dir, allow_network=smk.params.allow_network)
+    records = retrieve_all(sources, smk.params.store, allow_network=smk.params.allow_network)
     for record in records:
         LOG.info("%s: %s from %s", record["source"], record["file"], record["origin"])
+    copied = install(sources, smk.params.store, smk.params.raw_dir)
+    LOG.info("%d verified file(s) copied from the cache %s to %s", len(copied), smk.params.store, smk.params.raw_dir)
     Path(smk.output.log_table).parent.mkdir(parents=True, exist_ok=True)
     lines = ["source\tfile\torigin"] + [f"{r['source']}\t{r['file']}\t{r['origin']}" for r in records]
     Path(smk.output.log_table).write_text("\n".join(lines) + "\n", encoding="utf-8")

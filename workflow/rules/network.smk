@@ -9,11 +9,14 @@ def network_spec(wildcards):
 
 
 def network_files(wildcards):
-    """Raw files a network reads directly (flows: its source's matrices)."""
+    """Files a network reads directly: flows, its source's matrices; edges, the user's edge list; a distance file."""
     spec = config["network"][wildcards.net]
-    if spec["kind"] != "flows":
-        return []
-    return [str(f.local_path(RAW)) for f in source_files(config, spec["source"])]
+    files = [spec["path"]] if spec["kind"] == "edges" else []
+    if spec["kind"] == "flows":
+        files += [str(f.local_path(RAW)) for f in source_files(config, spec["source"])]
+    if spec.get("distance_file"):
+        files.append(spec["distance_file"]["path"])
+    return files
 
 
 def centrality_settings(wildcards):

@@ -1,8 +1,8 @@
 # Retrieval and panel: real sources (or the synthetic demo) → panel.parquet, cities.parquet, attrition.csv.
 from scripts.retrieve import source_files
 
-# Files pulled by URL are retrieve's outputs; users' own exports (path:) are only inputs, so Snakemake never
-# deletes or touches them.
+# The run's copies of the files pulled by URL are retrieve's outputs (the cache data/raw is not: Snakemake never
+# deletes it); users' own exports (path:) are only inputs, so Snakemake never deletes or touches them.
 RAW_FILES = [str(f.local_path(RAW)) for f in source_files(config) if f.url] if not DEMO else []
 USER_FILES = [f.path for f in source_files(config) if f.path] if not DEMO else []
 PANEL_OUTPUT = {
@@ -58,6 +58,7 @@ else:
             mem_mb=500,
             runtime=30,
         params:
+            store=STORE,
             raw_dir=RAW,
             files={name: spec["files"] for name, spec in config["sources"].items()},
             mirror=config.get("mirror"),
