@@ -23,7 +23,7 @@ sys.path.insert(0, workflow.basedir)
 from scripts.code_deps import imported_files  # noqa: E402
 from scripts.common import InputError  # noqa: E402
 from scripts.config import validate_config  # noqa: E402
-from scripts.specs import expand_specs  # noqa: E402
+from scripts.specs import WEIGHTS_SAMPLE_KEYS, expand_specs  # noqa: E402
 
 try:
     validate_config(config)
@@ -102,7 +102,7 @@ def city_names():
 
 def weights_in_sample(name):
     """What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights)."""
-    return pick(config["weights"][name], "kind", "k", "island_policy")
+    return pick(config["weights"][name], *WEIGHTS_SAMPLE_KEYS)
 
 
 wildcard_constraints:

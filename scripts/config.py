@@ -77,6 +77,9 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
                 errors.append(f"network/{name}: '{item}' is not a variable")
         if spec.get("kind") == "flows" and spec.get("source") not in sources:
             errors.append(f"network/{name}/source: '{spec.get('source')}' is not a key of sources")
+        if spec.get("kind") == "flows" and spec.get("enabled", True) and config.get("demo", {}).get("enabled"):
+            errors.append(f"network/{name}: a flows network reads retrieved source files, which the demo does not "
+                          "retrieve; switch it off in the demo overlay (enabled: false)")
     models = config.get("models", {})
     if models.get("network") not in config.get("network", {}):
         errors.append(f"models/network: '{models.get('network')}' is not a key of network")

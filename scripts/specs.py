@@ -14,10 +14,13 @@ from scripts.common import InputError
 from scripts.registry import ESTIMATORS
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year")
+# What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights).
+WEIGHTS_SAMPLE_KEYS = ("kind", "k", "island_policy")
 
 
 def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
+
 
 def control_name(control: dict[str, Any]) -> str:
     """Column name of a control in the design, e.g. ``log_pop_grid_2019``."""
@@ -102,7 +105,7 @@ def batch_settings(names: list[str], specs: dict[str, dict[str, Any]], config: d
     settings: dict[str, Any] = {"specs": chosen, "seed": config["seed"]}
     used_weights = sorted({s["weights"] for s in chosen if ESTIMATORS[s["estimator"]].uses_weights})
     if used_weights:
-        settings["weights"] = {name: {k: config["weights"][name][k] for k in ("kind", "k", "island_policy")
+        settings["weights"] = {name: {k: config["weights"][name][k] for k in WEIGHTS_SAMPLE_KEYS
                                       if k in config["weights"][name]} for name in used_weights}
     if any(ESTIMATORS[s["estimator"]].is_panel for s in chosen):
         settings["panel"] = {"years": models["panel"]["years"], "balance": models["panel"].get("balance",

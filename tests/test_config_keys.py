@@ -133,6 +133,7 @@ NOT_ALONE = {
     "models.specs.event_study.cov": "cluster_city is the only covariance an event study takes (scripts/registry.py)",
     "models.specs.one_at_a_time.centralities": "hypotheses name its specs one_at_a_time-dc/cc/bc",
     "models.specs.moderation.moderator.0": "(demo) the only moderator the demo supplies",
+    "network.baidu_flows.enabled": "(demo) a flows network needs retrieved files, which the demo does not retrieve",
 }
 
 

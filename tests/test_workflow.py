@@ -267,7 +267,7 @@ def test_raw_data_cache_survives_a_failed_offline_retrieval(real_run, tmp_path):
     assert len(store) == 21
     config = (work / "config.yaml").read_text(encoding="utf-8")
     pinned = "5ec38a6ebabf4b92166e43d922631a8b7f1d2a2c8a8961cb7361932e28f034ec"     # the COVID file
-    (work / "config.yaml").write_text(config.replace(pinned, "0" * 64), encoding="utf-8")
+    (work / "config.yaml").write_text(config.replace(pinned, "ab" * 32), encoding="utf-8")
     (work / "offline.yaml").write_text("allow_network: false\n", encoding="utf-8")
     done = snakemake(work, "--configfile", "offline.yaml", env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
     assert done.returncode != 0 and "1 source file(s) could not be retrieved" in done.stdout + done.stderr

@@ -1,5 +1,5 @@
-"""Rule ``figures``: coefficient plot, specification curve, event study, LISA map of the headline measure,
-centrality maps (PNG + PDF)."""
+"""Rule ``figures``: coefficient plot, specification curve, event study (when a spec fits one), LISA map of the
+headline measure, centrality maps (PNG + PDF)."""
 import json
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,10 @@ def main(smk: Any) -> None:
     curve = pd.read_csv(smk.input.spec_curve)
     curve = curve[curve["estimator"].isin(CROSS_SECTION)]
     spec_curve_plot(curve, aliases, Path(smk.output.spec_curve).with_suffix(""), f"{demo}Specification curve")
-    event = json.loads(Path(smk.input.event_study).read_text(encoding="utf-8"))
-    event_study_plot(event, aliases, models["centrality_year"], Path(smk.output.event_study).with_suffix(""),
-                     f"{demo}Event study: growth by pre-shock centrality, city and year FE")
+    if "event_study" in smk.input.keys():        # no event-study spec, no event-study figure
+        event = json.loads(Path(smk.input.event_study).read_text(encoding="utf-8"))
+        event_study_plot(event, aliases, models["centrality_year"], Path(smk.output.event_study).with_suffix(""),
+                         f"{demo}Event study: growth by pre-shock centrality, city and year FE")
     cities = gpd.read_parquet(smk.input.cities)
     design = pd.read_parquet(smk.input.design).set_index("city_code")
     headline = p.headline_measure

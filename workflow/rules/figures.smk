@@ -1,29 +1,38 @@
 # Figures drawn from result files: coefficients, specification curve, event study, LISA map, centrality maps.
 EVENT_STUDY = next((name for name, spec in SPECS.items() if spec["estimator"] == "event_study"), None)
 ALIASES = list(MODELS["centralities"])
+# The event-study figure is drawn when a spec fits an event study.
+EVENT_INPUT = {"event_study": f"{RUN}/models/{EVENT_STUDY}.json"} if EVENT_STUDY else {}
+EVENT_OUTPUT = (
+    {
+        "event_study": report(
+            f"{RUN}/figures/event_study.png",
+            caption="../report/event_study.rst",
+            category="Models",
+        )
+    }
+    if EVENT_STUDY
+    else {}
+)
 
 
 rule figures:
     input:
+        **EVENT_INPUT,
         table_models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         spec_curve=f"{RUN}/tables/spec_curve.csv",
-        event_study=f"{RUN}/models/{EVENT_STUDY}.json",
         design=f"{RUN}/models/design.parquet",
         weights=f"{RUN}/weights/{MODELS['spatial']['weights']}.parquet",
         cities=f"{RUN}/cities.parquet",
         code=code("figures"),
     output:
+        **EVENT_OUTPUT,
         coefficients=report(
             f"{RUN}/figures/coefficients.png",
             caption="../report/coefficients.rst",
             category="Models",
         ),
         spec_curve=report(f"{RUN}/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Models"),
-        event_study=report(
-            f"{RUN}/figures/event_study.png",
-            caption="../report/event_study.rst",
-            category="Models",
-        ),
         lisa=report(f"{RUN}/figures/lisa_{HEADLINE}.png", caption="../report/lisa.rst", category="Resilience"),
         centrality_maps=[
             report(
@@ -38,7 +47,7 @@ rule figures:
             for stem in (
                 "coefficients",
                 "spec_curve",
-                "event_study",
+                *(["event_study"] if EVENT_STUDY else []),
                 f"lisa_{HEADLINE}",
                 *(f"map_{a}" for a in ALIASES),
             )
