@@ -83,6 +83,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"models\.size_classes\.", {CROSS}),
     (r"models\.panel\.", {PANEL, SPANEL}),
     (r"models\.specs\.placebo\.shock_year\.", {CROSS, "resilience"}),    # the resilience stage makes placebo years
+    (r"models\.specs\.event_study\.estimator$", {PANEL, "figures"}),      # no event study, no event-study figure
     (r"models\.specs\.(panel|event_study|quality_panel)\.", {PANEL}),
     (r"models\.specs\.spatial_panel\w*\.", {SPANEL}),
     (r"models\.specs\.spatial\.", {SPATIAL}),
