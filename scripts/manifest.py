@@ -82,26 +82,42 @@ def build_manifest(config: dict[str, Any], run_dir: Path, raw_dir: Path, rules: 
             "tables_figures": [{"file": o["path"], "rule": o.get("rule"), "script": o.get("script")} for o in shown]}
 
 
-def verify(manifest_path: Path, root: Path) -> tuple[list[str], list[str]]:
-    """Problems found by rehashing the manifest's outputs, and the local copies of its inputs: (outputs, inputs)."""
+def verify(manifest_path: Path, root: Path) -> dict[str, Any]:
+    """Rehash the manifest's outputs and the local copies of its inputs.
+
+    Returns the problems with outputs and with inputs, how many of each were checked, the inputs skipped (no pinned
+    hash, or not present here) and the rules that make the outputs that are missing or differ.
+    """
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    problems, input_problems = [], []
+    report: dict[str, Any] = {"outputs": [], "inputs": [], "outputs_checked": len(manifest["outputs"]),
+                              "inputs_checked": 0, "inputs_skipped": [], "rules": []}
     for item in manifest["outputs"]:
         path = root / item["path"]
         if not path.is_file():
-            problems.append(f"{item['path']}: missing (made by rule {item.get('rule')})")
+            report["outputs"].append(f"{item['path']}: missing (made by rule {item.get('rule')})")
         elif sha256_of(path) != item["sha256"]:
-            problems.append(f"{item['path']}: SHA-256 differs from the manifest — edited or regenerated after the run "
-                            f"(rule {item.get('rule')}); rerun the workflow to restore it")
+            report["outputs"].append(f"{item['path']}: SHA-256 differs from the manifest — edited or regenerated after "
+                                     f"the run (rule {item.get('rule')})")
+        else:
+            continue
+        if item.get("rule"):
+            report["rules"].append(item["rule"])
     for item in manifest["inputs"]:
         path = root / item["local_path"] if not Path(item["local_path"]).is_absolute() else Path(item["local_path"])
-        if path.is_file() and item["sha256"] and sha256_of(path) != item["sha256"]:
-            input_problems.append(f"{item['local_path']}: input SHA-256 differs from the pinned {item['sha256']}")
-    return problems, input_problems
+        if not (path.is_file() and item["sha256"]):
+            report["inputs_skipped"].append(f"{item['local_path']} ({'no pinned hash' if path.is_file() else 'absent'})")
+            continue
+        report["inputs_checked"] += 1
+        if sha256_of(path) != item["sha256"]:
+            report["inputs"].append(f"{item['local_path']}: input SHA-256 differs from the pinned {item['sha256']}")
+    report["rules"] = sorted(set(report["rules"]))
+    return report
 
 
 def cli(argv: list[str]) -> int:
-    """``python -m scripts.manifest verify <MANIFEST.json>``: 0 if every hash matches, else 1 with a list."""
+    """``python -m scripts.manifest verify <MANIFEST.json>``: 0 if every hash matches, else 1 with a list and the
+    command that rebuilds what differs (a plain rerun would only re-hash an edited output, Snakemake sees no reason to
+    remake it)."""
     if len(argv) != 2 or argv[0] != "verify":
         print("usage: python -m scripts.manifest verify results/<run>/MANIFEST.json", file=sys.stderr)
         return 2
@@ -109,12 +125,18 @@ def cli(argv: list[str]) -> int:
     if not manifest.is_file():
         print(f"{manifest}: no manifest; run the workflow first (snakemake --cores N).", file=sys.stderr)
         return 2
-    outputs, inputs = verify(manifest, manifest.resolve().parent.parent.parent)
-    for problem in [*outputs, *inputs]:
+    report = verify(manifest, manifest.resolve().parent.parent.parent)
+    for problem in [*report["outputs"], *report["inputs"]]:
         print(problem)
-    total = len(json.loads(manifest.read_text(encoding="utf-8"))["outputs"])
-    print(f"verify: {total - len(outputs)} of {total} outputs match; {len(outputs) + len(inputs)} problem(s)")
-    return 1 if outputs or inputs else 0
+    for skipped in report["inputs_skipped"]:
+        print(f"input not checked: {skipped}")
+    total, bad = report["outputs_checked"], len(report["outputs"])
+    print(f"verify: {total - bad} of {total} outputs match; {report['inputs_checked']} inputs checked, "
+          f"{len(report['inputs_skipped'])} skipped; {bad + len(report['inputs'])} problem(s)")
+    if report["rules"]:
+        print("to rebuild them (add the --configfile you ran with): snakemake --cores N --forcerun "
+              + " ".join(report["rules"]))
+    return 1 if report["outputs"] or report["inputs"] else 0
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def test_demo_outputs_are_labelled_and_complete(demo_runs):
         assert (run / name).stat().st_size > 0, name
 
 
-def test_manifest_verifies_and_names_an_edited_file(demo_runs, tmp_path):
+def test_manifest_verify_names_an_edited_file_and_the_command_that_rebuilds_it(demo_runs, tmp_path):
     run = demo_runs[0]
     manifest = json.loads((run / "MANIFEST.json").read_text())
     made = {o["path"]: o for o in manifest["outputs"]}
@@ -105,9 +105,14 @@ def test_manifest_verifies_and_names_an_edited_file(demo_runs, tmp_path):
     table.write_bytes(original.replace(b"0.", b"9.", 1))
     try:
         done = subprocess.run(verify, cwd=work, capture_output=True, text=True)
+        assert done.returncode == 1 and "results/demo/tables/regression.csv: SHA-256 differs" in done.stdout
+        assert "snakemake --cores N --forcerun report" in done.stdout and "0 inputs checked" in done.stdout
+        rebuilt = snakemake(work, "--configfile", "workflow/demo.yaml", "--forcerun", "report")   # the advice
+        assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+        assert table.read_bytes() == original       # the edit is gone, not laundered into the manifest
+        assert subprocess.run(verify, cwd=work, capture_output=True, text=True).returncode == 0
     finally:
         table.write_bytes(original)
-    assert done.returncode == 1 and "results/demo/tables/regression.csv: SHA-256 differs" in done.stdout
 
 
 def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
