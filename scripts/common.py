@@ -69,6 +69,12 @@ def write_table(frame: pd.DataFrame, path: str | Path, keys: list[str]) -> None:
         raise ValueError(f"unsupported table format: {path}")
 
 
+def read_results(paths: Iterable[str | Path], names: list[str]) -> list[dict[str, Any]]:
+    """The model result JSONs in `paths`, in the order of the spec `names` (report.main_table's column order)."""
+    by_name = {r["model"]: r for r in (json.loads(Path(p).read_text(encoding="utf-8")) for p in paths)}
+    return [by_name[name] for name in names]
+
+
 def write_json(obj: Any, path: str | Path) -> None:
     """Write JSON with sorted keys and a trailing newline (byte-stable)."""
     path = Path(path)

@@ -134,7 +134,7 @@ MEASURES: dict[str, Measure] = {
 REGISTRIES: dict[str, dict[str, Any]] = {"estimators": ESTIMATORS, "covariances": COVARIANCES, "measures": MEASURES}
 
 
-def counterfactual_measures() -> tuple[str, ...]:
+def counterfactual_measure_names() -> tuple[str, ...]:
     """The measures computed from a fitted counterfactual path, in registry order."""
     return tuple(name for name, measure in MEASURES.items() if measure.counterfactual)
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import InputError, format_rows
-from scripts.registry import counterfactual_measures as counterfactual_measure_names
+from scripts.registry import counterfactual_measure_names
 
 MIN_PRE_YEARS = {"log_linear": 3, "linear": 3, "mean_growth": 3, "ar1": 5}
 COUNTERFACTUAL_MEASURES = counterfactual_measure_names()

@@ -96,6 +96,12 @@ def spec_input_paths(spec: dict[str, Any], run: str) -> dict[str, str]:
     return paths
 
 
+def flag_window(resilience: dict[str, Any]) -> list[int]:
+    """Years whose flags on the models' outcome leave a city out of the ``sample: unflagged`` specs: from the
+    pre-period's start to the recovery year."""
+    return [resilience["pre_period"]["start"], resilience["recovery_year"]]
+
+
 def batch_settings(names: list[str], specs: dict[str, dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
     """Exactly the configuration a batch of specs is fitted with (the models rule's params): the specs, the seed,
     and only what these specs use — the sample-selection keys of their weights, the panel years and shock year
@@ -118,5 +124,5 @@ def batch_settings(names: list[str], specs: dict[str, dict[str, Any]], config: d
     if any(s["sample"].startswith("size:") for s in chosen):
         settings["size_classes"] = models["size_classes"]
     if any(s["sample"] == "unflagged" for s in chosen):
-        settings["flag_window"] = [resilience["pre_period"]["start"], resilience["recovery_year"]]
+        settings["flag_window"] = flag_window(resilience)
     return settings

@@ -1,4 +1,6 @@
 """Each rule depends on the project modules its entry point really imports (scripts/code_deps.py)."""
+import re
+
 from scripts.code_deps import imported_files
 
 
@@ -23,4 +25,4 @@ def test_every_entry_point_is_the_script_of_a_rule():
 
     rules_text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "workflow" / "rules").glob("*.smk"))
     entries = {p.stem for p in (ROOT / "scripts" / "rules").glob("*.py") if p.stem != "__init__"}
-    assert entries == set(__import__("re").findall(r'entry\("(\w+)"\)', rules_text))
+    assert entries == set(re.findall(r'entry\("(\w+)"\)', rules_text))

@@ -282,36 +282,41 @@ def valid_options(message: str, config: dict) -> list:
     return []
 
 
+def edited_dag(root: Path, base_files: list[Path], config: dict, path: tuple[str, ...]):
+    """(value, DAG) of the first edit of `path` that gives a valid config: the ALTERNATIVES value or the generic
+    change, then another value the validation message allows, then (list items) a swap with the neighbour.
+    (None, None) when the schema allows the current value only; the last error when no edit is valid."""
+    original = dict(leaves(config))[path]
+    value = alternative(".".join(path), original)
+    value = changed(original) if value is None else value
+    try:
+        return value, dag_of_edit(root, base_files, config, path, value)
+    except BaseException as err:          # noqa: BLE001  (Snakemake reports an invalid config as any exception)
+        error, options = err, valid_options(str(err), config)
+    if options == [original]:
+        return None, None
+    for option in [o for o in options if o != original][:1]:
+        try:
+            return option, dag_of_edit(root, base_files, config, path, option)
+        except BaseException as err:      # noqa: BLE001
+            error = err
+    if path[-1].isdigit():
+        return "(swapped with its neighbour)", swapped(root, base_files, config, path)
+    raise error
+
+
 def check_key(args) -> tuple[str, str | None]:
-    """Change one key in a copy of the config and compare the DAGs (run in a worker process). An edit the schema
-    rejects is retried with another value its enum allows, then (list items) with the neighbour swapped in."""
+    """Change one key in a copy of the config and compare the DAGs (run in a worker process)."""
     root, base_files, base_jobs, config, path, demo = args
     dotted = ".".join(path)
     if dotted in NOT_ALONE:
         return dotted, None
-    original = dict(leaves(config))[path]
-    value = alternative(dotted, original)
-    value = changed(original) if value is None else value
     try:
-        try:
-            after = dag_of_edit(root, base_files, config, path, value)
-        except BaseException as err:      # noqa: BLE001
-            options = valid_options(str(err), config)
-            if options == [original]:
-                return dotted, None       # the schema allows one value only: the key cannot go stale
-            after = None
-            for option in [o for o in options if o != original][:1]:
-                try:
-                    value, after = option, dag_of_edit(root, base_files, config, path, option)
-                except BaseException:     # noqa: BLE001
-                    pass
-            if after is None and path[-1].isdigit():
-                value, after = "(swapped with its neighbour)", swapped(root, base_files, config, path)
-            elif after is None:
-                raise
+        _, after = edited_dag(root, base_files, config, path)
     except BaseException as err:          # noqa: BLE001  (an invalid edit is a test problem to report)
-        return dotted, f"the edit to {value!r} does not give a valid config (add an ALTERNATIVES entry): " \
-                       f"{' '.join(str(err).split())[:300]}"
+        return dotted, f"no edit gives a valid config (add an ALTERNATIVES entry): {' '.join(str(err).split())[:300]}"
+    if after is None:
+        return dotted, None               # the schema allows one value only: the key cannot go stale
     try:
         readers = expected_rules(dotted, {k[0] for k in after}, demo)
     except AssertionError as err:

@@ -5,22 +5,22 @@ import pandas as pd
 
 from scripts.centrality import centrality_table, diagnostics
 from scripts.common import LOG, run_rule, write_table
+from scripts.network import is_directed
 
 
 def main(smk: Any) -> None:
     """Centralities and diagnostics of one network."""
-    settings = dict(smk.params.settings)
+    spec, settings = smk.params.network, smk.params.centrality
     if settings.get("engine") == "networkit":
         import networkit as nk
 
         nk.setNumberOfThreads(smk.threads)   # the rule's declared threads (default OpenMP would take every core)
-    spec = {"kind": "edges", "directed": settings["directed"], "weight_to_distance": settings["weight_to_distance"]}
     edges = pd.read_parquet(smk.input.edges)
     table = centrality_table(edges, spec, settings)
     LOG.info("%s: %d measures for %d cities in %d years (engine %s)", smk.wildcards.net, table["measure"].nunique(),
              table["city_code"].nunique(), table["year"].nunique(), settings.get("engine", "igraph"))
     write_table(table, smk.output.centrality, ["city_code", "year", "measure"])
-    write_table(diagnostics(edges, settings["directed"]), smk.output.diagnostics, ["year"])
+    write_table(diagnostics(edges, is_directed(spec)), smk.output.diagnostics, ["year"])
 
 
 if "snakemake" in globals():

@@ -17,8 +17,8 @@ def main(smk: Any) -> None:
         results[result["model"]] = {**result, "spec_aliases": p.aliases}
         files[result["model"]] = str(path)
     summary, long = evidence(p.hypotheses, results, files, p.moderators)
-    for hypothesis, row in summary.iterrows():
-        LOG.info("%s: %s", hypothesis, row.get("verdict"))
+    for row in summary.itertuples(index=False):
+        LOG.info("%s: %s", row.hypothesis, row.verdict)
     demo = "DEMO (synthetic): " if p.demo else ""
     decision = p.hypotheses["decision"]
     notes = [f"Verdict: primary estimate of the expected sign with {decision['correction']}-adjusted p < "

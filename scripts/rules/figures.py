@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from scripts.common import run_rule
+from scripts.common import read_results, run_rule
 from scripts.figures import category_map, coefficient_plot, event_study_plot, lisa_labels, spec_curve_plot, value_map
 from scripts.registry import ESTIMATORS, MEASURES
 from scripts.render import city_labels
@@ -22,9 +22,7 @@ def main(smk: Any) -> None:
     models = p.models
     aliases = list(models["centralities"])
     demo = "DEMO (synthetic): " if p.demo else ""
-    by_name = {m["model"]: m for m in (json.loads(Path(path).read_text(encoding="utf-8")) for path in
-                                         smk.input.table_models)}
-    table_models = [by_name[name] for name in p.main_table]
+    table_models = read_results(smk.input.table_models, p.main_table)
     coefficient_plot(table_models, aliases, Path(smk.output.coefficients).with_suffix(""),
                      f"{demo}Centrality coefficients of the main specifications")
     curve = pd.read_csv(smk.input.spec_curve)

@@ -1,12 +1,11 @@
 """Rule ``report``: regression table (every format) of the main specs, map of the headline measure and its
 scatter on the centralities."""
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from scripts.common import run_rule
+from scripts.common import read_results, run_rule
 from scripts.registry import MEASURES
 from scripts.render import city_labels, write_all
 from scripts.report import coefficient_long, plot_scatter, regression_cells, table_notes
@@ -18,8 +17,7 @@ def main(smk: Any) -> None:
     import geopandas as gpd
 
     p = smk.params
-    by_name = {m["model"]: m for m in (json.loads(Path(path).read_text(encoding="utf-8")) for path in smk.input.models)}
-    models = [by_name[name] for name in p.main_table]      # the columns in report.main_table's order
+    models = read_results(smk.input.models, p.main_table)      # the columns in report.main_table's order
     title = "Resilience and network centrality" + (" (synthetic demo)" if p.demo else "")
     table, notes = regression_cells(models), table_notes(models, p.demo)
     long = coefficient_long(models).sort_values(["model", "term"], kind="mergesort")

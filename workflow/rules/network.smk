@@ -1,5 +1,4 @@
 # Networks (edge lists per year), their centralities and diagnostics, and the cross-network comparison.
-from scripts.network import is_directed
 from scripts.retrieve import source_files
 
 
@@ -19,14 +18,9 @@ def network_files(wildcards):
     return files
 
 
-def centrality_settings(wildcards):
-    """What the centralities of one network depend on: its direction, tie length and the engine settings."""
-    spec = config["network"][wildcards.net]
-    return {
-        "directed": is_directed(spec),
-        "weight_to_distance": spec.get("weight_to_distance", "inverse"),
-        **config.get("centrality", {}),
-    }
+def centrality_network(wildcards):
+    """The keys of a network its centralities read: its kind and direction (is_directed) and tie length."""
+    return pick(config["network"][wildcards.net], "kind", "directed", "weight_to_distance")
 
 
 rule network:
@@ -69,7 +63,8 @@ rule centrality:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=centrality_settings,
+        network=centrality_network,
+        centrality=config.get("centrality", {}),
     script:
         entry("centrality")
 

@@ -1,10 +1,6 @@
 # Data-quality flags on the panel (jumps, territorial breaks, gaps, duplicates): table, summary, map; and the
 # analysis panel that every later stage reads (flagged city-years of the outcomes masked when exclude_flagged).
-
-
-def flag_window():
-    """Years whose flags on the models' outcome leave a city out of the `sample: unflagged` specs."""
-    return [config["resilience"]["pre_period"]["start"], config["resilience"]["recovery_year"]]
+from scripts.specs import flag_window
 
 
 rule quality:
@@ -41,7 +37,7 @@ rule quality:
         exclude_flagged=config["quality"]["exclude_flagged"],
         masked=list(dict.fromkeys([*config["resilience"]["outcomes"], MODELS["outcome"]])),
         outcome=MODELS["outcome"],
-        window=flag_window(),
+        window=flag_window(config["resilience"]),
         demo=DEMO,
     script:
         entry("quality")
