@@ -83,9 +83,25 @@ def write_json(obj: Any, path: str | Path) -> None:
                     encoding="utf-8")
 
 
+def provenance_path(log_path: str | Path) -> Path:
+    """Where a job's provenance record lives: beside its log (``logs/weights/knn6.log`` →
+    ``logs/weights/knn6.provenance.json``)."""
+    return Path(log_path).with_suffix(".provenance.json")
+
+
+def provenance_record(smk: Any) -> dict[str, Any]:
+    """What one job read and wrote, as Snakemake resolved it: rule, wildcards, input files, params values and the
+    SHA-256 of every output as the job left it (scripts/manifest.py refuses outputs edited afterwards)."""
+    return {"rule": smk.rule, "wildcards": dict(smk.wildcards.items()),
+            "inputs": sorted({str(path) for path in smk.input}),
+            "params": {name: value for name, value in smk.params.items()},
+            "outputs": {str(path): sha256_of(path) for path in sorted(smk.output)}}
+
+
 def run_rule(main: Callable[[Any], None], smk: Any) -> None:
     """Entry point for Snakemake `script:` rules: run ``main(smk)`` with its decisions (``LOG.info``) and the
-    libraries' warnings written to the rule's log; an InputError exits with one message and no traceback."""
+    libraries' warnings written to the rule's log, and the job's provenance record beside the log; an InputError or
+    an unwritable folder exits with one message and no traceback."""
     log_path = Path(smk.log[0]) if len(smk.log) else None
     handler: logging.Handler = logging.NullHandler()
     if log_path:
@@ -98,6 +114,12 @@ def run_rule(main: Callable[[Any], None], smk: Any) -> None:
     logging.captureWarnings(True)
     try:
         main(smk)
+    except PermissionError as err:
+        message = (f"cityres: rule '{smk.rule}' cannot write {err.filename or 'its output'} ({err.strerror}). Make "
+                   "that folder writable for your user, or run under another run name (run: in your overlay).")
+        LOG.error(message)
+        print(message, file=sys.stderr)
+        sys.exit(1)
     except InputError as err:
         message = f"cityres input error in rule '{smk.rule}':\n  {err}"
         LOG.error(message)
@@ -108,6 +130,9 @@ def run_rule(main: Callable[[Any], None], smk: Any) -> None:
         raise
     else:
         LOG.info("done: %d output file(s) written", len(smk.output))
+        if log_path:
+            provenance_path(log_path).write_text(json.dumps(provenance_record(smk), indent=1, sort_keys=True,
+                                                            ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     finally:
         handler.close()
         root.removeHandler(handler)

@@ -1,5 +1,6 @@
 """Config validation: JSON Schema (workflow/schemas/config.schema.yaml) plus cross-references between keys."""
 
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,38 @@ def load_schema(schema_path: Path = SCHEMA) -> dict[str, Any]:
     process, with libyaml's loader where PyYAML has it)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return with_registries(yaml.load(schema_path.read_text(encoding="utf-8"), Loader=loader))
+
+
+def check_yaml(path: str | Path) -> None:
+    """Stop with the file, line and column of a YAML syntax error (Snakemake's own message names neither)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        raise InputError(f"{path}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML ({err.problem}). "
+                         "Check the indentation (spaces, not tabs) and the brackets and quotes on that line and "
+                         "the one before.") from None
+
+
+def repeated_configfile_flags(argv: list[str]) -> list[str]:
+    """The overlays named after each ``--configfile`` flag when the flag appears more than once (Snakemake then keeps
+    only the last one, silently); empty otherwise."""
+    flags = [k for k, arg in enumerate(argv) if arg.split("=")[0] in ("--configfile", "--configfiles")]
+    if len(flags) < 2:
+        return []
+    groups = []
+    for k in flags:
+        if "=" in argv[k]:
+            groups.append(argv[k].split("=", 1)[1])
+            continue
+        values = []
+        for arg in argv[k + 1:]:
+            if arg.startswith("-"):
+                break
+            values.append(arg)
+        groups.append(" ".join(values))
+    return groups
 
 
 def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[str]:
@@ -160,7 +193,9 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         errors += [f"models/specs/{spec['group']} ({name}): {key} '{spec[key]}' is not one of {where}"
                    for key, ok, where in checks if not ok]
     from scripts.hypotheses import hypothesis_errors
+    from scripts.preflight import spec_feasibility_errors
 
+    errors += spec_feasibility_errors(config, specs)
     errors += hypothesis_errors(config.get("hypotheses", {}), specs, models)
     headline = config.get("report", {}).get("headline_measure", "drop")
     if headline not in measures or MEASURES[headline].outcome != "outcome":
@@ -180,3 +215,28 @@ def validate_config(config: dict[str, Any], schema_path: Path = SCHEMA) -> None:
     if errors:
         raise InputError("config is invalid:\n  - " + "\n  - ".join(errors) +
                          "\nEvery key is documented in workflow/schemas/config.schema.yaml.")
+
+
+def cli(argv: list[str]) -> int:
+    """``python -m scripts.config check OVERLAY.yaml …``: where an overlay's YAML is broken (Snakemake says only
+    "not valid JSON or YAML"), then whether config.yaml with the overlays passes validation."""
+    if len(argv) < 1 or argv[0] != "check":
+        print("usage: python -m scripts.config check [OVERLAY.yaml …]", file=sys.stderr)
+        return 2
+    from snakemake.utils import update_config
+
+    try:
+        config: dict[str, Any] = {}
+        for path in [SCHEMA.parent.parent.parent / "config.yaml", *argv[1:]]:
+            check_yaml(path)
+            update_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+        validate_config(config)
+    except (InputError, OSError) as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"config.yaml{''.join(' + ' + a for a in argv[1:])}: valid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli(sys.argv[1:]))

@@ -79,15 +79,15 @@ def event_study_plot(model: dict[str, Any], aliases: list[str], reference: int, 
     save_figure(fig, stem)
 
 
-def lisa_labels(values: pd.Series, table: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any], seed: int,
-                permutations: int = 999) -> pd.Series:
+def lisa_labels(values: pd.Series, table: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any], name: str,
+                seed: int, permutations: int = 999) -> pd.Series:
     """Local Moran (Anselin 1995) cluster label per city: HH, LL, HL, LH where p_sim < 0.05, else not significant."""
     import esda
 
     from scripts.weights import sample_weights
 
     values = values.dropna()
-    w, kept, _ = sample_weights(table, list(values.index), cities, spec)
+    w, kept, _ = sample_weights(table, list(values.index), cities, spec, name, "LISA map")
     local = esda.Moran_Local(values.loc[kept].to_numpy(dtype=float), w, permutations=permutations, seed=seed)
     quadrant = pd.Series(local.q, index=kept).map({1: "HH", 2: "LH", 3: "LL", 4: "HL"})
     return quadrant.where(local.p_sim < 0.05, "not significant")

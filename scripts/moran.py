@@ -23,15 +23,17 @@ def analysis_variables(resilience: pd.DataFrame, centrality: pd.DataFrame, model
     return pd.concat([measures, chosen], ignore_index=True)
 
 
-def moran_table(values: pd.DataFrame, table: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any],
+def moran_table(values: pd.DataFrame, table: pd.DataFrame, cities: pd.DataFrame, spec: dict[str, Any], name: str,
                 permutations: int, seed: int) -> pd.DataFrame:
-    """One row per variable: n, I, E[I], z and p (normal), p_sim (permutation), islands handled."""
+    """One row per variable: n, I, E[I], z and p (normal), p_sim (permutation), islands handled; `name` is the
+    weights matrix's key under ``weights`` in config.yaml (named in errors)."""
     import esda
 
     rows = []
     for variable, group in values.groupby("variable", sort=True):
         group = group[np.isfinite(group["value"].astype(float))].set_index("city_code")["value"]
-        w, kept, report = sample_weights(table, list(group.index), cities, spec)
+        w, kept, report = sample_weights(table, list(group.index), cities, spec, name,
+                                           f"Moran's I of '{variable}'")
         np.random.seed(seed)  # esda draws its permutations from numpy's global generator
         moran = esda.Moran(group.loc[kept].to_numpy(dtype=float), w, permutations=permutations)
         rows.append({"variable": variable, "n": len(kept), "moran_i": moran.I, "expected_i": moran.EI,

@@ -28,7 +28,7 @@ import pandas as pd
 
 from scripts.common import InputError, format_rows, require_columns
 from scripts.crosswalk import map_unit_ids
-from scripts.sources import file_date, mean_flow_matrix, read_any
+from scripts.sources import file_date, mean_flow_matrix, read_any, require_filled, to_numbers, to_whole_numbers
 
 EARTH_RADIUS_KM = 6371.0088
 EDGE_COLUMNS = ["year", "source", "target", "weight"]
@@ -160,14 +160,34 @@ def map_edge_ends(edges: pd.DataFrame, source_name: str, crosswalk: pd.DataFrame
 
 
 def read_edge_file(path: str, columns: dict[str, str]) -> pd.DataFrame:
-    """A user's edge list (CSV or Parquet) with columns renamed to source, target, weight[, year]."""
-    frame = pd.read_parquet(path) if str(path).endswith(".parquet") else read_any(path, dtype=None)
-    require_columns(frame, [columns[k] for k in ("source", "target", "weight")] +
-                    ([columns["year"]] if "year" in columns else []), str(path))
-    frame = frame.rename(columns={v: k for k, v in columns.items()})
-    frame["source"], frame["target"] = frame["source"].astype(str), frame["target"].astype(str)
-    frame["weight"] = pd.to_numeric(frame["weight"], errors="coerce")
-    return frame[[*(["year"] if "year" in columns else []), "source", "target", "weight"]]
+    """A user's edge list (CSV, Excel or Parquet) as source, target (text), weight[, year], indexed by file row
+    (header = row 1). An empty end or year, or a non-numeric weight (often a vendor's note row), names its rows."""
+    parquet = str(path).endswith(".parquet")
+    raw = pd.read_parquet(path).reset_index(drop=True) if parquet else read_any(path)
+    keys = ["source", "target", "weight", *(["year"] if "year" in columns else [])]
+    require_columns(raw, [columns[k] for k in keys], str(path))
+    first_row = 1 if parquet else 2
+    require_filled(raw, [columns["source"], columns["target"]], str(path), first_row)
+    frame = pd.DataFrame({k: raw[columns[k]].astype(str).str.strip() for k in ("source", "target")})
+    frame["weight"] = to_numbers(raw[[columns["weight"]]], [columns["weight"]], str(path), first_row)[columns["weight"]]
+    if "year" in columns:
+        frame.insert(0, "year", to_whole_numbers(raw, columns["year"], str(path), first_row))
+    return frame.set_axis(raw.index + first_row)
+
+
+def read_distance_file(path: str, columns: dict[str, str]) -> pd.DataFrame:
+    """A gravity network's ``distance_file`` as source, target, distance; two different cities need a positive
+    distance (gravity divides by it), else the error names the pairs and their file rows."""
+    distances = read_edge_file(path, columns).rename(columns={"weight": "distance"})
+    bad = ~(distances["distance"] > 0) & (distances["source"] != distances["target"])
+    if bad.any():
+        shown = [f"{s}→{t} = {d:g} (row {row})" for row, s, t, d in
+                 distances.loc[bad, ["source", "target", "distance"]].itertuples()]
+        raise InputError(f"{path}: column '{columns['weight']}' has {int(bad.sum())} zero, negative or empty "
+                         f"distance(s) between two different cities ({format_rows(shown, 8)}). Correct those rows "
+                         "(two cities cannot be 0 apart: check for a wrong or duplicated code) or delete them if "
+                         "they are notes; every pair of cities needs a positive distance.")
+    return distances
 
 
 def check_edges(edges: pd.DataFrame, where: str) -> None:
@@ -265,8 +285,7 @@ def build_network(spec: dict[str, Any], name: str, panel: pd.DataFrame, cities: 
     if kind == "gravity":
         distances = None
         if spec.get("distance_file"):
-            distances = read_edge_file(spec["distance_file"]["path"], spec["distance_file"]["columns"])
-            distances = distances.rename(columns={"weight": "distance"})
+            distances = read_distance_file(spec["distance_file"]["path"], spec["distance_file"]["columns"])
         return build_gravity(panel, cities, spec, distances, where)
     if kind == "flows":
         raw = read_flow_matrices(paths, spec["window"], spec.get("encoding", "utf-8")).assign(year=spec["year"])

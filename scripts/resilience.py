@@ -42,13 +42,19 @@ OUTPUT_COLUMNS = ["city_code", "outcome", "measure", "value", "se", "ci_low", "c
 
 def check_spec(spec: dict[str, Any], years: dict[str, int]) -> None:
     """Years and counterfactual consistent with each other and the panel; one message per problem."""
-    pre, model = spec["pre_period"], spec["counterfactual"]
-    length = pre["end"] - pre["start"] + 1
-    need = max(MIN_PRE_YEARS[model], spec["min_pre_years"])
-    if length < need or spec["min_pre_years"] < MIN_PRE_YEARS[model]:
-        raise InputError(f"resilience: counterfactual '{model}' needs at least {MIN_PRE_YEARS[model]} pre-period years "
-                         f"(min_pre_years = {spec['min_pre_years']}, pre_period has {length}); widen "
-                         "resilience.pre_period or raise min_pre_years.")
+    pre, model, floor = spec["pre_period"], spec["counterfactual"], spec["min_pre_years"]
+    length, need = pre["end"] - pre["start"] + 1, MIN_PRE_YEARS[model]
+    period = f"resilience.pre_period {pre['start']}–{pre['end']} has {length} years"
+    if length < need:
+        simpler = [m for m, n in MIN_PRE_YEARS.items() if n <= length]
+        choice = f" or choose a simpler resilience.counterfactual ({format_rows(simpler)})" if simpler else ""
+        raise InputError(f"{period} but counterfactual '{model}' needs at least {need}: widen the pre_period{choice}.")
+    if floor < need:
+        raise InputError(f"resilience.min_pre_years is {floor} but counterfactual '{model}' needs at least {need} "
+                         f"pre-period years with data: raise min_pre_years to at least {need}.")
+    if length < floor:
+        raise InputError(f"{period}, fewer than min_pre_years = {floor}: widen the pre_period or lower "
+                         f"min_pre_years to {length} (not below {need}, the minimum of '{model}').")
     if not pre["end"] < spec["shock_year"] < spec["recovery_year"]:
         raise InputError("resilience: years must satisfy pre_period.end < shock_year < recovery_year.")
     if spec["recovery_year"] > years["end"] or pre["start"] < years["start"]:

@@ -37,15 +37,49 @@ def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str) ->
     raise InputError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX or Stata .dta.")
 
 
-def to_numbers(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
-    """Convert text columns to float; a non-empty cell that is not a number is an error naming its rows."""
+NOTE_ROWS_ADVICE = ("If they are a vendor's notes (often the last rows of a sheet), delete them from the file or save "
+                    "a cleaned copy and point the file's `path:` in config.yaml at it (no setting skips rows); "
+                    "otherwise fill in those cells.")
+
+
+def bad_rows(raw: pd.DataFrame, bad: pd.Series, first_row: int = 2) -> str:
+    """'row N: cell | cell' for the flagged rows of a file as read (index = position in the file's data), numbered
+    as a spreadsheet shows them: 1-based with the header as row 1 (``first_row`` 1 for headerless Parquet)."""
+    shown = [f"row {index + first_row}: " + (" | ".join(raw.loc[index].dropna().astype(str).str[:60]) or "(empty)")
+             for index in raw.index[bad.to_numpy()]]
+    return format_rows(shown, 5)
+
+
+def to_whole_numbers(raw: pd.DataFrame, column: str, where: str, first_row: int = 2) -> pd.Series:
+    """A column that every row must fill with a whole number (a year) as int; empty, text or fractional cells
+    (often a vendor's note row at the end of a sheet) are an error naming the rows and what they hold."""
+    numbers = pd.to_numeric(raw[column].astype("string").str.strip(), errors="coerce")
+    bad = numbers.isna() | (numbers % 1 != 0)
+    if bad.any():
+        raise InputError(f"{where}: column '{column}' is empty or not a whole number in {int(bad.sum())} row(s) "
+                         f"({bad_rows(raw, bad, first_row)}). {NOTE_ROWS_ADVICE}")
+    return numbers.astype(int)
+
+
+def require_filled(raw: pd.DataFrame, columns: list[str], where: str, first_row: int = 2) -> None:
+    """Every row must fill `columns`; rows leaving one empty (often a vendor's note row) are an error naming them."""
+    for column in columns:
+        bad = raw[column].isna() | raw[column].astype("string").str.strip().eq("")
+        if bad.any():
+            raise InputError(f"{where}: column '{column}' is empty in {int(bad.sum())} row(s) "
+                             f"({bad_rows(raw, bad, first_row)}). {NOTE_ROWS_ADVICE}")
+
+
+def to_numbers(frame: pd.DataFrame, columns: list[str], where: str, first_row: int = 2) -> pd.DataFrame:
+    """Convert text columns to float; a non-empty cell that is not a number is an error naming its rows
+    (``first_row``: file line of the first data row, 1 for headerless Parquet)."""
     out = frame.copy()
     for column in columns:
         text = out[column].astype("string").str.strip().str.replace(",", "", regex=False)
         numbers = pd.to_numeric(text, errors="coerce")
         bad = text.notna() & (text != "") & numbers.isna()
         if bad.any():
-            rows = (np.flatnonzero(bad.to_numpy()) + 2).tolist()  # +2: header line, 1-based
+            rows = (np.flatnonzero(bad.to_numpy()) + first_row).tolist()  # header line, 1-based
             raise InputError(
                 f"{where}: column '{column}' has non-numeric values {format_rows(text[bad].unique(), 5)} "
                 f"in file line(s) {format_rows(rows)}. Clean those cells or point the variable at another column."
@@ -76,10 +110,9 @@ def read_city_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) 
         require_columns(raw, keep, str(path))
         table = raw[keep].rename(columns={code_col: "source_code", year_col: "year", name_col: "source_name"})
         table["source_code"] = table["source_code"].str.strip()
-        table = to_numbers(table, ["year", *columns], str(path))
-        frames.append(table)
+        table["year"] = to_whole_numbers(raw, year_col, str(path))
+        frames.append(to_numbers(table, columns, str(path)))
     table = pd.concat(frames, ignore_index=True)
-    table["year"] = table["year"].astype(int)
     _check_unique(table, ["source_code", "year"], ", ".join(map(str, paths)))
     return table
 
@@ -192,6 +225,7 @@ def read_census_geometry(path: Path, spec: dict[str, Any]) -> pd.DataFrame:
     raw = read_any(path, spec.get("encoding", "utf-8-sig"))
     names = spec["geometry_columns"]
     require_columns(raw, list(names.values()), str(path))
+    require_filled(raw, [names["city_code"], names["wkt"]], str(path))
     table = raw[list(names.values())].rename(columns={v: k for k, v in names.items()})
     _check_unique(table, ["city_code"], str(path))
     return table

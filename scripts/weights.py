@@ -112,8 +112,9 @@ def raw_table(name: str, specs: dict[str, Any], cities: Any, panel: pd.DataFrame
 
 
 def apply_island_policy(table: pd.DataFrame, codes: list[str], cities: pd.DataFrame, spec: dict[str, Any],
-                        where: str) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
-    """Active links among `codes` with units lacking neighbours handled; returns (table, kept codes, report)."""
+                        name: str, where: str) -> tuple[pd.DataFrame, list[str], dict[str, Any]]:
+    """Active links among `codes` with units lacking neighbours handled; returns (table, kept codes, report).
+    `name` is the matrix's key under ``weights`` in config.yaml, `where` the use (whole geography, a sample)."""
     codes = sorted(codes)
     policy = spec["island_policy"]
     table = active_links(table, codes, spec)[TABLE_COLUMNS]
@@ -122,8 +123,10 @@ def apply_island_policy(table: pd.DataFrame, codes: list[str], cities: pd.DataFr
     if not islands:
         return table, codes, report
     if policy == "error":
-        raise InputError(f"{where}: {len(islands)} island(s) without neighbours ({format_rows(islands)}). Set "
-                         "island_policy to 'drop' or 'nearest', or choose a weights kind that links them.")
+        raise InputError(f"weights.{name} ({where}): {len(islands)} island(s), cities without neighbours "
+                         f"({format_rows(islands)}), and weights.{name}.island_policy is 'error'. In config.yaml set "
+                         f"weights.{name}.island_policy to 'drop' (leave them out) or 'nearest' (link each to its "
+                         "nearest city), or choose a weights kind that links them.")
     if policy == "drop":
         kept = [c for c in codes if c not in islands]
         return table[table["focal"].isin(kept) & table["neighbor"].isin(kept)], kept, report
@@ -153,14 +156,16 @@ def to_libpysal(table: pd.DataFrame, codes: list[str]):
     return w
 
 
-def sample_weights(table: pd.DataFrame, codes: list[str], cities: pd.DataFrame, spec: dict[str, Any]):
-    """Row-standardised W over a sample (links re-selected, island policy re-applied); (W, kept codes, report)."""
+def sample_weights(table: pd.DataFrame, codes: list[str], cities: pd.DataFrame, spec: dict[str, Any], name: str,
+                   where: str = "estimation sample"):
+    """Row-standardised W over a sample (links re-selected, island policy re-applied); (W, kept codes, report).
+    `name` is the matrix's key under ``weights`` in config.yaml, `where` what the sample is for (named in errors)."""
     unknown = sorted(set(codes) - set(cities["city_code"]))
     if unknown:
-        raise InputError(f"spatial weights for the sample: {len(unknown)} sample cities are not in the weights' "
-                         f"geography ({format_rows(unknown)}); the weights and the estimation sample come from "
+        raise InputError(f"weights.{name} ({where}): {len(unknown)} sample cities are not in the weights' "
+                         f"geography ({format_rows(unknown)}); the weights and the sample come from "
                          "different city lists — rebuild the weights from the same panel (results/<run>/panel/).")
-    table, kept, report = apply_island_policy(table, codes, cities, spec, "spatial weights for the sample")
+    table, kept, report = apply_island_policy(table, codes, cities, spec, name, where)
     return to_libpysal(table, kept), kept, report
 
 
@@ -187,7 +192,7 @@ def build_weights(name: str, specs: dict[str, Any], cities: Any, panel: pd.DataF
     economic = specs[name]["kind"] in ("economic", "nested")  # only cities with the economic variable take part
     universe = sorted(set(raw["focal"]) | set(raw["neighbor"])) if economic else sorted(cities["city_code"])
     before = summarize(active_links(raw, universe, specs[name]), universe)
-    table, kept, report = apply_island_policy(raw, universe, cities, specs[name], f"weights '{name}'")
+    table, kept, report = apply_island_policy(raw, universe, cities, specs[name], name, "whole geography")
     summary = {**before, "island_policy": report, "after_policy": summarize(table, kept)}
     if "rank" in raw:  # knn: keep every ranked pair so samples can re-select their k nearest
         table = raw[raw["focal"].isin(kept) & raw["neighbor"].isin(kept)]

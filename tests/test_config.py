@@ -116,3 +116,30 @@ def test_a_source_url_with_dot_segments_is_refused(config, url):
     config["sources"]["covid"]["files"][0]["url"] = url
     with pytest.raises(InputError, match=r"sources/covid/files/0/url: .* no path segment may be \. or \.\."):
         validate_config(config)
+
+
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    from scripts.config import check_yaml
+
+    broken = tmp_path / "overlay.yaml"
+    broken.write_text("run: mine\nmodels:\n  measures: [drop, recovery\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"overlay.yaml, line 4, column 1: not valid YAML \(did not find expected"):
+        check_yaml(broken)
+
+
+def test_config_check_command_reports_broken_and_valid_overlays(tmp_path, capsys):
+    from scripts.config import cli
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("run: mine\n  seed: 1\n", encoding="utf-8")
+    assert cli(["check", str(broken)]) == 1
+    assert "broken.yaml, line 2, column 7" in capsys.readouterr().err
+    assert cli(["check", str(ROOT / "workflow" / "demo.yaml")]) == 0
+
+
+def test_a_repeated_configfile_flag_is_found():
+    from scripts.config import repeated_configfile_flags
+
+    assert repeated_configfile_flags(["snakemake", "--configfile", "a.yaml", "b.yaml", "-n"]) == []
+    assert repeated_configfile_flags(["snakemake", "--configfile", "a.yaml", "--cores", "2", "--configfiles=b.yaml"]) \
+        == ["a.yaml", "b.yaml"]

@@ -117,6 +117,17 @@ def test_spatial_estimators_recover_planted_parameters(estimator, truth):
         assert got[term]["ci_low"] < value < got[term]["ci_high"], (estimator, term, got[term])
 
 
+def test_island_in_model_sample_names_the_weights_matrix():
+    from scripts.estimation.fit import fit_spec
+
+    design, table, cities = lattice(n_side=4)
+    cities = pd.concat([cities, cities.iloc[[0]].assign(city_code="999999", lon=50.0)], ignore_index=True)
+    design = pd.concat([design, design.iloc[[0]].set_axis(pd.Index(["999999"], name="city_code"))])
+    with pytest.raises(InputError, match=r"^weights\.queen \(model 'sar'\): 1 island\(s\).*\(999999\).*"
+                                         r"set weights\.queen\.island_policy to 'drop'"):
+        fit_spec(lattice_spec("sar"), design, table, cities, {"kind": "queen", "island_policy": "error"}, 1)
+
+
 def test_impacts_match_dense_inverse():
     from scripts.estimation.spatial import impacts
 

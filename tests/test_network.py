@@ -13,6 +13,7 @@ from scripts.network import (
     disparity_alpha,
     gravity_edges,
     great_circle_km,
+    read_distance_file,
     read_flow_matrices,
 )
 
@@ -121,6 +122,33 @@ def test_user_edge_list(tmp_path):
     edges, attrition = build_network(spec, "rail", pd.DataFrame(), CITIES, CROSSWALK, [])
     assert len(edges) == 3 and set(edges["year"]) == {2019}
     assert attrition.loc[attrition["outcome"] == "matched", "n_units"].iloc[0] == 4
+
+
+def test_distance_file_with_zero_distance_names_pairs_and_rows(tmp_path):
+    path = tmp_path / "km.csv"
+    path.write_text("from,to,km\n110100,420100,1000\n420100,420100,0\n420100,420900,0\n420900,421100,-5\n",
+                    encoding="utf-8")
+    columns = {"source": "from", "target": "to", "weight": "km"}
+    with pytest.raises(InputError, match=r"km\.csv: column 'km' has 2 zero, negative or empty distance\(s\) between two "
+                                         r"different cities \(420100→420900 = 0 \(row 4\), 420900→421100 = -5 \(row 5\)\)\. "
+                                         r"Correct those rows"):
+        read_distance_file(str(path), columns)
+    spec = {"kind": "gravity", "mass": ["gdp"], "distance_decay": 1.0, "year_range": {"start": 2019, "end": 2019},
+            "distance_file": {"path": str(path), "columns": columns}}
+    with pytest.raises(InputError, match=r"km\.csv: .*420100→420900 = 0 \(row 4\)"):
+        build_network(spec, "g", pd.DataFrame(), CITIES, CROSSWALK, [])
+
+
+def test_edge_file_note_row_names_its_row(tmp_path):
+    path = tmp_path / "rail.csv"
+    path.write_text("year,o,d,trains\n2019,110100,420100,12\n来源：12306,,,\n", encoding="utf-8")
+    spec = {"kind": "edges", "path": str(path), "columns": {"source": "o", "target": "d", "weight": "trains",
+                                                             "year": "year"}, "keys": "code"}
+    with pytest.raises(InputError, match=r"rail\.csv: column 'o' is empty in 1 row\(s\) \(row 3: 来源：12306\)"):
+        build_network(spec, "rail", pd.DataFrame(), CITIES, CROSSWALK, [])
+    path.write_text("year,o,d,trains\n2019,110100,420100,12\n,110100,420900,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"rail\.csv: column 'year' is empty or not a whole number .*\(row 3: "):
+        build_network(spec, "rail", pd.DataFrame(), CITIES, CROSSWALK, [])
 
 
 @pytest.mark.parametrize("row, label", [(("a", "a", 1.0), "self-loop"), (("a", "b", -1.0), "negative weight"),

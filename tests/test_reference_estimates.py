@@ -196,7 +196,7 @@ def test_weights_that_do_not_match_the_sample_are_an_error():
     _, table, cities, _ = lattice_panel(side=3)
     with pytest.raises(InputError, match=r"2 sample cities are not in the weights' geography \(999998, 999999\)"):
         sample_weights(table, [*cities["city_code"], "999998", "999999"], cities,
-                       {"kind": "queen", "island_policy": "error"})
+                       {"kind": "queen", "island_policy": "error"}, "queen")
 
 
 def orthonormal_complement(size):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from scripts.common import InputError
-from scripts.resilience import resample, resilience_tables
+from scripts.resilience import check_spec, resample, resilience_tables
 
 YEARS = {"start": 2015, "end": 2021}
 ALL = ["drop", "recovery", "gap_closed", "cumulative_gap", "sensitivity_contraction", "sensitivity_recovery",
@@ -150,9 +150,25 @@ def test_missing_years_are_excluded_with_a_reason():
 
 def test_bad_input_stops_with_one_message():
     trend = exponential()
-    with pytest.raises(InputError, match="'ar1' needs at least 5"):
+    with pytest.raises(InputError, match="'ar1' needs at least 5 pre-period years with data: raise min_pre_years"):
         measures(panel_from({"a": trend}), counterfactual="ar1", min_pre_years=4)
     with pytest.raises(InputError, match="a/2017"):
         measures(panel_from({"a": {**trend, 2017: 0.0}}))
     with pytest.raises(InputError, match="recovery_year 2022"):
         measures(panel_from({"a": trend}), recovery_year=2022)
+
+
+@pytest.mark.parametrize("changes, advice", [
+    ({"pre_period": {"start": 2016, "end": 2019}, "counterfactual": "ar1", "min_pre_years": 5},
+     r"resilience\.pre_period 2016–2019 has 4 years but counterfactual 'ar1' needs at least 5: widen the pre_period "
+     r"or choose a simpler resilience\.counterfactual \(log_linear, linear, mean_growth\)\.$"),
+    ({"pre_period": {"start": 2015, "end": 2019}, "counterfactual": "ar1", "min_pre_years": 3},
+     r"resilience\.min_pre_years is 3 but counterfactual 'ar1' needs at least 5 pre-period years with data: "
+     r"raise min_pre_years to at least 5\.$"),
+    ({"pre_period": {"start": 2016, "end": 2019}, "counterfactual": "log_linear", "min_pre_years": 5},
+     r"resilience\.pre_period 2016–2019 has 4 years, fewer than min_pre_years = 5: widen the pre_period or lower "
+     r"min_pre_years to 4 \(not below 3, the minimum of 'log_linear'\)\.$"),
+])
+def test_pre_period_advice_matches_the_cause(changes, advice):
+    with pytest.raises(InputError, match=advice):
+        check_spec(spec(**changes), YEARS)

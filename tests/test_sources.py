@@ -4,7 +4,7 @@ import pytest
 
 from scripts.common import InputError
 from scripts.panel import price_index
-from scripts.sources import read_any, read_city_year, read_covid_daily, read_flow_share_from
+from scripts.sources import read_any, read_census_geometry, read_city_year, read_covid_daily, read_flow_share_from
 
 SPEC = {"code_column": "code", "year_column": "year", "encoding": "utf-8"}
 
@@ -30,6 +30,33 @@ def test_non_numeric_cell_names_rows(tmp_path):
     f = write(tmp_path / "a.csv", "code,year,gdp\n110000,2019,1\n120000,2019,n/a\n")
     with pytest.raises(InputError, match=r"'gdp'.*n/a.*line\(s\) 3"):
         read_city_year([f], SPEC, ["gdp"])
+
+
+NOTE_ADVICE = r"If they are a vendor's notes .*delete them from the file or save a cleaned copy and point the file's `path:`"
+
+
+def test_note_row_at_the_end_of_an_excel_sheet_names_file_column_and_row(tmp_path):
+    f = tmp_path / "gdp.xlsx"
+    pd.DataFrame({"code": ["110000", "120000", "数据来源：CSMAR"], "year": [2019, 2019, None],
+                  "gdp": [1.0, 2.0, None]}).to_excel(f, index=False)
+    with pytest.raises(InputError, match=r"gdp\.xlsx: column 'year' is empty or not a whole number in 1 row\(s\) "
+                                         r"\(row 4: 数据来源：CSMAR\)\. " + NOTE_ADVICE):
+        read_city_year([f], SPEC, ["gdp"])
+
+
+def test_note_rows_at_the_end_of_a_csv_name_their_lines(tmp_path):
+    f = write(tmp_path / "a.csv", "year,code,gdp\n2019,110000,1\n2019.5,120000,2\nNote: units are 10k yuan,,\n")
+    with pytest.raises(InputError, match=r"a\.csv: column 'year' .* 2 row\(s\) \(row 3: 2019\.5 \| 120000 \| 2, "
+                                         r"row 4: Note: units are 10k yuan\)\. " + NOTE_ADVICE):
+        read_city_year([f], SPEC, ["gdp"])
+
+
+def test_census_geometry_note_row_is_an_error(tmp_path):
+    f = write(tmp_path / "census.csv", "code,wkt\n110100,\"POINT (0 0)\"\n注：来源 census,\n")
+    spec = {"geometry_columns": {"city_code": "code", "name_zh": "code", "province_zh": "code",
+                                 "province_code": "code", "wkt": "wkt"}, "encoding": "utf-8"}
+    with pytest.raises(InputError, match=r"census\.csv: column 'wkt' is empty in 1 row\(s\) \(row 3: 注：来源 census\)"):
+        read_census_geometry(f, spec)
 
 
 def test_duplicate_rows_are_an_error(tmp_path):

@@ -34,7 +34,7 @@ def test_knn_reselects_within_the_sample():
     cities = grid()
     table = raw_table("k", {"k": {"kind": "knn", "k": 2, "island_policy": "error"}}, cities, pd.DataFrame())
     spec = {"kind": "knn", "k": 2, "island_policy": "error"}
-    w, kept, _ = sample_weights(table, ["00", "02", "22"], cities, spec)
+    w, kept, _ = sample_weights(table, ["00", "02", "22"], cities, spec, "k")
     assert sorted(w.neighbors["00"]) == ["02", "22"]  # its two nearest among the three, not in the full grid
 
 
@@ -67,21 +67,31 @@ def test_island_policies():
     table = contiguity_table(cities)
     codes = cities["city_code"].tolist()
     assert summarize(table, codes)["islands"] == ["zz"]
-    with pytest.raises(InputError, match="island.*zz"):
-        sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "error"})
-    w, kept, _ = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "drop"})
+    w, kept, _ = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "drop"}, "q")
     assert "zz" not in kept and w.n == 9
-    w, kept, report = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "nearest"})
+    w, kept, report = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "nearest"}, "q")
     assert report["attached_to"]["zz"] == "02"          # nearest centroid (2.5, 0.5)
     np.testing.assert_allclose(w.full()[0].sum(axis=1), 1.0)
-    with pytest.raises(InputError, match="weights 'q'.*zz"):
-        build_weights("q", {"q": {"kind": "queen", "island_policy": "error"}}, cities, pd.DataFrame())
+
+
+def test_island_error_names_the_weights_matrix_and_the_fix():
+    cities = grid(extra=ISLAND)
+    table, codes = contiguity_table(cities), cities["city_code"].tolist()
+    fix = (r"1 island\(s\), cities without neighbours \(zz\), and weights\.queen_w\.island_policy is 'error'\. "
+           r"In config\.yaml set weights\.queen_w\.island_policy to 'drop' \(leave them out\) or 'nearest'")
+    with pytest.raises(InputError, match=r"^weights\.queen_w \(whole geography\): " + fix):
+        build_weights("queen_w", {"queen_w": {"kind": "queen", "island_policy": "error"}}, cities, pd.DataFrame())
+    with pytest.raises(InputError, match=r"^weights\.queen_w \(estimation sample\): " + fix):
+        sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "error"}, "queen_w")
+    values = pd.DataFrame({"city_code": codes, "variable": "drop", "value": np.arange(len(codes), dtype=float)})
+    with pytest.raises(InputError, match=r"^weights\.queen_w \(Moran's I of 'drop'\): " + fix):
+        moran_table(values, table, cities, {"kind": "queen", "island_policy": "error"}, "queen_w", 9, seed=1)
 
 
 def test_subsetting_restandardises():
     cities = grid()
     w, _, _ = sample_weights(contiguity_table(cities), ["00", "01", "11"], cities,
-                             {"kind": "queen", "island_policy": "error"})
+                             {"kind": "queen", "island_policy": "error"}, "q")
     assert w.weights["00"] == [0.5, 0.5]
 
 
@@ -94,6 +104,6 @@ def test_moran_i_by_hand():
     w = np.array([[0, 1, 0, 0], [0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5], [0, 0, 1, 0]])
     expected = (4 / w.sum()) * (z @ w @ z) / (z @ z)
     values = pd.DataFrame({"city_code": ["00", "01", "02", "03"], "variable": "y", "value": y})
-    out = moran_table(values, table, cities, {"kind": "queen", "island_policy": "error"}, 99, seed=1).iloc[0]
+    out = moran_table(values, table, cities, {"kind": "queen", "island_policy": "error"}, "q", 99, seed=1).iloc[0]
     assert out["moran_i"] == pytest.approx(expected)
     assert out["expected_i"] == pytest.approx(-1 / 3)

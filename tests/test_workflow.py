@@ -107,12 +107,50 @@ def test_manifest_verify_names_an_edited_file_and_the_command_that_rebuilds_it(d
         done = subprocess.run(verify, cwd=work, capture_output=True, text=True)
         assert done.returncode == 1 and "results/demo/tables/regression.csv: SHA-256 differs" in done.stdout
         assert "snakemake --cores N --forcerun report" in done.stdout and "0 inputs checked" in done.stdout
+        laundering = snakemake(work, "--configfile", "workflow/demo.yaml")  # a plain rerun must not hash the edit
+        assert laundering.returncode != 0
+        assert ("1 output(s) differ from what their rule wrote (edited after the run?): "
+                "results/demo/tables/regression.csv (rule report)") in laundering.stderr
+        assert subprocess.run(verify, cwd=work, capture_output=True, text=True).returncode != 0
         rebuilt = snakemake(work, "--configfile", "workflow/demo.yaml", "--forcerun", "report")   # the advice
         assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
         assert table.read_bytes() == original       # the edit is gone, not laundered into the manifest
         assert subprocess.run(verify, cwd=work, capture_output=True, text=True).returncode == 0
     finally:
         table.write_bytes(original)
+
+
+def test_trace_walks_an_output_back_to_its_inputs_and_params(demo_runs):
+    work = demo_runs[0].parent.parent
+    done = subprocess.run([sys.executable, "-m", "scripts.manifest", "trace", "results/demo/MANIFEST.json",
+                           "results/demo/tables/regression.csv"], cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("results/demo/tables/regression.csv sha256 ")
+    assert "  made by rule report (script scripts/rules/report.py)" in lines
+    for expected in ("made by rule centrality [net=gravity] (script scripts/rules/centrality.py)",
+                     'param network = {"distance_decay": 2.0, "kind": "gravity"',
+                     "input data/crosswalk/city_codes.csv sha256",
+                     "made by rule models_cross_section_1"):
+        assert any(expected in line for line in lines), expected
+    manifest = json.loads((demo_runs[0] / "MANIFEST.json").read_text())
+    assert not any("<function" in str(job["inputs"]) for job in manifest["jobs"])
+
+
+def test_a_deleted_intermediate_is_rebuilt_and_two_configfile_flags_are_refused(demo_runs, tmp_path):
+    work = demo_runs[1].parent.parent
+    weights = demo_runs[1] / "weights" / "knn6.parquet"
+    weights.rename(tmp_path / "knn6.parquet")
+    try:
+        plan = snakemake(work, "-n", "--configfile", "workflow/demo.yaml")
+        assert plan.returncode == 0 and "Missing output files: results/demo/weights/knn6.parquet" in plan.stdout
+    finally:
+        (tmp_path / "knn6.parquet").rename(weights)
+    (work / "mine.yaml").write_text("run: mine\n", encoding="utf-8")
+    command = [str(Path(sys.executable).parent / "snakemake"), "-n", "--configfile", "workflow/demo.yaml",
+               "--configfile", "mine.yaml"]  # the command-line program: the check reads its arguments
+    twice = subprocess.run(command, cwd=work, capture_output=True, text=True)
+    assert twice.returncode != 0 and "--configfile is given 2 times (workflow/demo.yaml; mine.yaml)" in twice.stderr
 
 
 def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):

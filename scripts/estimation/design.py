@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError
+from scripts.common import InputError, format_rows
 from scripts.specs import control_name
 
 
@@ -72,6 +72,14 @@ def subsample(design: pd.DataFrame, spec: dict[str, Any], panel: pd.DataFrame, m
     return design[keep.to_numpy()]
 
 
+def require_measures(available, aliases: dict[str, str], year: Any) -> None:
+    """Stop naming the centrality measures (models.centralities) the network table lacks."""
+    missing = sorted(set(aliases.values()) - set(available))
+    if missing:
+        raise InputError(f"models.centralities: the network has no {missing} in {year} (it has "
+                         f"{sorted(available)}); choose measures it computes.")
+
+
 def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame, outcome: str, year: int,
                  aliases: dict[str, str], controls: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per city: the outcome's resilience measures, the centralities (by alias) and the controls."""
@@ -84,6 +92,7 @@ def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.D
         raise InputError(f"models.centrality_year {year} has no centralities {list(aliases.values())}; choose a "
                          "year in the network's range.")
     wide = chosen.pivot(index="city_code", columns="measure", values="value")
+    require_measures(wide.columns, aliases, year)
     table = outcomes.join(wide.rename(columns={m: a for a, m in aliases.items()})[list(aliases)], how="left")
     for control in controls:
         var = control["variable"]
@@ -181,14 +190,23 @@ def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, 
     first, last = settings["years"]["start"], settings["years"]["end"]
     rows = rows[rows["year"].between(first, last)]
     aliases = spec["all_centralities"]
+    require_measures(centrality["measure"].unique(), aliases, "any year")
     wide = centrality[centrality["measure"].isin(aliases.values())].pivot_table(
         index=["city_code", "year"], columns="measure", values="value").rename(columns={m: a for a, m in aliases.items()})
     wide = wide[list(aliases)].reset_index()
+    wanted = sorted(rows["year"].unique())
     if spec["estimator"] == "event_study":
         fixed = wide[wide["year"] == spec["centrality_year"]].drop(columns="year")
         rows = rows.merge(fixed, on="city_code", how="inner")
     else:
         rows = rows.merge(wide.assign(year=wide["year"] + 1), on=["city_code", "year"], how="inner")
+    uncovered = sorted(set(wanted) - set(rows["year"]))
+    if uncovered:
+        raise InputError(f"models ({spec.get('name', spec['estimator'])}): network '{spec.get('network', '')}' has no "
+                         f"centralities for the panel years {format_rows(uncovered)} (needed: "
+                         + ("models.centrality_year " f"{spec['centrality_year']}" if spec["estimator"] == "event_study"
+                            else f"the year before each, {format_rows(y - 1 for y in uncovered)}")
+                         + "); end models.panel.years where the network ends or extend the network's years.")
     rows = rows.dropna()
     for alias in aliases:
         rows[alias] = (rows[alias] - rows[alias].mean()) / rows[alias].std(ddof=1)

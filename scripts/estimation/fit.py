@@ -40,7 +40,8 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
             extra["permutation"] = permutation_test(sample, spec["measure"], regressors, centrality_terms(spec),
                                                     spec["permutations"], seed)
     else:
-        w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, weights_spec)
+        w, kept, island_report = sample_weights(weights_table, list(sample.index), cities, weights_spec,
+                                              spec["weights"], f"model '{spec.get('name', spec['estimator'])}'")
         if len(kept) < len(sample):  # islands dropped: re-standardise within the smaller sample
             sample, regressors, _ = prepared_sample(design.loc[kept], spec)
             dropped["island in spatial weights"] = island_report["islands"]

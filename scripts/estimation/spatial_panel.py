@@ -87,7 +87,7 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
     years = list(range(settings["years"]["start"], settings["years"]["end"] + 1))
     rows, incomplete = balanced(rows, years, settings.get("balance", "drop_incomplete"))
     w, kept, report = sample_weights(weights_table, sorted(set(rows.index.get_level_values("city_code"))), cities,
-                                     weights_spec)
+                                     weights_spec, spec["weights"], f"model '{spec.get('name', spec['estimator'])}'")
     rows = rows[rows.index.get_level_values("city_code").isin(kept)]
     terms = centrality_terms(spec)
     post = (rows.index.get_level_values("year") >= settings["shock_year"]).astype(float)

@@ -36,7 +36,7 @@ def main(smk: Any) -> None:
     design = pd.read_parquet(smk.input.design).set_index("city_code")
     headline = p.headline_measure
     labels = lisa_labels(design[headline], pd.read_parquet(smk.input.weights), cities[["city_code", "lon", "lat"]],
-                         p.weights, p.seed)
+                         p.weights, p.weights_name, p.seed)
     noun = MEASURES[headline].text(headline, "noun_dated", shock_year=p.shock_year)
     category_map(cities, labels, Path(smk.output.lisa).with_suffix(""),
                  f"{demo}LISA clusters of {noun} ({p.weights_name} weights, p < 0.05)")

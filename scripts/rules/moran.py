@@ -14,7 +14,8 @@ def main(smk: Any) -> None:
     p = smk.params
     values = analysis_variables(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality), p.models)
     cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-    table = moran_table(values, pd.read_parquet(smk.input.weights), cities, p.weights, p.permutations, p.seed)
+    table = moran_table(values, pd.read_parquet(smk.input.weights), cities, p.weights, smk.wildcards.w,
+                        p.permutations, p.seed)
     write_table(table, smk.output.moran, ["variable"])
 
 
