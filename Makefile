@@ -12,7 +12,7 @@ $(VENV)/.installed: requirements.txt
 RUN ?= real
 PROFILE ?= workflow/profiles/local
 
-.PHONY: setup run demo test verify report cluster
+.PHONY: setup run demo test verify trace report cluster
 setup: $(VENV)/.installed
 
 run: setup
@@ -26,6 +26,9 @@ test: setup
 
 verify: setup
 	$(VENV)/bin/python -m scripts.manifest verify results/$(RUN)/MANIFEST.json
+
+trace: setup
+	$(VENV)/bin/python -m scripts.manifest trace results/$(RUN)/MANIFEST.json $(FILE)
 
 report: setup
 	$(VENV)/bin/snakemake --report results/$(RUN)/report.html

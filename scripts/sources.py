@@ -28,7 +28,8 @@ def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str) ->
         if suffix in (".xlsx", ".xls"):
             return pd.read_excel(path, dtype=dtype)
         if suffix == ".dta":
-            return pd.read_stata(path).astype(dtype) if dtype is str else pd.read_stata(path)
+            frame = pd.read_stata(path)  # missing cells stay missing (astype(str) would turn them into "nan")
+            return frame.where(frame.isna(), frame.astype(str)) if dtype is str else frame
     except UnicodeDecodeError as err:
         raise InputError(
             f"{path}: cannot be decoded as {encoding} (byte {err.start}). Set the source's `encoding` in "

@@ -108,3 +108,13 @@ def test_price_index_chains_both_ways():
     assert level[2016] == pytest.approx(1.10)
     assert level[2014] == pytest.approx(1 / 1.05)
     assert level.get(2013) is None or pd.isna(level.get(2013))
+
+
+def test_stata_missing_cells_stay_missing(tmp_path):
+    from scripts.sources import read_any
+
+    path = tmp_path / "export.dta"
+    pd.DataFrame({"code": ["110100", "120100"], "gdp": [1.5, float("nan")]}).to_stata(path, write_index=False)
+    frame = read_any(path)
+    assert frame["code"].tolist() == ["110100", "120100"] and frame.at[0, "gdp"] == "1.5"
+    assert pd.isna(frame.at[1, "gdp"])

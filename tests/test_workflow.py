@@ -153,6 +153,28 @@ def test_a_deleted_intermediate_is_rebuilt_and_two_configfile_flags_are_refused(
     assert twice.returncode != 0 and "--configfile is given 2 times (workflow/demo.yaml; mine.yaml)" in twice.stderr
 
 
+def test_an_edited_edge_list_reruns_its_network(demo_runs, tmp_path):
+    """A user's edge list is a declared input: editing it reruns the network built from it (mtime trigger only, so
+    that adding the network to the config does not rerun the demo's panel in this test)."""
+    work = demo_runs[1].parent.parent
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target,weight\n910000,910001,1.0\n910001,910002,2.0\n910002,910000,1.5\n",
+                     encoding="utf-8")
+    overlay = tmp_path / "mine.yaml"
+    overlay.write_text(f"network:\n  mine: {{kind: edges, path: {edges}, year: 2019, "
+                       "columns: {source: source, target: target, weight: weight}}\n", encoding="utf-8")
+    args = ["--configfile", "workflow/demo.yaml", str(overlay), "--rerun-triggers", "mtime", "--",
+            "results/demo/networks/mine/edges.parquet"]
+    try:
+        built = snakemake(work, *args)
+        assert built.returncode == 0, built.stderr[-3000:]
+        edges.write_text(edges.read_text(encoding="utf-8").replace("2.0", "2.5"), encoding="utf-8")
+        plan = snakemake(work, "-n", *args)
+        assert f"reason: Updated input files: {edges}" in plan.stdout and "wildcards: net=mine" in plan.stdout
+    finally:
+        shutil.rmtree(work / "results" / "demo" / "networks" / "mine", ignore_errors=True)
+
+
 def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
     """The issue-12 case on a finished run: editing models.panel.years reruns the panel batches (params changed)
     and, through their outputs, the tables that collect them and the manifest; no cross-section or spatial batch,
