@@ -5,6 +5,7 @@
 # configuration it uses, as named params, and the entry points never read the config object. Snakemake's params
 # trigger then reruns exactly the rules whose configuration changed (tests/test_config_keys.py proves it key by key).
 import os
+import re
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -149,11 +150,29 @@ FINAL_TARGETS = [
 ]
 
 
+
+
+def every_output():
+    """Every file a job of this config writes (the manifest aside). As targets of rule all they make a deleted
+    intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files made from it are current."""
+    values = {"net": NETWORKS, "w": WEIGHTS, "spec": list(SPECS)}
+    files = set()
+    for rule in workflow.rules:
+        if rule.name != "all":
+            for pattern in rule.output:  # without the wildcard constraints Snakemake has added ({net,regex})
+                plain = re.sub(r"\{(\w+),[^}]*\}", r"{\1}", str(pattern))
+                files.update(expand(plain, **{name: values[name] for name in rule.wildcard_names}))
+    return sorted(files)
+
+
+ALL_OUTPUTS = every_output()
+
+
 include: "workflow/rules/manifest.smk"
 
 
 rule all:
     default_target: True
     input:
-        FINAL_TARGETS,
+        ALL_OUTPUTS,
         rules.manifest.output,

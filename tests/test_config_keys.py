@@ -100,6 +100,9 @@ READERS: list[tuple[str, set[str]]] = [
 # Another valid value where the generic change (flip, +1, ×1.1, text appended) would break a reference.
 ALTERNATIVES: list[tuple[str, object]] = [
     (r"geography\.source$", "csmar_gdp"),
+    (r"(years|network\.\w+\.year_range)\.start$", lambda old: old - 1),  # +1: a panel year loses its t − 1 data
+    (r"models\.panel\.years\.end$", lambda old: old - 1),     # +1: beyond the data and the network
+    (r"models\.centralities\.\w+$", lambda old: "harmonic" if old != "harmonic" else "pagerank"),
     (r"mirror$", "/another/mirror"),                                # null keys get a value
     (r"report\.cjk_font$", "Noto Sans CJK SC"),
     (r"quality\.variables$", ["gdp", "real_gdp"]),

@@ -20,7 +20,7 @@ def rule_descriptions():
 
 rule manifest:
     input:
-        FINAL_TARGETS,
+        ALL_OUTPUTS,
         requirements="requirements.txt",
         code=code("manifest"),
     output:
