@@ -150,8 +150,6 @@ FINAL_TARGETS = [
 ]
 
 
-
-
 def every_output():
     """Every file a job of this config writes (the manifest aside). As targets of rule all they make a deleted
     intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files made from it are current."""

@@ -101,9 +101,13 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
         for key in ("of", "by"):
             if key in spec and spec[key] not in known:
                 errors.append(f"derived/{name}/{key}: '{spec[key]}' is not a variable")
-        for item in spec.get("total", []):
-            if item not in known:
-                errors.append(f"derived/{name}/total: '{item}' is not a variable")
+        for key in ("total", "index", "level"):
+            errors += [f"derived/{name}/{key}: '{item}' is not a variable" for item in spec.get(key, []) if item not in known]
+        needed = ("index", "level", "base_year") if spec.get("kind") == "chain_index" else ("of",)
+        errors += [f"derived/{name}: kind '{spec.get('kind')}' needs '{key}'" for key in needed if key not in spec]
+    for name, spec in config.get("consistency", {}).items():
+        errors += [f"consistency/{name}/{key}: '{spec[key]}' is not a variable" for key in ("a", "b")
+                   if spec.get(key) not in known]
     for name, spec in config.get("network", {}).items():
         for item in [*spec.get("mass", []), *([spec["asymmetry"]] if "asymmetry" in spec else [])]:
             if item not in known:

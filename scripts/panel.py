@@ -98,7 +98,9 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
     """Add derived variables, in config order.
 
     kinds: ``deflate`` (of / provincial price index → constant base-year prices), ``share``
-    (of / Σ total, in %), ``ratio`` (of / by × scale).
+    (of / Σ total, in %), ``ratio`` (of / by × scale), ``index_from_growth`` (a growth rate g in % → the volume
+    index 100 + g, previous year = 100), ``chain_index`` (a level at constant base-year prices chained from volume
+    indices: see chain_index).
     """
     out = panel.copy()
     if prices is not None:
@@ -111,7 +113,60 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
             out[name] = 100.0 * out[spec["of"]] / out[spec["total"]].sum(axis=1, min_count=len(spec["total"]))
         elif kind == "ratio":
             out[name] = out[spec["of"]] / out[spec["by"]] * float(spec.get("scale", 1.0))
+        elif kind == "index_from_growth":
+            out[name] = 100.0 + out[spec["of"]]
+        elif kind == "chain_index":
+            out[name] = chain_index(out, spec["index"], spec["level"], spec["base_year"])
     return out.drop(columns=["price_index"], errors="ignore")
+
+
+def first_available(panel: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Per row, the value of the first column (in the given priority order) that has one."""
+    return panel[columns].bfill(axis=1).iloc[:, 0]
+
+
+def chain_index(panel: pd.DataFrame, index: list[str], level: list[str], base_year: int) -> pd.Series:
+    """Real level at base-year prices chained from a volume index (previous year = 100), city by city:
+
+        Y_b = nominal level in the base year b;  Y_t = Y_b · Π_{s=b+1..t} I_s/100 (t > b);
+        Y_t = Y_b / Π_{s=t+1..b} I_s/100 (t < b)
+
+    (the national accounts' chain-linking of volume indices; the implied deflator is city-specific). `index` and
+    `level` list columns in priority order: each city-year takes the first that has a value (e.g. CSMAR's index to
+    2021, then another compilation's to 2023). A missing index breaks the chain: years beyond the gap are missing,
+    not bridged.
+    """
+    log_factor = np.log(first_available(panel, index) / 100.0)
+    wide = pd.DataFrame({"city_code": panel["city_code"], "year": panel["year"], "f": log_factor}) \
+        .pivot(index="city_code", columns="year", values="f").sort_index(axis=1)
+    base = pd.Series(first_available(panel, level).to_numpy(), index=[panel["city_code"], panel["year"]]) \
+        .xs(base_year, level="year").reindex(wide.index)
+    after = wide.loc[:, wide.columns > base_year]
+    before = wide.loc[:, wide.columns <= base_year].iloc[:, ::-1]
+    forward = after.cumsum(axis=1, skipna=False)                          # Σ_{b<s≤t} ln I_s/100
+    backward = before.cumsum(axis=1, skipna=False).shift(1, axis=1, fill_value=0.0)  # Σ_{t<s≤b} ln I_s/100
+    logs = pd.concat([-backward, forward], axis=1).add(np.log(base), axis=0)
+    chained = np.exp(logs).stack(future_stack=True).rename("value")
+    return pd.Series(chained.reindex(pd.MultiIndex.from_arrays([panel["city_code"], panel["year"]])).to_numpy(),
+                     index=panel.index)
+
+
+def source_consistency(panel: pd.DataFrame, pairs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Where two sources of one quantity overlap, how far they differ, per city-year.
+
+    ``relative``: |a/b − 1| (levels, e.g. nominal GDP from two compilations); ``points``: |a − b| (indices, e.g. the
+    real growth index, previous year = 100). Rows: pair, city_code, year, a, b, difference, beyond_tolerance.
+    """
+    frames = []
+    for name, spec in pairs.items():
+        both = panel[["city_code", "year", spec["a"], spec["b"]]].dropna()
+        a, b = both[spec["a"]], both[spec["b"]]
+        difference = (a / b - 1).abs() if spec["measure"] == "relative" else (a - b).abs()
+        frames.append(pd.DataFrame({"pair": name, "city_code": both["city_code"], "year": both["year"],
+                                    "a": a, "b": b, "difference": difference,
+                                    "beyond_tolerance": difference > spec["tolerance"]}))
+    columns = ["pair", "city_code", "year", "a", "b", "difference", "beyond_tolerance"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def coverage_rows(panel: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
@@ -177,8 +232,10 @@ def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_path: str
     return panel, cities, pd.concat([*attrition, coverage_rows(panel, variables)], ignore_index=True)
 
 
-def write_outputs(panel: pd.DataFrame, cities: Any, attrition: pd.DataFrame, output: Any) -> None:
-    """Write the three panel outputs deterministically."""
+def write_outputs(panel: pd.DataFrame, cities: Any, attrition: pd.DataFrame, output: Any,
+                  consistency: dict[str, dict[str, Any]]) -> None:
+    """Write the panel outputs deterministically, with the source-consistency table of the configured pairs."""
     write_table(panel, output.panel, ["city_code", "year"])
+    write_table(source_consistency(panel, consistency), output.consistency, ["pair", "city_code", "year"])
     cities.sort_values("city_code").reset_index(drop=True).to_parquet(output.cities, index=False)
     attrition.to_csv(output.attrition, index=False, lineterminator="\n")

@@ -18,15 +18,20 @@ from scripts.common import InputError, format_rows, require_columns
 MUNICIPALITY_CODES = ("110000", "120000", "310000", "500000")
 
 
-def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str) -> pd.DataFrame:
-    """Read CSV / XLSX / Stata by suffix, every cell as text, with a clear message on a wrong encoding."""
+def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str, sheet: str | None = None,
+             footer_rows: int = 0) -> pd.DataFrame:
+    """Read CSV / XLSX / Stata by suffix, every cell as text, with a clear message on a wrong encoding.
+
+    Excel: ``sheet`` by name (default the first); ``footer_rows``: the sheet's last rows are a vendor's notes, not
+    data (CSV too)."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
-            return pd.read_csv(path, dtype=dtype, encoding=encoding, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(path, dtype=dtype, encoding=encoding, keep_default_na=False, na_values=[""])
+            return frame.iloc[:len(frame) - footer_rows]
         if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path, dtype=dtype)
+            return excel_sheet(path, dtype, sheet).pipe(lambda f: f.iloc[:len(f) - footer_rows])
         if suffix == ".dta":
             frame = pd.read_stata(path)  # missing cells stay missing (astype(str) would turn them into "nan")
             return frame.where(frame.isna(), frame.astype(str)) if dtype is str else frame
@@ -38,9 +43,18 @@ def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str) ->
     raise InputError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX or Stata .dta.")
 
 
-NOTE_ROWS_ADVICE = ("If they are a vendor's notes (often the last rows of a sheet), delete them from the file or save "
-                    "a cleaned copy and point the file's `path:` in config.yaml at it (no setting skips rows); "
-                    "otherwise fill in those cells.")
+def excel_sheet(path: Path, dtype: Any, sheet: str | None) -> pd.DataFrame:
+    """One sheet of a workbook (the first when `sheet` is None); an unknown name lists the sheets there are."""
+    with pd.ExcelFile(path) as book:
+        if sheet is not None and sheet not in book.sheet_names:
+            raise InputError(f"{path}: no sheet '{sheet}'; the workbook has {book.sheet_names}. Set the source's "
+                             "`sheet` in config.yaml to one of them.")
+        return book.parse(sheet if sheet is not None else 0, dtype=dtype)
+
+
+NOTE_ROWS_ADVICE = ("If they are a vendor's notes (often the last rows of a sheet), set the source's `footer_rows` in "
+                    "config.yaml to the number of such rows at the end, or delete them from a copy of the file that "
+                    "a `path:` points at; otherwise fill in those cells.")
 
 
 def bad_rows(raw: pd.DataFrame, bad: pd.Series, first_row: int = 2) -> str:
@@ -104,7 +118,8 @@ def read_city_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) 
     code_col, year_col = spec["code_column"], spec["year_column"]
     frames = []
     for path in paths:
-        raw = read_any(path, spec.get("encoding", "utf-8-sig"))
+        raw = read_any(path, spec.get("encoding", "utf-8-sig"), sheet=spec.get("sheet"),
+                       footer_rows=spec.get("footer_rows", 0))
         raw.columns = [str(c).strip() for c in raw.columns]
         name_col = spec.get("name_column")
         keep = [code_col, year_col, *([name_col] if name_col else []), *columns]

@@ -45,6 +45,8 @@ READERS: list[tuple[str, set[str]]] = [
     (r"sources\.", {"panel"}),
     (r"(variables|derived)\.[^.]+\.(unit|description)$", set()),
     (r"(variables|derived|price_index)\.", {"panel"}),
+    (r"consistency\.[^.]+\.description$", set()),
+    (r"consistency\.", {"panel"}),
     (r"network\.[^.]+\.enabled$", {"network", "centrality", "network_report"}),
     (r"network\.gravity\.(weight_to_distance|directed)$", {"network", "centrality", "panel?demo"}),
     (r"network\.[^.]+\.(weight_to_distance|directed)$", {"network", "centrality"}),

@@ -32,7 +32,7 @@ def test_non_numeric_cell_names_rows(tmp_path):
         read_city_year([f], SPEC, ["gdp"])
 
 
-NOTE_ADVICE = r"If they are a vendor's notes .*delete them from the file or save a cleaned copy and point the file's `path:`"
+NOTE_ADVICE = r"If they are a vendor's notes .*set the source's `footer_rows` in config.yaml"
 
 
 def test_note_row_at_the_end_of_an_excel_sheet_names_file_column_and_row(tmp_path):
@@ -118,3 +118,56 @@ def test_stata_missing_cells_stay_missing(tmp_path):
     frame = read_any(path)
     assert frame["code"].tolist() == ["110100", "120100"] and frame.at[0, "gdp"] == "1.5"
     assert pd.isna(frame.at[1, "gdp"])
+
+
+def gp_like_workbook(path, note="更多数据，关注淘宝店"):
+    """A workbook laid out like the G-P files: a notes sheet first, data by Chinese city name, notes at the end."""
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"说明": ["数据来源：统计年鉴"]}).to_excel(book, sheet_name="数据来源", index=False)
+        pd.DataFrame({"城市": ["北京市", "武汉市", None, note], "年份": [2022, 2022, None, None],
+                      "GDP指数": ["100.7", "104.0", None, None]}).to_excel(book, sheet_name="Sheet1", index=False)
+    return path
+
+
+GP_SPEC = {"code_column": "城市", "year_column": "年份", "keys": "name", "sheet": "Sheet1", "footer_rows": 2}
+
+
+def test_excel_sheet_and_footer_rows_read_the_data_only(tmp_path):
+    table = read_city_year([gp_like_workbook(tmp_path / "gp.xlsx")], GP_SPEC, ["GDP指数"])
+    assert table["source_code"].tolist() == ["北京市", "武汉市"] and table["GDP指数"].tolist() == [100.7, 104.0]
+    assert table["year"].tolist() == [2022, 2022]
+
+
+def test_wrong_sheet_lists_the_sheets(tmp_path):
+    with pytest.raises(InputError, match=r"gp\.xlsx: no sheet 'Sheet2'; the workbook has \['数据来源', 'Sheet1'\]"):
+        read_city_year([gp_like_workbook(tmp_path / "gp.xlsx")], {**GP_SPEC, "sheet": "Sheet2"}, ["GDP指数"])
+
+
+def test_too_few_footer_rows_name_the_note_row(tmp_path):
+    with pytest.raises(InputError, match=r"column '年份' is empty .* \(row 5: 更多数据，关注淘宝店\)\. " + NOTE_ADVICE):
+        read_city_year([gp_like_workbook(tmp_path / "gp.xlsx")], {**GP_SPEC, "footer_rows": 1}, ["GDP指数"])
+
+
+def test_gp_reader_missing_column_and_non_numeric_cell(tmp_path):
+    path = gp_like_workbook(tmp_path / "gp.xlsx")
+    with pytest.raises(InputError, match=r"gp\.xlsx: missing column\(s\) 名义GDP"):
+        read_city_year([path], GP_SPEC, ["名义GDP"])
+    bad = tmp_path / "bad.xlsx"
+    with pd.ExcelWriter(bad) as book:
+        pd.DataFrame({"城市": ["北京市"], "年份": [2022], "GDP指数": ["一百"]}).to_excel(book, sheet_name="Sheet1",
+                                                                                index=False)
+    with pytest.raises(InputError, match=r"column 'GDP指数' has non-numeric values 一百 in file line\(s\) 2"):
+        read_city_year([bad], {**GP_SPEC, "footer_rows": 0}, ["GDP指数"])
+
+
+def test_unknown_city_name_is_reported_not_dropped_silently():
+    from scripts.crosswalk import map_units
+
+    table = pd.DataFrame({"source_code": ["北京市", "不存在市"], "year": [2022, 2022], "v": [1.0, 2.0]})
+    universe = pd.DataFrame({"city_code": ["110100"], "name_zh": ["北京市"]})
+    crosswalk = pd.DataFrame(columns=["source", "source_code", "source_name", "city_code", "valid_from", "valid_to",
+                                      "reason"])
+    mapped, attrition = map_units(table, "gp_gdp", crosswalk, universe, by_name=True)
+    assert mapped["city_code"].tolist() == ["110100"]
+    unknown = attrition[attrition["outcome"] == "unknown id"]
+    assert unknown["units"].str.contains("不存在市").all() and len(unknown) == 1

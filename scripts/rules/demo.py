@@ -14,7 +14,7 @@ def main(smk: Any) -> None:
     panel, cities, attrition, truth = demo_panel(settings)
     LOG.info("demo: %d synthetic cities × %d years; planted effects per SD %s", len(cities), panel["year"].nunique(),
              p.demo["effects"])
-    write_outputs(panel, cities, attrition, smk.output)
+    write_outputs(panel, cities, attrition, smk.output, smk.params.consistency)
     write_json({"label": "SYNTHETIC DEMO DATA", "base_gap": BASE_GAP, "effects_per_sd": p.demo["effects"],
                 "recovery_effects_per_sd": {k: v / 2 for k, v in p.demo["effects"].items()},
                 "event_study_effects_pp": event_study_truth(settings),

@@ -14,7 +14,7 @@ def main(smk: Any) -> None:
              panel.shape[1] - 3)
     for row in attrition.itertuples(index=False):
         LOG.info("attrition: %s", " | ".join(str(v) for v in row))
-    write_outputs(panel, cities, attrition, smk.output)
+    write_outputs(panel, cities, attrition, smk.output, smk.params.consistency)
 
 
 if "snakemake" in globals():

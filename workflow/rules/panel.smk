@@ -9,6 +9,7 @@ PANEL_OUTPUT = {
     "panel": f"{RUN}/panel.parquet",
     "cities": f"{RUN}/cities.parquet",
     "attrition": f"{RUN}/attrition.csv",
+    "consistency": f"{RUN}/source_consistency.csv",
 }
 
 
@@ -37,6 +38,7 @@ if DEMO:
             models=pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
             network={MODEL_NET: config["network"][MODEL_NET]},
             centrality=config.get("centrality", {}),
+            consistency=undocumented(config.get("consistency", {})),
         script:
             entry("demo")
 
@@ -90,5 +92,6 @@ else:
             variables=undocumented(config["variables"]),
             price_index=config.get("price_index"),
             derived=undocumented(config.get("derived", {})),
+            consistency=undocumented(config.get("consistency", {})),
         script:
             entry("panel")

@@ -1,0 +1,54 @@
+"""Derived variables and source consistency (scripts/panel.py), checked by hand on tiny panels."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from scripts.panel import chain_index, derive, source_consistency
+
+
+def tiny_panel():
+    """Two cities, 2013–2017: a primary index with gaps that a second index fills, and nominal levels."""
+    return pd.DataFrame({"city_code": ["a"] * 5 + ["b"] * 5, "year": list(range(2013, 2018)) * 2,
+                         "i1": [np.nan, 110, 105, 102, np.nan, 100, 100, 100, np.nan, 100],
+                         "i2": [np.nan, 999, 999, 999, 90, np.nan, np.nan, np.nan, 120, 100],
+                         "lv": [1, 2, 100, 4, 5, 7, 7, 50, 7, 7]})
+
+
+def test_chain_index_by_hand():
+    got = chain_index(tiny_panel(), ["i1", "i2"], ["lv"], 2015)
+    # a: Y2015 = 100 (nominal); 2016 = 100·1.02; 2017 = 102·0.90 (i1 missing → i2); 2014 = 100/1.05; 2013 = 2014/1.10
+    # b: Y2015 = 50; 2016 = 50·1.20 (i1 missing → i2); 2017 = 60·1.00; 2014 = 50/1.00; 2013 = 50/1.00
+    expected = [100 / 1.05 / 1.10, 100 / 1.05, 100, 102, 91.8, 50, 50, 50, 60, 60]
+    assert got.to_numpy() == pytest.approx(expected)
+
+
+def test_a_missing_index_breaks_the_chain_beyond_it():
+    panel = tiny_panel()
+    panel.loc[3, "i1"] = np.nan         # city a, 2016: no index from either source
+    panel.loc[3, "i2"] = np.nan
+    got = chain_index(panel, ["i1", "i2"], ["lv"], 2015)
+    assert got.iloc[2] == pytest.approx(100) and got.iloc[3:5].isna().all()
+
+
+def test_index_from_growth_and_chain_in_derive():
+    panel = pd.DataFrame({"city_code": ["a"] * 3, "year": [2019, 2020, 2021], "province_code": "110000",
+                          "g": [6.0, 2.0, 8.0], "gdp": [10.0, 11.0, 12.0]})
+    derived = {"idx": {"kind": "index_from_growth", "of": "g"},
+               "real": {"kind": "chain_index", "index": ["idx"], "level": ["gdp"], "base_year": 2019}}
+    out = derive(panel, derived, None)
+    assert out["idx"].tolist() == [106.0, 102.0, 108.0]
+    assert out["real"].to_numpy() == pytest.approx([10.0, 10.2, 10.2 * 1.08])
+
+
+def test_source_consistency_flags_beyond_tolerance():
+    panel = pd.DataFrame({"city_code": ["a", "a", "b"], "year": [2020, 2021, 2020], "x": [100.0, 110.0, 50.0],
+                          "y": [102.0, 100.0, np.nan], "ix": [102.0, 108.5, 101.0], "iy": [102.4, 106.0, 101.0]})
+    pairs = {"level": {"a": "x", "b": "y", "measure": "relative", "tolerance": 0.05},
+             "index": {"a": "ix", "b": "iy", "measure": "points", "tolerance": 1.0}}
+    table = source_consistency(panel, pairs)
+    level = table[table["pair"] == "level"]
+    assert level["difference"].to_numpy() == pytest.approx([abs(100 / 102 - 1), 0.1])   # b 2020: one source only
+    assert level["beyond_tolerance"].tolist() == [False, True]
+    index = table[table["pair"] == "index"]
+    assert index["difference"].to_numpy() == pytest.approx([0.4, 2.5, 0.0])
+    assert index["beyond_tolerance"].tolist() == [False, True, False]
