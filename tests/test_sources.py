@@ -144,7 +144,7 @@ def test_wrong_sheet_lists_the_sheets(tmp_path):
 
 
 def test_too_few_footer_rows_name_the_note_row(tmp_path):
-    with pytest.raises(InputError, match=r"column '年份' is empty .* \(row 5: 更多数据，关注淘宝店\)\. " + NOTE_ADVICE):
+    with pytest.raises(InputError, match=r"column '年份' is empty .* \(row 4: \(empty\)\)\. " + NOTE_ADVICE):
         read_city_year([gp_like_workbook(tmp_path / "gp.xlsx")], {**GP_SPEC, "footer_rows": 1}, ["GDP指数"])
 
 
