@@ -305,14 +305,35 @@ def test_real_data_quality_flags_and_evidence(real_run):
     assert set(jinan["year"]) == {2019}                          # Laiwu merged into Jinan (crosswalk valid_to 2018)
     census_gaps = flags[(flags["variable"] == "pop_census") & (flags["flag"] == "gap")]
     assert census_gaps.empty                                     # observed only in census years: no gaps
-    # Siping's 2020 real GDP fell 35 % while Jilin's median city barely moved: a jump on both robust scales
-    siping = flags[(flags["city_code"] == "220300") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
-    assert siping["flag"].tolist() == ["jump"] and (siping[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
+    # Siping's 2020 nominal GDP fell 35 % while Jilin's median city barely moved (a jump on both robust scales): a
+    # statistical revision, which the official real growth index does not show (no flag on real GDP)
+    siping = flags[(flags["city_code"] == "220300") & (flags["year"] == 2020)]
+    assert siping.loc[siping["variable"] == "gdp", "flag"].tolist() == ["jump"]
+    assert "real_gdp" not in set(siping["variable"])
+    jiaozuo = flags[(flags["city_code"] == "410800") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
+    assert jiaozuo["flag"].tolist() == ["jump"] and (jiaozuo[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
     evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index("hypothesis")
     assert len(evidence) == 16 and evidence.loc[["H5a", "H5e"], "verdict"].eq("inactive").all()
     assert evidence["primary_file"].dropna().str.startswith("results/real/models/").all()
     unflagged = json.loads((real_run / "models" / "quality-drop.json").read_text())
-    assert "220300" in unflagged["dropped"]["data-quality flag on the outcome"] and "220300" not in unflagged["sample"]
+    assert "410800" in unflagged["dropped"]["data-quality flag on the outcome"] and "410800" not in unflagged["sample"]
+
+
+def test_real_data_official_real_gdp_and_source_consistency(real_run):
+    panel = pd.read_parquet(real_run / "panel.parquet").set_index(["city_code", "year"])
+    chained = panel["real_gdp"].unstack()
+    assert chained[2019].notna().sum() >= 320 and chained[2023].notna().sum() >= 290
+    # the chain by hand for Jiaozuo: the 2019 nominal level × CSMAR's 2020 index (≈ 79.4) × G-P's 2021 index (CSMAR
+    # has none for 2021)
+    jiaozuo = panel.loc["410800"]
+    assert pd.isna(jiaozuo.at[2021, "gdp_index_csmar"]) and jiaozuo.at[2020, "gdp_index_csmar"] == pytest.approx(79.4, abs=0.05)
+    assert chained.at["410800", 2019] == pytest.approx(jiaozuo.at[2019, "gdp"])
+    assert chained.at["410800", 2021] == pytest.approx(
+        jiaozuo.at[2019, "gdp"] * jiaozuo.at[2020, "gdp_index_csmar"] / 100 * jiaozuo.at[2021, "gdp_index_gp"] / 100)
+    consistency = pd.read_csv(real_run / "source_consistency.csv", dtype={"city_code": str})
+    nominal = consistency[consistency["pair"] == "nominal_gdp"]
+    by_year = nominal.groupby("year")["beyond_tolerance"].mean()
+    assert by_year[2019] < 0.02 and by_year[2016] > 0.2     # revised levels before 2019, agreement from 2019
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (CI does not install TeX)")
