@@ -105,6 +105,8 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
             errors += [f"derived/{name}/{key}: '{item}' is not a variable" for item in spec.get(key, []) if item not in known]
         needed = ("index", "level", "base_year") if spec.get("kind") == "chain_index" else ("of",)
         errors += [f"derived/{name}: kind '{spec.get('kind')}' needs '{key}'" for key in needed if key not in spec]
+    errors += [f"quality/not_levels: '{name}' is not a variable" for name in config.get("quality", {}).get("not_levels", [])
+               if name not in known]
     for name, spec in config.get("consistency", {}).items():
         errors += [f"consistency/{name}/{key}: '{spec[key]}' is not a variable" for key in ("a", "b")
                    if spec.get(key) not in known]

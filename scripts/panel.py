@@ -155,7 +155,8 @@ def source_consistency(panel: pd.DataFrame, pairs: dict[str, dict[str, Any]]) ->
     """Where two sources of one quantity overlap, how far they differ, per city-year.
 
     ``relative``: |a/b − 1| (levels, e.g. nominal GDP from two compilations); ``points``: |a − b| (indices, e.g. the
-    real growth index, previous year = 100). Rows: pair, city_code, year, a, b, difference, beyond_tolerance.
+    real growth index, previous year = 100). Rows: pair, city_code, year, variable_a, a, variable_b, b, difference,
+    beyond_tolerance.
     """
     frames = []
     for name, spec in pairs.items():
@@ -163,9 +164,9 @@ def source_consistency(panel: pd.DataFrame, pairs: dict[str, dict[str, Any]]) ->
         a, b = both[spec["a"]], both[spec["b"]]
         difference = (a / b - 1).abs() if spec["measure"] == "relative" else (a - b).abs()
         frames.append(pd.DataFrame({"pair": name, "city_code": both["city_code"], "year": both["year"],
-                                    "a": a, "b": b, "difference": difference,
-                                    "beyond_tolerance": difference > spec["tolerance"]}))
-    columns = ["pair", "city_code", "year", "a", "b", "difference", "beyond_tolerance"]
+                                    "variable_a": spec["a"], "a": a, "variable_b": spec["b"], "b": b,
+                                    "difference": difference, "beyond_tolerance": difference > spec["tolerance"]}))
+    columns = ["pair", "city_code", "year", "variable_a", "a", "variable_b", "b", "difference", "beyond_tolerance"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 

@@ -15,6 +15,13 @@ flags:
 - ``gap``: a missing year between a city's first and last observation of a variable, in a year that at least
   half of the cities report.
 - ``duplicate``: more than one panel row for a city-year.
+- ``spike``: a one-year excursion that reverses: |d_it| ≥ ln ``spike_factor`` (the value at least that many times,
+  or that fraction of, the year before), d_i,t+1 of the opposite sign, and the value back within half of the
+  excursion (|d_it + d_i,t+1| ≤ |d_it|/2). Flagged in year t only, replacing the jump flags of t and t + 1: the year
+  after is the series returning to normal and keeps its value.
+- ``source_disagreement``: the city-year's value differs from another source's beyond the pair's tolerance
+  (``consistency`` in config.yaml, ``source_consistency.csv``), flagged on both variables; informative, not masked
+  (two sources disagree on which is right).
 
 ``flagged_city_years`` turns the table into the city-years (per variable) that ``quality.exclude_flagged`` masks
 and ``flagged_cities`` into the cities that the ``sample: unflagged`` robustness specs leave out.
@@ -25,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = ["city_code", "year", "variable", "flag", "value", "change", "z_city", "z_province", "reason"]
-MASKED_FLAGS = ("jump", "admin_change")
+MASKED_FLAGS = ("jump", "admin_change", "spike")
 
 
 def robust_z(changes: pd.DataFrame, by: list[str], floor: float) -> pd.Series:
@@ -60,6 +67,42 @@ def jump_flags(panel: pd.DataFrame, variable: str, settings: dict[str, Any]) -> 
     rows["reason"] = [f"log change {c:+.3f}: {zc:+.1f} robust SD from the city's own changes, {zp:+.1f} from its "
                       f"province's that year" for c, zc, zp in zip(rows["change"], rows["z_city"], rows["z_province"])]
     return rows[COLUMNS]
+
+
+def spike_flags(panel: pd.DataFrame, variable: str, settings: dict[str, Any]) -> pd.DataFrame:
+    """Rows of `spike` flags of one variable (definition in the module docstring)."""
+    changes = log_changes(panel, variable)
+    following = changes.groupby("city_code")[["year", "change"]].shift(-1)
+    reverses = (following["year"] == changes["year"] + 1) & (np.sign(following["change"]) == -np.sign(changes["change"]))
+    large = changes["change"].abs() >= np.log(settings["spike_factor"])
+    back = (changes["change"] + following["change"]).abs() <= changes["change"].abs() / 2
+    rows = changes[reverses & large & back].assign(variable=variable, flag="spike", z_city=np.nan, z_province=np.nan)
+    after = following.loc[rows.index, "change"]
+    rows["reason"] = [f"×{np.exp(c):.2f} the year before, then ×{np.exp(a):.2f}: a one-year spike that reverses"
+                      for c, a in zip(rows["change"], after)]
+    return rows[COLUMNS]
+
+
+def without_spike_jumps(jumps: pd.DataFrame, spikes: pd.DataFrame) -> pd.DataFrame:
+    """The jump flags that a spike does not explain: a spike in year t is the jump out (t) and back (t + 1), so
+    those two jump flags go and only the spike year is flagged (and masked)."""
+    explained = set(zip(spikes["city_code"], spikes["year"])) | set(zip(spikes["city_code"], spikes["year"] + 1))
+    return jumps[[key not in explained for key in zip(jumps["city_code"], jumps["year"])]]
+
+
+def disagreement_flags(consistency: pd.DataFrame) -> pd.DataFrame:
+    """Rows of `source_disagreement` flags: both variables of every city-year beyond its pair's tolerance."""
+    beyond = consistency[consistency["beyond_tolerance"].astype(bool)]
+    rows = []
+    for mine, other in (("a", "b"), ("b", "a")):
+        rows.append(pd.DataFrame({
+            "city_code": beyond["city_code"], "year": beyond["year"], "variable": beyond[f"variable_{mine}"],
+            "flag": "source_disagreement", "value": beyond[mine], "change": np.nan, "z_city": np.nan,
+            "z_province": np.nan,
+            "reason": [f"{v} = {x:.4g} vs {w} = {y:.4g} (pair {p}: difference {d:.3g})" for v, x, w, y, p, d in zip(
+                beyond[f"variable_{mine}"], beyond[mine], beyond[f"variable_{other}"], beyond[other], beyond["pair"],
+                beyond["difference"])]}))
+    return pd.concat(rows, ignore_index=True)[COLUMNS]
 
 
 def gap_flags(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
@@ -104,13 +147,18 @@ def duplicate_flags(panel: pd.DataFrame) -> pd.DataFrame:
                         columns=COLUMNS)
 
 
-def quality_flags(panel: pd.DataFrame, crosswalk: pd.DataFrame, variables: list[str],
-                  settings: dict[str, Any]) -> pd.DataFrame:
-    """Every flag of the configured variables, sorted by city, year, variable, flag."""
+def quality_flags(panel: pd.DataFrame, crosswalk: pd.DataFrame, variables: list[str], settings: dict[str, Any],
+                  consistency: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every flag of the configured variables (and the source disagreements of `consistency`, the panel rule's
+    source_consistency table), sorted by city, year, variable, flag."""
     years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
     parts = [duplicate_flags(panel), observed_only(admin_change_flags(crosswalk, variables, years), panel)]
     for variable in variables:
-        parts += [jump_flags(panel, variable, settings), gap_flags(panel, variable)]
+        spikes = spike_flags(panel, variable, settings)
+        parts += [without_spike_jumps(jump_flags(panel, variable, settings), spikes), spikes,
+                  gap_flags(panel, variable)]
+    if consistency is not None and not consistency.empty:
+        parts.append(disagreement_flags(consistency))
     flags = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) \
         else pd.DataFrame(columns=COLUMNS)
     flags["year"] = flags["year"].astype(int)
@@ -146,10 +194,12 @@ def flagged_cities(flags: pd.DataFrame, variable: str, years: tuple[int, int]) -
 
 
 def counts_table(flags: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
-    """Flags per variable (rows) and kind (columns), every configured variable listed."""
-    kinds = ["jump", "admin_change", "gap", "duplicate"]
+    """Flags per variable (rows) and kind (columns), every configured variable listed (then any other flagged one,
+    e.g. an index with source disagreements)."""
+    kinds = ["jump", "spike", "admin_change", "gap", "duplicate", "source_disagreement"]
     table = flags.groupby(["variable", "flag"]).size().unstack(fill_value=0).reindex(columns=kinds, fill_value=0)
-    return table.reindex([*variables, "*"], fill_value=0).loc[lambda t: (t.index != "*") | (t.sum(axis=1) > 0)]
+    others = [name for name in table.index if name not in variables and name != "*"]
+    return table.reindex([*variables, *others, "*"], fill_value=0).loc[lambda t: (t.index != "*") | (t.sum(axis=1) > 0)]
 
 
 def window_table(flags: pd.DataFrame, cities: pd.DataFrame, variable: str, years: tuple[int, int]) -> pd.DataFrame:

@@ -128,6 +128,7 @@ NOT_ALONE = {
     "network.gravity_directed.kind": "each network kind needs its own keys",
     "network.gravity_top10.kind": "each network kind needs its own keys",
     "network.baidu_flows.kind": "each network kind needs its own keys",
+    "derived.real_gdp.kind": "chain_index takes index, level and base_year; the other kinds take `of`",
     "demo.enabled": "the demo needs the keys of its overlay (the overlay's keys are walked on the demo)",
     "models.controls.0.variable": "hypotheses H4a/H4b name this control (log_pop_grid_2019)",
     "models.controls.0.year": "hypotheses H4a/H4b name this control (log_pop_grid_2019)",

@@ -18,7 +18,8 @@ def main(smk: Any) -> None:
     settings = p.thresholds
     panel = pd.read_parquet(smk.input.panel)
     crosswalk = pd.read_csv(smk.input.crosswalk, dtype={"source_code": str, "city_code": str})
-    flags = quality_flags(panel, crosswalk, p.variables, settings)
+    consistency = pd.read_csv(smk.input.consistency, dtype={"city_code": str})
+    flags = quality_flags(panel, crosswalk, p.variables, settings, consistency)
     write_table(flags, smk.output.flags, ["city_code", "year", "variable", "flag"])
     for kind, count in flags["flag"].value_counts().sort_index().items():
         LOG.info("flags: %d %s", count, kind)

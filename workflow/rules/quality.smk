@@ -8,6 +8,7 @@ rule quality:
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
         crosswalk="data/crosswalk/city_codes.csv",
+        consistency=f"{RUN}/source_consistency.csv",
         code=code("quality"),
     output:
         flags=f"{RUN}/quality_flags.csv",
@@ -32,8 +33,12 @@ rule quality:
         mem_mb=1500,
         runtime=10,
     params:
-        thresholds=pick(config["quality"], "city_z", "province_z", "min_scale", "min_province_cities"),
-        variables=config["quality"].get("variables") or variable_names(),
+        thresholds=pick(config["quality"], "city_z", "province_z", "min_scale", "min_province_cities", "spike_factor"),
+        variables=[
+            name
+            for name in config["quality"].get("variables") or variable_names()
+            if name not in config["quality"].get("not_levels", [])
+        ],
         exclude_flagged=config["quality"]["exclude_flagged"],
         masked=list(dict.fromkeys([*config["resilience"]["outcomes"], MODELS["outcome"]])),
         outcome=MODELS["outcome"],
