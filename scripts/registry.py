@@ -119,6 +119,12 @@ MEASURES: dict[str, Measure] = {
     "recovery": Measure(_COUNTERFACTUAL, True, 0.0, True, description="recovery-year gap ln Y − ln Ŷ"),
     "gap_closed": Measure(_COUNTERFACTUAL, True, 1.0, True, description="share of the shock-year gap closed"),
     "cumulative_gap": Measure(_COUNTERFACTUAL, True, 0.0, True, description="sum of post-shock gaps"),
+    "recovery_time": Measure(_COUNTERFACTUAL, False, 1.0, True,
+                             description="years until output is back on the counterfactual path (censored: "
+                                         "attrition)"),
+    "recovery_time_peak": Measure(_COUNTERFACTUAL, False, 1.0, True,
+                                  description="years until output is back above its pre-shock peak (censored: "
+                                              "attrition)"),
     "sensitivity_contraction": Measure(_BENCHMARK, False, 1.0, False,
                                        description="Martin (2012) sensitivity, year before → shock year"),
     "sensitivity_recovery": Measure(_BENCHMARK, False, 1.0, False,

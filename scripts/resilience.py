@@ -6,7 +6,13 @@ Counterfactual measures (outcome Y, shock year s, recovery year r, pre-period P,
 - ``drop``            g_s = ln Y_s − ln Ŷ_s: the shock-year gap to the counterfactual (≈ % shortfall);
 - ``recovery``        g_r = ln Y_r − ln Ŷ_r: the recovery-year gap to the same counterfactual;
 - ``gap_closed``      1 − g_r / g_s: share of the shock-year shortfall closed by r (only when g_s < 0);
-- ``cumulative_gap``  Σ_{t=s..T} g_t over the consecutive post-shock years with data (cumulative loss is −this).
+- ``cumulative_gap``  Σ_{t=s..T} g_t over the consecutive post-shock years with data (cumulative loss is −this);
+- ``recovery_time``   min{k ≥ 1: g_{s+k} ≥ 0}: years until output is back on the counterfactual path (only when
+                      g_s < 0); ``recovery_time_peak`` min{k ≥ 1: Y_{s+k} ≥ max_{P_start ≤ t < s} Y_t}: years until
+                      output is back above its pre-shock peak (only when Y_s is below it). Smaller = more resilient.
+                      Not reached by the last consecutive year with data: *censored*, reported in the attrition
+                      table with that year, never as a number (a duration model, not OLS, is the tool for them).
+                      No bootstrap interval (censored draws have no value).
 Counterfactual Ŷ fitted on P (``counterfactual``): ``log_linear`` (ln Y = a + b t), ``linear`` (Y = a + b t),
 ``mean_growth`` (ln Ŷ_{P_end+h} = ln Y_{P_end} + h·ḡ, ḡ the mean log growth) or ``ar1`` (log growth
 g_t = c + φ g_{t−1} + ε, forecast recursively). Uncertainty: residual bootstrap (iid, or moving blocks of
@@ -34,6 +40,7 @@ import pandas as pd
 from scripts.common import InputError, format_rows
 from scripts.registry import counterfactual_measure_names
 
+ROUNDING = 1e-9  # log points: a path rejoined exactly counts as rejoined despite floating-point error
 MIN_PRE_YEARS = {"log_linear": 3, "linear": 3, "mean_growth": 3, "ar1": 5}
 COUNTERFACTUAL_MEASURES = counterfactual_measure_names()
 OUTPUT_COLUMNS = ["city_code", "outcome", "measure", "value", "se", "ci_low", "ci_high", "actual", "expected",
@@ -221,6 +228,8 @@ def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, 
         if not np.isfinite(gaps[k]):
             return None, f"no {outcome} (or no positive counterfactual) in {s if measure == 'drop' else r}"
         return _row(city, outcome, measure, gaps[k], gaps_star[:, k], actual[k], point[k], n_pre), None
+    if measure in ("recovery_time", "recovery_time_peak"):
+        return _recovery_time(measure, city, outcome, gaps, actual, point, at, s, post, n_pre)
     ks, kr = at[s], at[r]
     if measure == "gap_closed":
         if not (np.isfinite(gaps[ks]) and np.isfinite(gaps[kr])):
@@ -240,6 +249,32 @@ def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, 
         return None, f"no {outcome} in the shock year {s}"
     return _row(city, outcome, measure, gaps[run].sum(), gaps_star[:, run].sum(axis=1),
                 actual[run].sum(), point[run].sum(), n_pre), None
+
+
+def _recovery_time(measure, city, outcome, gaps, actual, point, at, s, post, n_pre):
+    """Years from the shock until the gap closes (recovery_time) or output passes its pre-shock peak
+    (recovery_time_peak): (row, None), or (None, reason) when there was nothing to recover or it is censored."""
+    ks = at[s]
+    if not np.isfinite(gaps[ks] if measure == "recovery_time" else actual[ks]):
+        return None, f"no {outcome} in the shock year {s}"
+    if measure == "recovery_time":
+        below, level, reference = gaps, 0.0, "the counterfactual path"
+    else:
+        before = actual[:ks][np.isfinite(actual[:ks])]
+        if not len(before):
+            return None, f"no {outcome} before the shock year {s}"
+        below, level, reference = actual, before.max(), "the pre-shock peak"
+    if below[ks] >= level - ROUNDING:
+        return None, f"not below {reference} in {s}: nothing to recover"
+    last = s
+    for year in post[1:]:
+        k = at[int(year)]
+        if not np.isfinite(below[k]):
+            break
+        last = int(year)
+        if below[k] >= level - ROUNDING:
+            return _row(city, outcome, measure, float(year - s), None, actual[k], point[k], n_pre), None
+    return None, f"censored: not back on {reference} by {last}, the last consecutive year with data"
 
 
 def national_growth(wide: pd.DataFrame, start: int, end: int, series: dict[int, float] | None) -> float:

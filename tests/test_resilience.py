@@ -172,3 +172,26 @@ def test_bad_input_stops_with_one_message():
 def test_pre_period_advice_matches_the_cause(changes, advice):
     with pytest.raises(InputError, match=advice):
         check_spec(spec(**changes), YEARS)
+
+
+def test_recovery_time_by_hand_with_censoring():
+    """Gaps to a 10 % trend (pre-period 2015–2019), panel to 2023: 'quick' is back on the path in 2022 (2 years),
+    'slow' never (censored at 2023), 'peak' falls below its 2019 peak and passes it in 2021, 'none' stays on the trend."""
+    years = {"start": 2015, "end": 2023}
+    trend = {y: 100 * 1.1 ** (y - 2015) for y in range(2015, 2024)}
+    quick = {**trend, 2020: trend[2020] * np.exp(-0.10), 2021: trend[2021] * np.exp(-0.03)}
+    slow = {**trend, **{y: trend[y] * np.exp(-0.05) for y in range(2020, 2024)}}
+    peak = {**trend, 2020: trend[2019] * 0.95, 2021: trend[2019] * 1.01, 2022: trend[2019] * 1.05,
+            2023: trend[2019] * 1.08}
+    panel = panel_from({"quick": quick, "slow": slow, "peak": peak, "none": trend})
+    table, dropped, _ = resilience_tables(panel, spec(measures=["recovery_time", "recovery_time_peak"]), years, seed=1)
+    value = table.set_index(["city_code", "measure"])["value"]
+    reasons = dropped.set_index(["city_code", "measure"])["reason"]
+    assert value[("quick", "recovery_time")] == 2.0          # gaps −0.10, −0.03, then 0 in 2022
+    assert reasons[("slow", "recovery_time")] == ("censored: not back on the counterfactual path by 2023, the last "
+                                                  "consecutive year with data")
+    assert value[("peak", "recovery_time_peak")] == 1.0      # 2020: 0.95 × the 2019 peak, 2021: 1.01 ×
+    assert reasons[("none", "recovery_time")].startswith("not below the counterfactual path in 2020")
+    assert value[("quick", "recovery_time_peak")] == 1.0     # 2020: e^−0.10 × 1.1 = 0.995 × the 2019 peak
+    assert reasons[("none", "recovery_time_peak")].startswith("not below the pre-shock peak in 2020")
+    assert ("peak", "recovery_time") in reasons.index        # 5 % below 2019's level is far below its trend: censored
