@@ -184,6 +184,9 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         if "panel" in spec["family"] and spec["sample"] not in ("all", "unflagged"):
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs take sample all or unflagged, not "
                           f"'{spec['sample']}'")
+        if spec["shock"] != "none" and (spec["family"] not in ("cross_section", "spatial") or spec["shock_year"]):
+            errors.append(f"models/specs/{spec['group']} ({name}): shock '{spec['shock']}' applies to cross-section "
+                          "and spatial specs without a placebo shock_year")
         if spec.get("bias_correction", "none") != "none" and spec["family"] != "spatial_panel":
             errors.append(f"models/specs/{spec['group']} ({name}): bias_correction applies to panel_sar/panel_sem only")
         if "panel" in spec["family"] and "panel" not in models:
@@ -191,6 +194,8 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         checks = [("measure", "panel" in spec["family"] or spec["measure"] in measures, "resilience.measures"),
                   ("sample", spec["sample"] in samples, list(samples)),
                   ("moderator", spec["moderator"] in ("none", *models.get("moderators", {})), "none or models.moderators"),
+                  ("shock", spec["shock"] in ("none", *config.get("resilience", {}).get("shocks", {})),
+                   "none or resilience.shocks"),
                   ("network", config.get("network", {}).get(spec["network"], {}).get("enabled", True) is not False
                    and spec["network"] in config.get("network", {}), "the enabled networks"),
                   ("weights", spec["weights"] in config.get("weights", {}), "weights"),

@@ -14,6 +14,9 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
   backbone as configured) on the models' network in the centrality year (models.centrality_year),
   z-scored over all demo cities. Controls have no planted effect. So OLS of `drop` on z(DC), z(CC), z(BC) and
   the controls should recover β, and `recovery` should give β / 2;
+- every named further shock (config resilience.shocks, e.g. omicron_2022) is planted the same way in its own shock
+  and recovery year, with the centralities' effects reversed: gap2_i = −0.05 − β_DC z(DC_i) − β_CC z(CC_i) −
+  β_BC z(BC_i) + ε2_i, so a spec with `shock: <name>` should recover −β (and a spec that mixed up the shocks would not);
 - the panel event study (growth = 100·Δln Y on centralities held at the centrality year, city and year effects)
   should give 100·β in the shock year and −50·β in the recovery year (growth then is the trend minus gap / 2),
   and zero in the pre-period: a planted panel effect in percentage points of growth per SD.
@@ -58,13 +61,13 @@ def planted_gap(config: dict[str, Any], cities: pd.DataFrame, panel: pd.DataFram
     settings = config.get("centrality", {})
     cent = centralities(edges, is_directed(spec), spec.get("weight_to_distance", "inverse"),
                         settings.get("engine", "igraph"), settings.get("pagerank_damping", 0.85)).set_index("city_code")
-    gap = pd.Series(BASE_GAP, index=cent.index)
+    effect = pd.Series(0.0, index=cent.index)
     for alias, beta in config["demo"]["effects"].items():
         measure = cent[config["models"]["centralities"][alias]]
-        gap += beta * (measure - measure.mean()) / measure.std(ddof=1)
+        effect += beta * (measure - measure.mean()) / measure.std(ddof=1)
     noise = config["demo"]["noise_sd"]
-    gap += rng.normal(0.0, noise, len(gap))
-    return pd.DataFrame({"gap": gap, "recovery_noise": rng.normal(0.0, noise, len(gap))})
+    gap = BASE_GAP + effect + rng.normal(0.0, noise, len(effect))
+    return pd.DataFrame({"gap": gap, "recovery_noise": rng.normal(0.0, noise, len(gap)), "effect": effect})
 
 
 def demo_panel(config: dict[str, Any]):
@@ -89,12 +92,17 @@ def demo_panel(config: dict[str, Any]):
     outcome = panel.pivot(index="city_code", columns="year", values=target)
     pre = list(range(res["pre_period"]["start"], res["pre_period"]["end"] + 1))
     t = np.array(pre, dtype=float)
+    shocks = {"main": (res["shock_year"], res["recovery_year"], truth["gap"], truth["recovery_noise"])}
+    for name, shock in res.get("shocks", {}).items():   # drawn after the main shock: its values stay as they were
+        noise = config["demo"]["noise_sd"]
+        second = BASE_GAP - truth["effect"] + rng.normal(0.0, noise, len(truth))
+        shocks[name] = (shock["shock_year"], shock["recovery_year"], second, rng.normal(0.0, noise, len(truth)))
     for city in outcome.index:
         slope, intercept = np.polyfit(t, np.log(outcome.loc[city, pre].to_numpy(dtype=float)), 1)
-        shock = intercept + slope * res["shock_year"] + truth.at[city, "gap"]
-        recovery = intercept + slope * res["recovery_year"] + truth.at[city, "gap"] / 2 + truth.at[city, "recovery_noise"]
-        outcome.loc[city, res["shock_year"]] = np.exp(shock)
-        outcome.loc[city, res["recovery_year"]] = np.exp(recovery)
+        for shock_year, recovery_year, gap, recovery_noise in shocks.values():
+            outcome.loc[city, shock_year] = np.exp(intercept + slope * shock_year + gap[city])
+            outcome.loc[city, recovery_year] = np.exp(intercept + slope * recovery_year + gap[city] / 2
+                                                      + recovery_noise[city])
     later = outcome.stack().rename(target).reset_index()
     panel = panel.drop(columns=target).merge(later, on=["city_code", "year"])[["city_code", "year", "province_code", *variables]]
     attrition = pd.DataFrame([{"stage": "demo", "source": "synthetic", "outcome": "units generated",

@@ -381,6 +381,24 @@ def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str
             pd.DataFrame(paths))
 
 
+def named_shock_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int],
+                       seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every measure of every outcome for each named shock of ``resilience.shocks`` (its own shock and recovery
+    year, and pre-period, by default the main one): (measures, attrition), each with the column ``shock`` first."""
+    frames, dropped = [], []
+    for name, shock in spec.get("shocks", {}).items():
+        moved = {**spec, "shock_year": shock["shock_year"], "recovery_year": shock["recovery_year"],
+                 "pre_period": shock.get("pre_period", spec["pre_period"])}
+        table, lost, _ = resilience_tables(panel, moved, years, seed)
+        frames.append(table.assign(shock=name))
+        dropped.append(lost.assign(shock=name))
+    measures = pd.concat(frames, ignore_index=True) if frames else \
+        pd.DataFrame({c: pd.Series(dtype=object) for c in ["shock", *OUTPUT_COLUMNS]})
+    attrition = pd.concat(dropped, ignore_index=True) if dropped else \
+        pd.DataFrame(columns=["shock", "city_code", "outcome", "measure", "reason"])
+    return measures[["shock", *OUTPUT_COLUMNS]], attrition[["shock", "city_code", "outcome", "measure", "reason"]]
+
+
 def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict[str, Any]], years: dict[str, int],
                    seed: int) -> pd.DataFrame:
     """The counterfactual measures of each placebo (outcome, shock_year) with every resilience year moved by the
@@ -395,6 +413,7 @@ def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict
                  "measures": [m for m in spec["measures"] if m in COUNTERFACTUAL_MEASURES],
                  "bootstrap": {"draws": 19, "block_length": 1}}
         moved.pop("shift_share", None)
+        moved.pop("shocks", None)
         frames.append(resilience_tables(panel, moved, years, seed)[0].assign(shock_year=item["shock_year"]))
     if not frames:
         return pd.DataFrame({"shock_year": pd.Series(dtype=int), **{c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS}})

@@ -13,7 +13,8 @@ from typing import Any
 from scripts.common import InputError
 from scripts.registry import ESTIMATORS
 
-EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year")
+EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year",
+              "shock")
 # What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights).
 WEIGHTS_SAMPLE_KEYS = ("kind", "k", "island_policy")
 
@@ -51,7 +52,7 @@ def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -
                 "centrality_year": models["centrality_year"], "controls": models["controls"],
                 "standardize": models["standardize"], "cov": ESTIMATORS[estimator].covariances[0], "centralities": "joint",
                 "measure": models["measures"][0], "all_centralities": models["centralities"], "sample": "all",
-                "moderator": "none", "shock_year": None}
+                "moderator": "none", "shock_year": None, "shock": "none"}
         spec = {**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen}
         parts = [group, *(str(chosen[key]).replace(":", "_") for key in varying
                           if key in chosen and (key != "centralities" or chosen[key] != "each"))]

@@ -67,6 +67,8 @@ READERS: list[tuple[str, set[str]]] = [
     (r"resilience\.pre_period\.end$", {"panel?demo", "resilience"}),
     (r"resilience\.(counterfactual|measures\.\d+|shift_share\..*)$", {"resilience", "resilience_report"}),
     (r"resilience\.report\.", {"resilience_report"}),
+    (r"resilience\.shocks\.[^.]+\.description$", set()),
+    (r"resilience\.shocks\.", {"panel?demo", "resilience"}),
     (r"resilience\.", {"resilience"}),
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),

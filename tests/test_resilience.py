@@ -195,3 +195,21 @@ def test_recovery_time_by_hand_with_censoring():
     assert value[("quick", "recovery_time_peak")] == 1.0     # 2020: e^−0.10 × 1.1 = 0.995 × the 2019 peak
     assert reasons[("none", "recovery_time_peak")].startswith("not below the pre-shock peak in 2020")
     assert ("peak", "recovery_time") in reasons.index        # 5 % below 2019's level is far below its trend: censored
+
+
+def test_a_named_shock_has_its_own_years_and_the_pre_pandemic_trend():
+    """omicron_2022 against the 2015–2019 trend: a planted −8 % in 2022 and −3 % in 2023 are its drop and recovery,
+    whatever happened in 2020–2021 (which a shifted pre-period, as the placebos use, would have learnt from)."""
+    from scripts.resilience import named_shock_tables
+
+    years = {"start": 2015, "end": 2023}
+    trend = {y: 100 * 1.08 ** (y - 2015) for y in range(2015, 2024)}
+    series = {**trend, 2020: trend[2020] * 0.9, 2022: trend[2022] * np.exp(-0.08), 2023: trend[2023] * np.exp(-0.03)}
+    shocks = {"omicron_2022": {"shock_year": 2022, "recovery_year": 2023}}
+    table, lost = named_shock_tables(panel_from({"a": series, "b": trend}), spec(measures=["drop", "recovery"],
+                                                                                  shocks=shocks), years, seed=2)
+    value = table.set_index(["shock", "city_code", "measure"])["value"]
+    assert value[("omicron_2022", "a", "drop")] == pytest.approx(-0.08, abs=1e-12)
+    assert value[("omicron_2022", "a", "recovery")] == pytest.approx(-0.03, abs=1e-12)
+    assert value[("omicron_2022", "b", "drop")] == pytest.approx(0.0, abs=1e-12)
+    assert list(table.columns[:2]) == ["shock", "city_code"] and lost.empty

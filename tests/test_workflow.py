@@ -63,6 +63,11 @@ def test_demo_recovers_planted_effects(demo_runs):
         for term, beta in truth[key].items():
             c = coefficient(model, term)
             assert c["ci_low"] <= beta <= c["ci_high"], (model_name, term, beta, c)
+    second = truth["named_shock_effects_per_sd"]["omicron_2022"]   # the second shock, planted with reversed signs
+    model = json.loads((run / "models" / "omicron-drop.json").read_text())
+    for term, beta in second.items():
+        c = coefficient(model, term)
+        assert c["ci_low"] <= beta <= c["ci_high"] and c["estimate"] * beta > 0, ("omicron-drop", term, beta, c)
     event_study = json.loads((run / "models" / "event_study.json").read_text())
     for term, beta in truth["event_study_effects_pp"].items():
         c = coefficient(event_study, term)
@@ -369,4 +374,4 @@ def test_raw_data_cache_survives_a_failed_offline_retrieval(real_run, tmp_path):
                      env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
     assert done.returncode == 0, done.stderr[-3000:]
     origins = (work / "results" / "real" / "logs" / "retrieve_origins.tsv").read_text(encoding="utf-8")
-    assert origins.count("\tcache") == 21 and (work / "results" / "real" / "raw").is_dir()
+    assert origins.count("\tcache") == len(store) and (work / "results" / "real" / "raw").is_dir()

@@ -3,11 +3,14 @@
 ``settings`` is what the spec's batch needs besides the spec itself (scripts.specs.batch_settings): seed,
 sample-selection keys of the weights, panel years and balance rule, the real shock year, moderators, size classes.
 ``tables`` holds the inputs every spec of a batch shares: ``panel`` (the analysis panel), ``resilience``,
-``placebo`` (the measures of placebo shock years, keyed by shock_year), ``cities`` (points) and ``flagged`` (cities
+``placebo`` (the measures of placebo shock years, keyed by shock_year), ``shocks`` (those of the named shocks,
+keyed by shock), ``cities`` (points) and ``flagged`` (cities
 flagged on the outcome: left out by ``sample: unflagged``).
 
 Spec option ``shock_year`` (placebo): the design takes the measures recomputed by the resilience stage with every
-resilience year moved to that year, and the centralities of the year before it.
+resilience year moved to that year, and the centralities of the year before it. Spec option ``shock`` (a key of
+``resilience.shocks``, e.g. omicron_2022): the measures of that named shock (``shocks``), with the spec's own
+centrality year (by default the pre-pandemic models.centrality_year).
 """
 from typing import Any
 
@@ -55,7 +58,10 @@ def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables:
                          centrality: pd.DataFrame) -> pd.DataFrame:
     """Design rows of a cross-section/spatial spec: placebo years, moderator column and subsample applied."""
     panel, resilience, year = tables["panel"], tables["resilience"], spec["centrality_year"]
-    if spec["shock_year"] not in (None, settings.get("shock_year")):
+    if spec.get("shock", "none") != "none":
+        shocks = tables["shocks"]
+        resilience = shocks[shocks["shock"] == spec["shock"]].drop(columns="shock")
+    elif spec["shock_year"] not in (None, settings.get("shock_year")):
         placebo = tables["placebo"]
         resilience = placebo[placebo["shock_year"] == spec["shock_year"]].drop(columns="shock_year")
         year = spec["shock_year"] - 1

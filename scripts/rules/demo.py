@@ -17,6 +17,8 @@ def main(smk: Any) -> None:
     write_outputs(panel, cities, attrition, smk.output, smk.params.consistency)
     write_json({"label": "SYNTHETIC DEMO DATA", "base_gap": BASE_GAP, "effects_per_sd": p.demo["effects"],
                 "recovery_effects_per_sd": {k: v / 2 for k, v in p.demo["effects"].items()},
+                "named_shock_effects_per_sd": {name: {k: -v for k, v in p.demo["effects"].items()}
+                                               for name in p.resilience.get("shocks", {})},
                 "event_study_effects_pp": event_study_truth(settings),
                 "noise_sd": p.demo["noise_sd"]}, smk.output.truth)
 

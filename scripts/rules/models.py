@@ -16,7 +16,7 @@ def shared_tables(paths: Any, settings: dict[str, Any]) -> dict[str, Any]:
         flags = pd.read_csv(paths.flags, dtype={"city_code": str})
         flagged = flagged_cities(flags, settings["specs"][0]["outcome"], tuple(window))
     return {"panel": pd.read_parquet(paths.panel), "resilience": pd.read_parquet(paths.resilience),
-            "placebo": pd.read_parquet(paths.placebo),
+            "placebo": pd.read_parquet(paths.placebo), "shocks": pd.read_parquet(paths.shocks),
             "cities": pd.read_parquet(paths.cities, columns=["city_code", "lon", "lat"]),   # no geometry needed
             "flagged": flagged}
 

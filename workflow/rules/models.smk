@@ -29,6 +29,7 @@ rule design:
 MODEL_INPUTS = {
     "resilience": f"{RUN}/resilience.parquet",
     "placebo": f"{RUN}/resilience_placebo.parquet",
+    "shocks": f"{RUN}/resilience_shocks.parquet",
     "panel": f"{RUN}/analysis_panel.parquet",
     "cities": f"{RUN}/cities.parquet",
     "flags": f"{RUN}/quality_flags.csv",

@@ -34,7 +34,10 @@ if DEMO:
             years=config["years"],
             variables=variable_names(),
             demo=pick(config["demo"], "n_rows", "n_cols", "effects", "noise_sd"),
-            resilience=pick(config["resilience"], "pre_period", "shock_year", "recovery_year"),
+            resilience={
+                **pick(config["resilience"], "pre_period", "shock_year", "recovery_year"),
+                "shocks": undocumented(config["resilience"].get("shocks", {})),
+            },
             models=pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
             network={MODEL_NET: config["network"][MODEL_NET]},
             centrality=config.get("centrality", {}),

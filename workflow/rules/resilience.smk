@@ -10,6 +10,12 @@ def placebo_shocks():
     return [{"outcome": outcome, "shock_year": year} for outcome, year in sorted(pairs)]
 
 
+def resilience_settings():
+    """What the resilience rule computes with: resilience without its report keys and the shocks' descriptions."""
+    settings = {k: v for k, v in config["resilience"].items() if k != "report"}
+    return {**settings, "shocks": undocumented(settings.get("shocks", {}))}
+
+
 rule resilience:
     input:
         panel=f"{RUN}/analysis_panel.parquet",
@@ -19,6 +25,8 @@ rule resilience:
         attrition=f"{RUN}/attrition_resilience.csv",
         paths=f"{RUN}/resilience_paths.parquet",
         placebo=f"{RUN}/resilience_placebo.parquet",
+        shocks=f"{RUN}/resilience_shocks.parquet",
+        shocks_attrition=f"{RUN}/attrition_shocks.csv",
     log:
         f"{RUN}/logs/resilience.log",
     benchmark:
@@ -28,7 +36,7 @@ rule resilience:
         mem_mb=2000,
         runtime=20,
     params:
-        resilience={k: v for k, v in config["resilience"].items() if k != "report"},
+        resilience=resilience_settings(),
         placebo=placebo_shocks(),
         years=config["years"],
         seed=config["seed"],
