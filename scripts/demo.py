@@ -96,7 +96,8 @@ def demo_panel(config: dict[str, Any]):
     for name, shock in res.get("shocks", {}).items():   # drawn after the main shock: its values stay as they were
         noise = config["demo"]["noise_sd"]
         second = BASE_GAP - truth["effect"] + rng.normal(0.0, noise, len(truth))
-        shocks[name] = (shock["shock_year"], shock["recovery_year"], second, rng.normal(0.0, noise, len(truth)))
+        recovery_noise = pd.Series(rng.normal(0.0, noise, len(truth)), index=truth.index)
+        shocks[name] = (shock["shock_year"], shock["recovery_year"], second, recovery_noise)
     for city in outcome.index:
         slope, intercept = np.polyfit(t, np.log(outcome.loc[city, pre].to_numpy(dtype=float)), 1)
         for shock_year, recovery_year, gap, recovery_noise in shocks.values():

@@ -122,6 +122,7 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"models\.specs\.\w+\.estimator$", lambda old: {"ols": "sar", "panel_fe": "event_study"}.get(old, "panel_fe")),
     (r"models\.specs\.\w+\.measure$", "recovery"),
     (r"models\.specs\.\w+\.centralities$", "joint"),
+    (r"models\.specs\.\w+\.shock$", "none"),
 ]
 
 # Keys that cannot change alone: another key names their value, or they select a block of other keys.

@@ -2,7 +2,7 @@
 from pathlib import Path
 from typing import Any
 
-from scripts.common import run_rule, write_json
+from scripts.common import run_rule, sha256_of, write_json
 from scripts.manifest import build_manifest, package_versions
 
 
@@ -12,6 +12,8 @@ def main(smk: Any) -> None:
     run_dir = Path(smk.output.manifest).parent
     manifest = build_manifest(smk.params.config, run_dir, Path(smk.params.raw_dir), smk.params.rules, root)
     manifest["packages"] = package_versions(Path(smk.input.requirements))
+    manifest["overlays"] = [{"path": path, "sha256": sha256_of(path) if Path(path).is_file() else None}
+                            for path in smk.params.overlays]
     write_json(manifest, smk.output.manifest)
 
 

@@ -34,6 +34,7 @@ rule manifest:
     params:
         raw_dir=RAW,
         config=config,
+        overlays=[os.path.relpath(path) for path in workflow.overwrite_configfiles],
         rules=rule_descriptions(),
     script:
         entry("manifest")
