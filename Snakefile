@@ -135,21 +135,6 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/hypotheses.smk"
 
 
-FINAL_TARGETS = [
-    f"{RUN}/attrition.csv",
-    *expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
-    *expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
-    *rules.network_report.output,
-    *rules.resilience_report.output,
-    *rules.quality.output,
-    *rules.report.output,
-    *rules.spec_curve.output,
-    *rules.tables.output,
-    *rules.figures.output,
-    *rules.evidence.output,
-]
-
-
 def every_output():
     """Every file a job of this config writes (the manifest aside). As targets of rule all they make a deleted
     intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files made from it are current."""

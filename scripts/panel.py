@@ -132,9 +132,9 @@ def chain_index(panel: pd.DataFrame, index: list[str], level: list[str], base_ye
         Y_t = Y_b / Π_{s=t+1..b} I_s/100 (t < b)
 
     (the national accounts' chain-linking of volume indices; the implied deflator is city-specific). `index` and
-    `level` list columns in priority order: each city-year takes the first that has a value (e.g. CSMAR's index to
-    2021, then another compilation's to 2023). A missing index breaks the chain: years beyond the gap are missing,
-    not bridged.
+    `level` list columns in priority order: each city-year takes the first that has a value (e.g. one compilation's
+    index, then another's where the first has none). A missing index breaks the chain: years beyond the gap are
+    missing, not bridged.
     """
     log_factor = np.log(first_available(panel, index) / 100.0)
     wide = pd.DataFrame({"city_code": panel["city_code"], "year": panel["year"], "f": log_factor}) \
