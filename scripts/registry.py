@@ -119,6 +119,8 @@ MEASURES: dict[str, Measure] = {
     "recovery": Measure(_COUNTERFACTUAL, True, 0.0, True, description="recovery-year gap ln Y − ln Ŷ"),
     "gap_closed": Measure(_COUNTERFACTUAL, True, 1.0, True, description="share of the shock-year gap closed"),
     "cumulative_gap": Measure(_COUNTERFACTUAL, True, 0.0, True, description="sum of post-shock gaps"),
+    "growth_shortfall": Measure(_COUNTERFACTUAL, True, 0.0, True,
+                                description="shock-year growth minus the city's mean pre-period growth"),
     "recovery_time": Measure(_COUNTERFACTUAL, False, 1.0, True,
                              description="years until output is back on the counterfactual path (censored: "
                                          "attrition)"),

@@ -7,6 +7,9 @@ Counterfactual measures (outcome Y, shock year s, recovery year r, pre-period P,
 - ``recovery``        g_r = ln Y_r − ln Ŷ_r: the recovery-year gap to the same counterfactual;
 - ``gap_closed``      1 − g_r / g_s: share of the shock-year shortfall closed by r (only when g_s < 0);
 - ``cumulative_gap``  Σ_{t=s..T} g_t over the consecutive post-shock years with data (cumulative loss is −this);
+- ``growth_shortfall`` Δln Y_s − mean_{t∈P} Δln Y_t: the shock year's growth against the city's own pre-period
+                      growth (needs no trend extrapolation, so a shock years after the pre-period, e.g. 2022, is
+                      not mixed up with the gap an earlier shock left; no bootstrap interval);
 - ``recovery_time``   min{k ≥ 1: g_{s+k} ≥ 0}: years until output is back on the counterfactual path (only when
                       g_s < 0); ``recovery_time_peak`` min{k ≥ 1: Y_{s+k} ≥ max_{P_start ≤ t < s} Y_t}: years until
                       output is back above its pre-shock peak (only when Y_s is below it). Smaller = more resilient.
@@ -213,7 +216,11 @@ def counterfactual_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, A
                    "cf_low": lo, "cf_high": hi} for y, a, p, lo, hi in zip(targets, actual, point, low, high)]
         at = {int(y): k for k, y in enumerate(targets)}
         for measure in wanted:
-            row, reason = _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre)
+            if measure == "growth_shortfall":
+                row, reason = _growth_shortfall(city, outcome, actual, at, s, spec["pre_period"], n_pre)
+            else:
+                row, reason = _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r,
+                                                  post, n_pre)
             if reason:
                 dropped.append({"city_code": city, "outcome": outcome, "measure": measure, "reason": reason})
             else:
@@ -249,6 +256,19 @@ def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, 
         return None, f"no {outcome} in the shock year {s}"
     return _row(city, outcome, measure, gaps[run].sum(), gaps_star[:, run].sum(axis=1),
                 actual[run].sum(), point[run].sum(), n_pre), None
+
+
+def _growth_shortfall(city, outcome, actual, at, s, pre_period, n_pre):
+    """Shock-year log growth minus the city's mean log growth over the pre-period: (row, None) or (None, reason)."""
+    growth = np.diff(actual[at[pre_period["start"]]:at[pre_period["end"]] + 1])
+    growth = growth[np.isfinite(growth)]
+    shock_growth = actual[at[s]] - actual[at[s - 1]]
+    if not np.isfinite(shock_growth):
+        return None, f"no {outcome} in {s - 1} or {s}"
+    if not len(growth):
+        return None, f"no two consecutive pre-period years with {outcome}"
+    return _row(city, outcome, "growth_shortfall", shock_growth - growth.mean(), None, shock_growth, growth.mean(),
+                n_pre), None
 
 
 def _recovery_time(measure, city, outcome, gaps, actual, point, at, s, post, n_pre):

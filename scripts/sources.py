@@ -49,7 +49,7 @@ def excel_sheet(path: Path, dtype: Any, sheet: str | None) -> pd.DataFrame:
         if sheet is not None and sheet not in book.sheet_names:
             raise InputError(f"{path}: no sheet '{sheet}'; the workbook has {book.sheet_names}. Set the source's "
                              "`sheet` in config.yaml to one of them.")
-        return book.parse(sheet if sheet is not None else 0, dtype=dtype)
+        return pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=dtype)
 
 
 NOTE_ROWS_ADVICE = ("If they are a vendor's notes (often the last rows of a sheet), set the source's `footer_rows` in "

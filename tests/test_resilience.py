@@ -213,3 +213,15 @@ def test_a_named_shock_has_its_own_years_and_the_pre_pandemic_trend():
     assert value[("omicron_2022", "a", "recovery")] == pytest.approx(-0.03, abs=1e-12)
     assert value[("omicron_2022", "b", "drop")] == pytest.approx(0.0, abs=1e-12)
     assert list(table.columns[:2]) == ["shock", "city_code"] and lost.empty
+
+
+def test_growth_shortfall_by_hand():
+    """Pre-period growth 10 % a year (log 0.0953); 2022 growth 2 % after a 2020 fall: shortfall ln 1.02 − ln 1.1."""
+    years = {"start": 2015, "end": 2023}
+    series = {y: 100 * 1.1 ** (y - 2015) for y in range(2015, 2020)}
+    series |= {2020: series[2019] * 0.9, 2021: series[2019] * 0.99, 2022: series[2019] * 0.99 * 1.02, 2023: 130.0}
+    shock = spec(measures=["growth_shortfall"], shock_year=2022, recovery_year=2023)
+    table, _, _ = resilience_tables(panel_from({"a": series}), shock, years, seed=1)
+    row = table.set_index("measure").loc["growth_shortfall"]
+    assert row["value"] == pytest.approx(np.log(1.02) - np.log(1.1))
+    assert row["actual"] == pytest.approx(np.log(1.02)) and row["expected"] == pytest.approx(np.log(1.1))
