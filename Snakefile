@@ -16,7 +16,7 @@ min_version("9.0")
 sys.path.insert(0, workflow.basedir)
 from scripts.code_deps import imported_files  # noqa: E402
 from scripts.common import InputError  # noqa: E402
-from scripts.config import check_yaml, repeated_configfile_flags, validate_config  # noqa: E402
+from scripts.config import load_yaml, repeated_configfile_flags, validate_config  # noqa: E402
 from scripts.specs import WEIGHTS_SAMPLE_KEYS, expand_specs  # noqa: E402
 
 OVERLAYS = repeated_configfile_flags(sys.argv) if os.path.basename(sys.argv[0]) == "snakemake" else []
@@ -26,7 +26,7 @@ if OVERLAYS:
         f"and ignore the others. Name every overlay after one flag: --configfile {' '.join(OVERLAYS)}"
     )
 try:
-    check_yaml(os.path.join(workflow.basedir, "config.yaml"))
+    load_yaml(os.path.join(workflow.basedir, "config.yaml"))  # syntax errors with file and line
 except InputError as err:
     raise WorkflowError(str(err)) from None
 

@@ -33,16 +33,15 @@ def with_registries(node: Any) -> Any:
 @cache
 def load_schema(schema_path: Path = SCHEMA) -> dict[str, Any]:
     """The config schema as validated: the YAML file with the registries' names filled in (read once per
-    process, with libyaml's loader where PyYAML has it)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return with_registries(yaml.load(schema_path.read_text(encoding="utf-8"), Loader=loader))
+    process)."""
+    return with_registries(load_yaml(schema_path))
 
 
-def check_yaml(path: str | Path) -> None:
-    """Stop with the file, line and column of a YAML syntax error (Snakemake's own message names neither)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def load_yaml(path: str | Path) -> Any:
+    """A YAML file's content (libyaml's loader where PyYAML has it); a syntax error stops with the file, line and
+    column (Snakemake's own message names neither)."""
     try:
-        yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         raise InputError(f"{path}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML ({err.problem}). "
@@ -239,8 +238,7 @@ def cli(argv: list[str]) -> int:
     try:
         config: dict[str, Any] = {}
         for path in [SCHEMA.parent.parent.parent / "config.yaml", *argv[1:]]:
-            check_yaml(path)
-            update_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+            update_config(config, load_yaml(path) or {})
         validate_config(config)
     except (InputError, OSError) as err:
         print(err, file=sys.stderr)

@@ -93,8 +93,8 @@ def demo_panel(config: dict[str, Any]):
     pre = list(range(res["pre_period"]["start"], res["pre_period"]["end"] + 1))
     t = np.array(pre, dtype=float)
     shocks = {"main": (res["shock_year"], res["recovery_year"], truth["gap"], truth["recovery_noise"])}
+    noise = config["demo"]["noise_sd"]
     for name, shock in res.get("shocks", {}).items():   # drawn after the main shock: its values stay as they were
-        noise = config["demo"]["noise_sd"]
         second = BASE_GAP - truth["effect"] + rng.normal(0.0, noise, len(truth))
         recovery_noise = pd.Series(rng.normal(0.0, noise, len(truth)), index=truth.index)
         shocks[name] = (shock["shock_year"], shock["recovery_year"], second, recovery_noise)

@@ -26,7 +26,8 @@ def network_years(spec: dict[str, Any]) -> set[int] | None:
 def network_measures(spec: dict[str, Any]) -> set[str]:
     """Measures scripts.centrality.centralities computes on this network (see its module docstring): directed
     networks add in/out degree and strength."""
-    directed = bool(spec.get("directed", spec["kind"] == "flows"))
+    directed = bool(spec.get("directed", spec["kind"] == "flows"))  # scripts.network.is_directed, restated: validation
+    # runs at parse time and stays free of pandas (as scripts/registry.py does)
     return BASE_MEASURES | BINARY_MEASURES | (DIRECTED_MEASURES if directed else set())
 
 

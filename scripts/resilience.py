@@ -216,11 +216,8 @@ def counterfactual_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, A
                    "cf_low": lo, "cf_high": hi} for y, a, p, lo, hi in zip(targets, actual, point, low, high)]
         at = {int(y): k for k, y in enumerate(targets)}
         for measure in wanted:
-            if measure == "growth_shortfall":
-                row, reason = _growth_shortfall(city, outcome, actual, at, s, spec["pre_period"], n_pre)
-            else:
-                row, reason = _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r,
-                                                  post, n_pre)
+            row, reason = _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r,
+                                              post, n_pre, spec["pre_period"])
             if reason:
                 dropped.append({"city_code": city, "outcome": outcome, "measure": measure, "reason": reason})
             else:
@@ -228,8 +225,10 @@ def counterfactual_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, A
     return rows, dropped, paths
 
 
-def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre):
+def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre, pre_period):
     """One measure from the gap series: (row, None) or (None, reason)."""
+    if measure == "growth_shortfall":
+        return _growth_shortfall(city, outcome, actual, at, s, pre_period, n_pre)
     if measure in ("drop", "recovery"):
         k = at[s if measure == "drop" else r]
         if not np.isfinite(gaps[k]):
@@ -401,14 +400,21 @@ def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str
             pd.DataFrame(paths))
 
 
+def at_shock(spec: dict[str, Any], shock_year: int, recovery_year: int, pre_period: dict[str, int],
+             **changes: Any) -> dict[str, Any]:
+    """The resilience spec moved to another shock (its years and pre-period), without the named shocks."""
+    moved = {**spec, "shock_year": shock_year, "recovery_year": recovery_year, "pre_period": pre_period, **changes}
+    moved.pop("shocks", None)
+    return moved
+
+
 def named_shock_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int],
                        seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every measure of every outcome for each named shock of ``resilience.shocks`` (its own shock and recovery
     year, and pre-period, by default the main one): (measures, attrition), each with the column ``shock`` first."""
     frames, dropped = [], []
     for name, shock in spec.get("shocks", {}).items():
-        moved = {**spec, "shock_year": shock["shock_year"], "recovery_year": shock["recovery_year"],
-                 "pre_period": shock.get("pre_period", spec["pre_period"])}
+        moved = at_shock(spec, shock["shock_year"], shock["recovery_year"], shock.get("pre_period", spec["pre_period"]))
         table, lost, _ = resilience_tables(panel, moved, years, seed)
         frames.append(table.assign(shock=name))
         dropped.append(lost.assign(shock=name))
@@ -427,13 +433,11 @@ def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict
     frames = []
     for item in placebo:
         shift = item["shock_year"] - spec["shock_year"]
-        moved = {**spec, "outcomes": [item["outcome"]], "shock_year": item["shock_year"],
-                 "recovery_year": spec["recovery_year"] + shift,
-                 "pre_period": {k: v + shift for k, v in spec["pre_period"].items()},
-                 "measures": [m for m in spec["measures"] if m in COUNTERFACTUAL_MEASURES],
-                 "bootstrap": {"draws": 19, "block_length": 1}}
+        moved = at_shock(spec, item["shock_year"], spec["recovery_year"] + shift,
+                         {k: v + shift for k, v in spec["pre_period"].items()}, outcomes=[item["outcome"]],
+                         measures=[m for m in spec["measures"] if m in COUNTERFACTUAL_MEASURES],
+                         bootstrap={"draws": 19, "block_length": 1})
         moved.pop("shift_share", None)
-        moved.pop("shocks", None)
         frames.append(resilience_tables(panel, moved, years, seed)[0].assign(shock_year=item["shock_year"]))
     if not frames:
         return pd.DataFrame({"shock_year": pd.Series(dtype=int), **{c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS}})

@@ -22,25 +22,26 @@ def read_any(path: str | Path, encoding: str = "utf-8-sig", dtype: Any = str, sh
              footer_rows: int = 0) -> pd.DataFrame:
     """Read CSV / XLSX / Stata by suffix, every cell as text, with a clear message on a wrong encoding.
 
-    Excel: ``sheet`` by name (default the first); ``footer_rows``: the sheet's last rows are a vendor's notes, not
-    data (CSV too)."""
+    Excel: ``sheet`` by name (default the first). ``footer_rows``: the file's last rows are a vendor's notes, not
+    data."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
             frame = pd.read_csv(path, dtype=dtype, encoding=encoding, keep_default_na=False, na_values=[""])
-            return frame.iloc[:len(frame) - footer_rows]
-        if suffix in (".xlsx", ".xls"):
-            return excel_sheet(path, dtype, sheet).pipe(lambda f: f.iloc[:len(f) - footer_rows])
-        if suffix == ".dta":
+        elif suffix in (".xlsx", ".xls"):
+            frame = excel_sheet(path, dtype, sheet)
+        elif suffix == ".dta":
             frame = pd.read_stata(path)  # missing cells stay missing (astype(str) would turn them into "nan")
-            return frame.where(frame.isna(), frame.astype(str)) if dtype is str else frame
+            frame = frame.where(frame.isna(), frame.astype(str)) if dtype is str else frame
+        else:
+            raise InputError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX or Stata .dta.")
     except UnicodeDecodeError as err:
         raise InputError(
             f"{path}: cannot be decoded as {encoding} (byte {err.start}). Set the source's `encoding` in "
             "config.yaml (CSMAR/EPS exports are often `gbk`)."
         ) from None
-    raise InputError(f"{path}: unsupported file type '{suffix}'; use CSV, XLSX or Stata .dta.")
+    return frame.iloc[:len(frame) - footer_rows]
 
 
 def excel_sheet(path: Path, dtype: Any, sheet: str | None) -> pd.DataFrame:

@@ -119,12 +119,12 @@ def test_a_source_url_with_dot_segments_is_refused(config, url):
 
 
 def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
-    from scripts.config import check_yaml
+    from scripts.config import load_yaml
 
     broken = tmp_path / "overlay.yaml"
     broken.write_text("run: mine\nmodels:\n  measures: [drop, recovery\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"overlay.yaml, line 4, column 1: not valid YAML \(did not find expected"):
-        check_yaml(broken)
+        load_yaml(broken)
 
 
 def test_config_check_command_reports_broken_and_valid_overlays(tmp_path, capsys):

@@ -202,11 +202,11 @@ def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, 
         rows = rows.merge(wide.assign(year=wide["year"] + 1), on=["city_code", "year"], how="inner")
     uncovered = sorted(set(wanted) - set(rows["year"]))
     if uncovered:
+        needed = (f"models.centrality_year {spec['centrality_year']}" if spec["estimator"] == "event_study"
+                  else f"the year before each, {format_rows(y - 1 for y in uncovered)}")
         raise InputError(f"models ({spec.get('name', spec['estimator'])}): network '{spec.get('network', '')}' has no "
-                         f"centralities for the panel years {format_rows(uncovered)} (needed: "
-                         + ("models.centrality_year " f"{spec['centrality_year']}" if spec["estimator"] == "event_study"
-                            else f"the year before each, {format_rows(y - 1 for y in uncovered)}")
-                         + "); end models.panel.years where the network ends or extend the network's years.")
+                         f"centralities for the panel years {format_rows(uncovered)} (needed: {needed}); end "
+                         "models.panel.years where the network ends or extend the network's years.")
     rows = rows.dropna()
     for alias in aliases:
         rows[alias] = (rows[alias] - rows[alias].mean()) / rows[alias].std(ddof=1)
