@@ -100,9 +100,10 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
         for key in ("of", "by"):
             if key in spec and spec[key] not in known:
                 errors.append(f"derived/{name}/{key}: '{spec[key]}' is not a variable")
-        for key in ("total", "index", "level"):
+        for key in ("total", "index", "level", "priority"):
             errors += [f"derived/{name}/{key}: '{item}' is not a variable" for item in spec.get(key, []) if item not in known]
-        needed = ("index", "level", "base_year") if spec.get("kind") == "chain_index" else ("of",)
+        needed = {"chain_index": ("index", "level", "base_year"), "first_available": ("priority",)}.get(
+            spec.get("kind"), ("of",))
         errors += [f"derived/{name}: kind '{spec.get('kind')}' needs '{key}'" for key in needed if key not in spec]
     errors += [f"quality/not_levels: '{name}' is not a variable" for name in config.get("quality", {}).get("not_levels", [])
                if name not in known]
@@ -154,6 +155,24 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
     return errors
 
 
+def shock_errors(config: dict[str, Any]) -> list[str]:
+    """The main shock's name is not also a named shock's; models.panel.shocks name keys of resilience.shocks that
+    come after the main shock."""
+    resilience, errors = config.get("resilience", {}), []
+    named = resilience.get("shocks", {})
+    if resilience.get("name", "covid_2020") in named:
+        errors.append(f"resilience/name: '{resilience.get('name', 'covid_2020')}' is also a key of resilience.shocks; "
+                      "rename one of them")
+    for shock in config.get("models", {}).get("panel", {}).get("shocks", []):
+        if shock not in named:
+            errors.append(f"models/panel/shocks: '{shock}' is not a key of resilience.shocks {sorted(named)}")
+        elif named[shock]["shock_year"] <= resilience["shock_year"]:
+            errors.append(f"models/panel/shocks: '{shock}' ({named[shock]['shock_year']}) must come after the main "
+                          f"shock (resilience.shock_year {resilience['shock_year']}): its window starts where the "
+                          "main shock's ends")
+    return errors
+
+
 def spec_errors(config: dict[str, Any]) -> list[str]:
     """Every expanded model spec names an existing measure, network, weights and centrality alias."""
     from scripts.specs import expand_specs
@@ -172,6 +191,7 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         return [f"models/specs: the specs expand to {len(specs)} model jobs, more than models.max_specs = {cap} "
                 f"(largest groups: {largest}). Set models.confirm_large_grid: true to run them all, raise "
                 "models.max_specs, or shorten the lists of the largest groups"]
+    errors += shock_errors(config)
     measures = config.get("resilience", {}).get("measures", [])
     classes = [c["name"] for c in models.get("size_classes", {}).get("classes", [])]
     samples = ("all", "unflagged", "region:east", "region:central", "region:west", "region:northeast", *(f"size:{c}" for c in classes))
@@ -186,6 +206,8 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         if spec["shock"] != "none" and (spec["family"] not in ("cross_section", "spatial") or spec["shock_year"]):
             errors.append(f"models/specs/{spec['group']} ({name}): shock '{spec['shock']}' applies to cross-section "
                           "and spatial specs without a placebo shock_year")
+        if spec.get("panel_centralities", "lagged") != "lagged" and spec["estimator"] != "panel_fe":
+            errors.append(f"models/specs/{spec['group']} ({name}): panel_centralities applies to panel_fe specs only")
         if spec.get("bias_correction", "none") != "none" and spec["family"] != "spatial_panel":
             errors.append(f"models/specs/{spec['group']} ({name}): bias_correction applies to panel_sar/panel_sem only")
         if "panel" in spec["family"] and "panel" not in models:
@@ -206,7 +228,8 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
     from scripts.preflight import spec_feasibility_errors
 
     errors += spec_feasibility_errors(config, specs)
-    errors += hypothesis_errors(config.get("hypotheses", {}), specs, models)
+    errors += hypothesis_errors(config.get("hypotheses", {}), specs, models,
+                                config.get("resilience", {}).get("shocks", {}))
     headline = config.get("report", {}).get("headline_measure", "drop")
     if headline not in measures or MEASURES[headline].outcome != "outcome":
         errors.append(f"report/headline_measure: '{headline}' must be one of resilience.measures computed per outcome "

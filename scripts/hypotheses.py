@@ -7,6 +7,12 @@ expected sign (+ or −), a primary spec (a name, or a glob whose first match is
 (names or glob patterns). In panel specs a
 centrality alias c is read as its post-shock interaction c_x_post.
 
+Several shocks: a hypothesis may name, under ``shocks``, a named shock of resilience.shocks (e.g. omicron_2022)
+with its own primary, specs and unflagged spec (and, optionally, variable). The evidence table then has one row
+per hypothesis and shock (column ``shock``; the main shock under resilience.name); in panel specs the alias is read
+as its interaction with that shock's window, c_x_<shock> (models.panel.shocks). The primary p-values of every row
+(hypotheses × shocks) form one family for the adjustment.
+
 Decision rule (config ``hypotheses.decision``): the primary p-values of all active hypotheses form one family,
 adjusted by Holm (1979) or Benjamini & Hochberg (1995) (statsmodels ``multipletests``). A hypothesis is
 - ``supported``: primary estimate of the expected sign with adjusted p < α, and at least ``min_share`` of its
@@ -38,21 +44,28 @@ def is_active(test: dict[str, Any], moderators: Collection[str]) -> bool:
     return test.get("requires_moderator") is None or test["requires_moderator"] in moderators
 
 
-def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any]], models: dict[str, Any]) -> list[str]:
+def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any]], models: dict[str, Any],
+                      shocks: Collection[str] = ()) -> list[str]:
     """Active hypotheses must name existing variables, a sign of + or −, a primary (and unflagged) spec that
-    exists, and spec names that exist; glob patterns among the specs may match nothing (a switched-off group)."""
+    exists, and spec names that exist; glob patterns among the specs may match nothing (a switched-off group).
+    The same for each of their ``shocks``, which must be keys of resilience.shocks (`shocks`)."""
     from scripts.specs import control_name
 
     errors = []
     controls = [control_name(c) for c in models["controls"]]
     aliases, moderators = list(models["centralities"]), models.get("moderators", {})
     known = {*aliases, *controls, *moderators, *(f"{a}_x_{m}" for a in aliases for m in moderators)}
+    named = set(shocks)
     for hid, test in hypotheses.get("tests", {}).items():
         where = f"hypotheses/tests/{hid}"
         if str(test.get("sign")) not in SIGNS:
             errors.append(f"{where}/sign: '{test.get('sign')}' is not + or −")
         if not is_active(test, moderators):
             continue
+        for shock in sorted(set(test.get("shocks", {})) - named):
+            errors.append(f"{where}/shocks: '{shock}' is not a key of resilience.shocks {sorted(named)}")
+        errors += [error for _, shock, tested in per_shock(test, "")[1:]
+                   for error in hypothesis_errors({"tests": {f"{hid}/shocks/{shock}": tested}}, specs, models)]
         if test["variable"] not in known:
             errors.append(f"{where}/variable: '{test['variable']}' is not a model term; use a centrality alias "
                           f"{aliases}, a control {controls} or <alias>_x_<moderator>")
@@ -68,21 +81,24 @@ ESTIMATE_COLUMNS = ["spec", "term", "estimator", "estimate", "se", "p_value", "c
                     "in_specs"]
 
 
-def term_for(variable: str, spec: dict[str, Any]) -> str:
-    """The coefficient holding `variable` in a spec's results (panel: a centrality's post-shock interaction)."""
+def term_for(variable: str, spec: dict[str, Any], shock: str | None = None) -> str:
+    """The coefficient holding `variable` in a spec's results (panel: a centrality's interaction with the window
+    of the main shock, c_x_post, or of the named `shock`, c_x_<shock>)."""
     if "panel" in spec["family"] and variable in spec["all_centralities"]:
-        return f"{variable}_x_post"
+        return f"{variable}_x_{shock or 'post'}"
     return variable
 
 
-def estimates(test: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str]) -> pd.DataFrame:
+def estimates(test: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str],
+              shock: str | None = None) -> pd.DataFrame:
     """One row per spec of the hypothesis (its specs, primary and unflagged spec) that has the variable: estimate,
-    se, p, CI, the result file, and whether the spec counts in the share (in `specs`)."""
+    se, p, CI, the result file, and whether the spec counts in the share (in `specs`). `shock`: a named shock
+    whose panel interactions are read (None: the main shock)."""
     rows = []
     patterns = [*test["specs"], test["primary"], *([test["unflagged"]] if test.get("unflagged") else [])]
     for name in matching_specs(patterns, list(results)):
         result = results[name]
-        term = term_for(test["variable"], {**result["spec"], "all_centralities": result["spec_aliases"]})
+        term = term_for(test["variable"], {**result["spec"], "all_centralities": result["spec_aliases"]}, shock)
         coef = next((c for c in result["coefficients"] if c["term"] == term), None)
         if coef is None:
             continue  # e.g. a one-at-a-time spec of another centrality
@@ -157,40 +173,51 @@ def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFram
     return frame
 
 
-SUMMARY_COLUMNS = ["hypothesis", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
+SUMMARY_COLUMNS = ["hypothesis", "shock", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
                    "share_expected_significant", "primary_spec", "primary_estimate", "primary_p",
                    "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted",
                    "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
 
 
+def per_shock(test: dict[str, Any], main: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """(shock label, named shock or None for the main one, the test with that shock's overrides) of a hypothesis.
+    A shock keeps the statement, sign and variable but not the main shock's unflagged spec (it gives its own)."""
+    inherited = {k: v for k, v in test.items() if k not in ("unflagged", "shocks")}
+    return [(main, None, test), *((shock, shock, {**inherited, **overrides})
+                                  for shock, overrides in test.get("shocks", {}).items())]
+
+
 def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str],
-             moderators: Collection[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(summary per hypothesis, long table of every estimate behind it)."""
+             moderators: Collection[str], main_shock: str = "main") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(summary per hypothesis and shock, long table of every estimate behind it); `main_shock` labels the rows of
+    the main shock (resilience.name)."""
     decision = hypotheses["decision"]
     summary, long = [], []
-    for hid, test in hypotheses["tests"].items():
-        base = {"hypothesis": hid, "statement": test["statement"], "variable": test["variable"],
-                "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−", "verdict": ""}
-        if not is_active(test, moderators):
-            summary.append({**base, "verdict": "inactive",
-                            "note": f"needs models.moderators.{test['requires_moderator']}"})
-            continue
-        table = estimates(test, results, files)
-        row = hypothesis_row(hid, test, table, decision["alpha"])
-        summary.append({**base, **row})
-        long.append(table.assign(hypothesis=hid, primary=table["spec"] == row["primary_spec"]))
+    for hid, declared in hypotheses["tests"].items():
+        for label, shock, test in per_shock(declared, main_shock):
+            base = {"hypothesis": hid, "shock": label, "statement": test["statement"], "variable": test["variable"],
+                    "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−", "verdict": ""}
+            if not is_active(test, moderators):
+                summary.append({**base, "verdict": "inactive",
+                                "note": f"needs models.moderators.{test['requires_moderator']}"})
+                continue
+            table = estimates(test, results, files, shock)
+            row = hypothesis_row(hid, test, table, decision["alpha"])
+            summary.append({**base, **row})
+            long.append(table.assign(hypothesis=hid, shock=label, primary=table["spec"] == row["primary_spec"]))
     frame = apply_decision(pd.DataFrame(summary), decision)
     return frame.reindex(columns=SUMMARY_COLUMNS), pd.concat(long, ignore_index=True) if long else pd.DataFrame()
 
 
 def display(summary: pd.DataFrame) -> pd.DataFrame:
-    """The evidence table for people: one row per hypothesis, numbers rounded."""
+    """The evidence table for people: one row per hypothesis and shock, numbers rounded."""
     def number(v, digits=4):
         return "" if pd.isna(v) else f"{v:.{digits}f}"
 
     rows = []
     for _, r in summary.iterrows():
-        rows.append({"hypothesis": r["hypothesis"], "variable": f"{r['variable']} ({r['expected_sign']})",
+        rows.append({"hypothesis": r["hypothesis"], "shock": r["shock"],
+                     "variable": f"{r['variable']} ({r['expected_sign']})",
                      "specs": "" if pd.isna(r["n_specs"]) else int(r["n_specs"]),
                      "median [min, max]": "" if pd.isna(r["median"]) else
                      f"{number(r['median'])} [{number(r['min'])}, {number(r['max'])}]",
@@ -211,7 +238,7 @@ def evidence_plot(long: pd.DataFrame, summary: pd.DataFrame, stem: Path, title: 
     active = summary[summary["verdict"] != "inactive"].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(active), 1) + 1.2))
     for k, row in active.iterrows():
-        rows = long[long["hypothesis"] == row["hypothesis"]] if len(long) else long
+        rows = long[(long["hypothesis"] == row["hypothesis"]) & (long["shock"] == row["shock"])] if len(long) else long
         if len(rows):
             z = rows["estimate"] / rows["se"]
             ax.plot(z, np.full(len(z), k), "o", color="#2166ac", alpha=0.45, markersize=4)
@@ -221,9 +248,10 @@ def evidence_plot(long: pd.DataFrame, summary: pd.DataFrame, stem: Path, title: 
     for x in (-1.96, 1.96):
         ax.axvline(x, color="#999999", linestyle="--", linewidth=0.8)
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_yticks(range(len(active)), [f"{h} {v} ({s}): {d}" for h, v, s, d in
-                                       zip(active["hypothesis"], active["variable"], active["expected_sign"],
-                                           active["verdict"])], fontsize=7)
+    several = active["shock"].nunique() > 1
+    ax.set_yticks(range(len(active)), [f"{h}{f' [{k}]' if several else ''} {v} ({s}): {d}" for h, k, v, s, d in
+                                       zip(active["hypothesis"], active["shock"], active["variable"],
+                                           active["expected_sign"], active["verdict"])], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("z = estimate / SE across the specs testing each hypothesis (ring: primary spec)")
     ax.set_title(title, fontsize=10)

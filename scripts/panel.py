@@ -100,7 +100,7 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
     kinds: ``deflate`` (of / provincial price index → constant base-year prices), ``share``
     (of / Σ total, in %), ``ratio`` (of / by × scale), ``index_from_growth`` (a growth rate g in % → the volume
     index 100 + g, previous year = 100), ``chain_index`` (a level at constant base-year prices chained from volume
-    indices: see chain_index).
+    indices: see chain_index), ``first_available`` (per city-year the first of ``priority`` with a value).
     """
     out = panel.copy()
     if prices is not None:
@@ -117,6 +117,8 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
             out[name] = 100.0 + out[spec["of"]]
         elif kind == "chain_index":
             out[name] = chain_index(out, spec["index"], spec["level"], spec["base_year"])
+        elif kind == "first_available":
+            out[name] = first_available(out, spec["priority"])
     return out.drop(columns=["price_index"], errors="ignore")
 
 

@@ -1,7 +1,8 @@
 """Preflight: can every model spec be fitted with what the configuration builds? Checked before any job runs.
 
-Each spec needs centralities of its network in the years it uses — the cross-section and the event study in their
-``centrality_year`` (a placebo in the year before its shock), a panel in every year t − 1 of its growth years t —
+Each spec needs centralities of its network in the years it uses — the cross-section, the event study and a
+``pre_shock`` panel in their ``centrality_year`` (a placebo in the year before its shock), a panel in every year
+t − 1 of its growth years t —
 the measures its centrality aliases name among those the network computes, and outcome data in the panel years.
 Everything here is read from the configuration alone (no data), so it runs at parse time; what only the data can
 tell (a city missing a year) is checked where the data are read. Every problem names the spec and the fix.
@@ -38,9 +39,16 @@ def constant_measures(spec: dict[str, Any]) -> set[str]:
     return (BINARY_MEASURES | {"degree", "degree_in", "degree_out"}) & network_measures(spec) if complete else set()
 
 
+def reads_lagged_centralities(spec: dict[str, Any]) -> bool:
+    """A panel spec reading C_{t−1} in every growth year (not the event study or ``panel_centralities: pre_shock``,
+    which hold the centralities at the spec's centrality year)."""
+    return (spec["family"] in ("panel", "spatial_panel") and spec["estimator"] != "event_study"
+            and spec.get("panel_centralities", "lagged") == "lagged")
+
+
 def centrality_years_needed(spec: dict[str, Any], models: dict[str, Any]) -> list[int]:
     """Years of the spec's network whose centralities the spec reads."""
-    if spec["family"] in ("panel", "spatial_panel") and spec["estimator"] != "event_study":
+    if reads_lagged_centralities(spec):
         years = models["panel"]["years"]
         return list(range(years["start"] - 1, years["end"]))
     if spec.get("shock_year") is not None:
@@ -64,8 +72,7 @@ def spec_problems(spec: dict[str, Any], network: dict[str, Any], models: dict[st
     available = network_years(network)
     missing = sorted(set(centrality_years_needed(spec, models)) - available) if available is not None else []
     if missing:
-        panel = spec["family"] in ("panel", "spatial_panel") and spec["estimator"] != "event_study"
-        fix = (f"end models.panel.years by {max(available) + 1}" if panel
+        fix = (f"end models.panel.years by {max(available) + 1}" if reads_lagged_centralities(spec)
                else "choose models.centrality_year (or the spec's centrality_year) in that range")
         problems.append(f"need centralities of network '{net}' in {spans(missing)} but the network is built for "
                         f"{spans(sorted(available))}; {fix} or extend network.{net}'s years")

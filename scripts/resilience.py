@@ -408,21 +408,44 @@ def at_shock(spec: dict[str, Any], shock_year: int, recovery_year: int, pre_peri
     return moved
 
 
+GAP_COLUMNS = ["shock", "outcome", "city_code", "year", "gap", "cumulative_gap", "share_closed"]
+
+
+def gap_paths(paths: pd.DataFrame, shock: str, shock_year: int) -> pd.DataFrame:
+    """The path of gaps after a shock, per outcome and city, from the shock year s to the last year with data:
+    g_t = ln Y_t − ln Ŷ_t, the running cumulative gap Σ_{u=s..t} g_u (missing from the first year without a gap on,
+    as ``cumulative_gap``), and the share of the shock-year shortfall closed by t, 1 − g_t / g_s (t > s, only when
+    g_s < 0; 1 = back on the counterfactual path, > 1 above it, < 0 further below)."""
+    after = paths[paths["year"] >= shock_year].sort_values(["outcome", "city_code", "year"])
+    gap = after["actual_log"] - after["counterfactual_log"]
+    keys = [after["outcome"], after["city_code"]]
+    broken = gap.isna().groupby(keys).cummax()
+    at_shock_year = gap.where(after["year"] == shock_year).groupby(keys).transform("max")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (1 - gap / at_shock_year).where((at_shock_year < 0) & (after["year"] > shock_year))
+    table = after[["outcome", "city_code", "year"]].assign(
+        shock=shock, gap=gap, cumulative_gap=gap.fillna(0).groupby(keys).cumsum().where(~broken), share_closed=share)
+    return table[GAP_COLUMNS].reset_index(drop=True)
+
+
 def named_shock_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int],
-                       seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Every measure of every outcome for each named shock of ``resilience.shocks`` (its own shock and recovery
-    year, and pre-period, by default the main one): (measures, attrition), each with the column ``shock`` first."""
-    frames, dropped = [], []
+    year, and pre-period, by default the main one): (measures, attrition, gap paths), each with the column ``shock``
+    first."""
+    frames, dropped, gaps = [], [], []
     for name, shock in spec.get("shocks", {}).items():
         moved = at_shock(spec, shock["shock_year"], shock["recovery_year"], shock.get("pre_period", spec["pre_period"]))
-        table, lost, _ = resilience_tables(panel, moved, years, seed)
+        table, lost, paths = resilience_tables(panel, moved, years, seed)
         frames.append(table.assign(shock=name))
         dropped.append(lost.assign(shock=name))
+        gaps.append(gap_paths(paths, name, shock["shock_year"]) if len(paths) else pd.DataFrame(columns=GAP_COLUMNS))
     measures = pd.concat(frames, ignore_index=True) if frames else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in ["shock", *OUTPUT_COLUMNS]})
     attrition = pd.concat(dropped, ignore_index=True) if dropped else \
         pd.DataFrame(columns=["shock", "city_code", "outcome", "measure", "reason"])
-    return measures[["shock", *OUTPUT_COLUMNS]], attrition[["shock", "city_code", "outcome", "measure", "reason"]]
+    return (measures[["shock", *OUTPUT_COLUMNS]], attrition[["shock", "city_code", "outcome", "measure", "reason"]],
+            pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=GAP_COLUMNS))
 
 
 def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict[str, Any]], years: dict[str, int],

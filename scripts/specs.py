@@ -1,7 +1,8 @@
 """Model specifications: config ``models.specs`` expanded into named, concrete specs (one Snakemake job each).
 
-Each group under ``models.specs`` may give a list for any of the expandable keys (estimator, measure, cov,
-centralities, network, weights); the group expands into the cross product. The spec name is the group name
+Each group under ``models.specs`` may give a list for any of the expandable keys (EXPANDABLE:
+estimator, measure, cov, centralities, network, weights, sample, moderator, shock_year, shock, centrality_year,
+panel_centralities); the group expands into the cross product. The spec name is the group name
 followed by the values of the keys that vary inside the group, e.g. ``baseline-drop``, ``spatial-sdm``;
 ``centralities: each`` adds one spec per centrality alias (``…-dc``); ``enabled: false`` switches a group off (an
 overlay cannot delete it). Unset keys take the model defaults
@@ -14,7 +15,7 @@ from scripts.common import InputError
 from scripts.registry import ESTIMATORS
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year",
-              "shock")
+              "shock", "centrality_year", "panel_centralities")
 # What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights).
 WEIGHTS_SAMPLE_KEYS = ("kind", "k", "island_policy")
 
@@ -105,8 +106,8 @@ def flag_window(resilience: dict[str, Any]) -> list[int]:
 
 def batch_settings(names: list[str], specs: dict[str, dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
     """Exactly the configuration a batch of specs is fitted with (the models rule's params): the specs, the seed,
-    and only what these specs use — the sample-selection keys of their weights, the panel years and shock year
-    (panel specs), the real shock year (placebo specs), their moderators, the size classes, the flag window."""
+    and only what these specs use — the sample-selection keys of their weights, the panel years, shock year and
+    the named shocks with their own post-shock window (panel specs), the real shock year (placebo specs), their moderators, the size classes, the flag window."""
     chosen = [specs[name] for name in names]
     models, resilience = config["models"], config["resilience"]
     settings: dict[str, Any] = {"specs": chosen, "seed": config["seed"]}
@@ -116,7 +117,9 @@ def batch_settings(names: list[str], specs: dict[str, dict[str, Any]], config: d
                                       if k in config["weights"][name]} for name in used_weights}
     if any(ESTIMATORS[s["estimator"]].is_panel for s in chosen):
         settings["panel"] = {"years": models["panel"]["years"], "balance": models["panel"].get("balance",
-                                                                                              "drop_incomplete")}
+                                                                                              "drop_incomplete"),
+                             "shocks": {name: resilience["shocks"][name]["shock_year"]
+                                        for name in models["panel"].get("shocks", [])}}
     if any(ESTIMATORS[s["estimator"]].is_panel or s["shock_year"] is not None for s in chosen):
         settings["shock_year"] = resilience["shock_year"]
     moderators = sorted({s["moderator"] for s in chosen} - {"none"})

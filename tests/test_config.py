@@ -143,3 +143,19 @@ def test_a_repeated_configfile_flag_is_found():
     assert repeated_configfile_flags(["snakemake", "--configfile", "a.yaml", "b.yaml", "-n"]) == []
     assert repeated_configfile_flags(["snakemake", "--configfile", "a.yaml", "--cores", "2", "--configfiles=b.yaml"]) \
         == ["a.yaml", "b.yaml"]
+
+
+def test_panel_shocks_and_shock_names_are_checked(config):
+    from scripts.config import validate_config
+
+    config["resilience"]["shocks"]["sars_2003"] = {"shock_year": 2003, "recovery_year": 2004}
+    config["models"]["panel"]["shocks"] = ["omicron_2022", "delta_2021", "sars_2003"]
+    config["resilience"]["name"] = "omicron_2022"
+    config["models"]["specs"]["baseline"]["panel_centralities"] = "pre_shock"
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    message = str(err.value)
+    assert "models/panel/shocks: 'delta_2021' is not a key of resilience.shocks" in message
+    assert "models/panel/shocks: 'sars_2003' (2003) must come after the main shock" in message
+    assert "resilience/name: 'omicron_2022' is also a key of resilience.shocks" in message
+    assert "(baseline-drop): panel_centralities applies to panel_fe specs only" in message

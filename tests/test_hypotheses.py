@@ -45,6 +45,8 @@ def test_verdicts_follow_the_decision_rule():
 
 def test_panel_specs_read_a_centrality_as_its_post_shock_interaction():
     assert term_for("dc", {"family": "panel", "all_centralities": {"dc": "strength"}}) == "dc_x_post"
+    assert term_for("dc", {"family": "panel", "all_centralities": {"dc": "strength"}}, "omicron_2022") == \
+        "dc_x_omicron_2022"
     assert term_for("dc", {"family": "spatial", "all_centralities": {"dc": "strength"}}) == "dc"
     assert term_for("log_pop_grid_2019", {"family": "panel", "all_centralities": {"dc": "strength"}}) == \
         "log_pop_grid_2019"
@@ -63,6 +65,46 @@ def test_bad_hypotheses_are_named(config):
     assert "hypotheses/tests/H1a/sign: 'positive' is not + or −" in message
     assert "hypotheses/tests/H2a/variable: 'closeness_centrality' is not a model term" in message
     assert "hypotheses/tests/H3a: spec 'baseline-dorp' matches no model spec" in message
+
+
+def test_one_evidence_row_per_hypothesis_and_shock_in_one_family():
+    """A hypothesis with a named shock gets a second row from that shock's specs (panel: its own interaction);
+    Holm runs over the primary p-values of both rows (0.001·2, 0.02·1 → 0.002, 0.02)."""
+    results = dict([result("cs", 0.02, 0.001), result("om", -0.03, 0.02),
+                    ("pan", {"model": "pan", "spec": {"estimator": "panel_fe", "family": "panel"},
+                             "spec_aliases": {"dc": "strength"}, "n": 900, "coefficients": [
+                                 {"term": t, "estimate": e, "se": 0.1, "p_value": p, "ci_low": e - 0.2,
+                                  "ci_high": e + 0.2} for t, e, p in (("dc_x_post", 0.5, 0.01),
+                                                                     ("dc_x_omicron_2022", -0.4, 0.03))]})])
+    files = {n: f"models/{n}.json" for n in results}
+    tests = {"A": {"statement": "s", "variable": "dc", "sign": "+", "primary": "cs", "specs": ["cs"],
+                   "shocks": {"omicron_2022": {"primary": "om", "specs": ["om"]}}},
+             "C": {"statement": "s", "variable": "dc", "sign": "+", "primary": "pan", "specs": ["pan"],
+                   "shocks": {"omicron_2022": {"primary": "pan", "specs": ["pan"]}}}}
+    summary, long = evidence({"decision": {**DECISION, "correction": "none"}, "tests": tests}, results, files, {},
+                             main_shock="covid_2020")
+    rows = summary.set_index(["hypothesis", "shock"])
+    assert list(rows.index) == [("A", "covid_2020"), ("A", "omicron_2022"), ("C", "covid_2020"), ("C", "omicron_2022")]
+    assert rows.at[("A", "omicron_2022"), "primary_estimate"] == -0.03
+    assert rows.at[("C", "omicron_2022"), "primary_estimate"] == -0.4 and rows.at[("C", "covid_2020"),
+                                                                                  "primary_estimate"] == 0.5
+    assert rows["verdict"].tolist() == ["supported", "contradicted", "supported", "contradicted"]
+    assert set(long.loc[long["shock"] == "omicron_2022", "term"]) == {"dc", "dc_x_omicron_2022"}
+    holm, _ = evidence({"decision": DECISION, "tests": {"A": tests["A"]}}, results, files, {})
+    np.testing.assert_allclose(holm["primary_p_adjusted"], [0.002, 0.02])
+
+
+def test_a_hypothesis_on_an_unknown_shock_or_spec_is_named(config):
+    from scripts.config import validate_config
+
+    tests = config["hypotheses"]["tests"]
+    tests["H1a"]["shocks"]["omicron_2023"] = {"primary": "omicron-drop", "specs": ["omicron-drop"]}
+    tests["H2b"]["shocks"]["omicron_2022"]["primary"] = "omicron-recvery"
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    message = str(err.value)
+    assert "hypotheses/tests/H1a/shocks: 'omicron_2023' is not a key of resilience.shocks ['omicron_2022']" in message
+    assert "hypotheses/tests/H2b/shocks/omicron_2022: spec 'omicron-recvery' matches no model spec" in message
 
 
 def test_inactive_hypotheses_are_not_checked_until_their_moderator_is_supplied(config):

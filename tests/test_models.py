@@ -262,10 +262,9 @@ def test_fixed_effects_reproduce_baltagi_grunfeld():
     assert result["n"] == 200
 
 
-def simulated_panel(beta_post=-1.5, event=None, seed=8, n=150):
-    """Growth with city and year effects, a lagged centrality and a planted post-shock (or per-year) effect."""
+def simulated_panel(seed=8, n=150, years=range(2010, 2022)):
+    """Growth with city and year effects and a centrality varying around a city level; the tests plant effects."""
     rng = np.random.default_rng(seed)
-    years = range(2010, 2022)
     cities = [f"{110000 + k}" for k in range(n)]
     base = rng.normal(size=n)
     rows, levels = [], []
@@ -336,3 +335,27 @@ def test_region_and_size_samples():
     classes = [{"name": "large", "min": 1_000_000}, {"name": "small_medium", "min": 0}]
     labels = size_class(pd.Series([2e6, 1e6, 5e5, np.nan]), classes)
     assert labels[:3].tolist() == ["large", "large", "small_medium"] and pd.isna(labels[3])
+
+
+def test_panel_interactions_are_separate_windows_per_shock():
+    """post = 1[2020 ≤ t < 2022], omicron_2022 = 1[t ≥ 2022] (by hand), and planted effects of +1.0 in 2020–2021 and
+    −2.0 from 2022 on are recovered each in its own window (not as an increment), with lagged and with pre-shock
+    (2019, time-invariant) centralities."""
+    from scripts.estimation.design import panel_design, post_windows
+    from scripts.estimation.panel import fit_panel
+
+    settings = {"years": {"start": 2011, "end": 2023}, "shock_year": 2020, "shocks": {"omicron_2022": 2022}}
+    windows = post_windows(pd.Index(range(2018, 2025)), settings)
+    assert windows["post"].tolist() == [0, 0, 1, 1, 0, 0, 0] and windows["omicron_2022"].tolist() == [0, 0, 0, 0, 1, 1, 1]
+    assert post_windows(pd.Index([2019, 2020, 2023]), {"shock_year": 2020})["post"].tolist() == [0, 1, 1]
+    panel, centrality = simulated_panel(seed=11, years=range(2010, 2024))
+    for held in ("lagged", "pre_shock"):
+        spec = {"outcome": "y", "estimator": "panel_fe", "all_centralities": {"dc": "strength"}, "centralities": "joint",
+                "centrality_year": 2019, "cov": "cluster_city", "panel_centralities": held}
+        rows = panel_design(panel, centrality, spec, settings)
+        years = rows.index.get_level_values("year")
+        rows["growth"] = rows["growth"] + rows["dc"] * np.where(years >= 2022, -2.0, np.where(years >= 2020, 1.0, 0.0))
+        got = {c["term"]: c for c in fit_panel(rows, spec, settings)["coefficients"]}
+        assert ("dc" in got) == (held == "lagged"), held   # held centralities: absorbed by the city effects
+        for term, truth in (("dc_x_post", 1.0), ("dc_x_omicron_2022", -2.0)):
+            assert got[term]["ci_low"] < truth < got[term]["ci_high"], (held, term, got[term])

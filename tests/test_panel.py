@@ -40,6 +40,13 @@ def test_index_from_growth_and_chain_in_derive():
     assert out["real"].to_numpy() == pytest.approx([10.0, 10.2, 10.2 * 1.08])
 
 
+def test_first_available_fills_one_source_from_another():
+    panel = pd.DataFrame({"city_code": ["a"] * 3, "year": [2020, 2021, 2022], "province_code": "110000",
+                          "registered": [5.0, None, None], "resident": [7.0, 7.1, None]})
+    out = derive(panel, {"filled": {"kind": "first_available", "priority": ["registered", "resident"]}}, None)
+    assert out["filled"].tolist()[:2] == [5.0, 7.1] and pd.isna(out["filled"].iloc[2])
+
+
 def test_source_consistency_flags_beyond_tolerance():
     panel = pd.DataFrame({"city_code": ["a", "a", "b"], "year": [2020, 2021, 2020], "x": [100.0, 110.0, 50.0],
                           "y": [102.0, 100.0, np.nan], "ix": [102.0, 108.5, 101.0], "iy": [102.4, 106.0, 101.0]})

@@ -45,11 +45,12 @@ def test_centrality_year_outside_the_network_names_the_specs_and_the_fix(config)
 
 
 def test_panel_beyond_the_network_is_refused_before_any_job(config):
-    config["network"]["gravity"]["year_range"]["end"] = 2018
+    config["network"]["gravity_resident"]["year_range"]["end"] = 2018
     with pytest.raises(InputError) as err:
         validate_config(config)
     message = str(err.value)
-    assert "panel-cluster_city" in message and "in 2019–2020" in message and "end models.panel.years by 2019" in message
+    assert "panel-cluster_city" in message and "in 2019–2022" in message and "end models.panel.years by 2019" in message
+    assert "panel_pre_shock" not in message   # held at its centrality year (2019, on network gravity)
 
 
 def test_panel_years_outside_the_data(config):

@@ -206,13 +206,34 @@ def test_a_named_shock_has_its_own_years_and_the_pre_pandemic_trend():
     trend = {y: 100 * 1.08 ** (y - 2015) for y in range(2015, 2024)}
     series = {**trend, 2020: trend[2020] * 0.9, 2022: trend[2022] * np.exp(-0.08), 2023: trend[2023] * np.exp(-0.03)}
     shocks = {"omicron_2022": {"shock_year": 2022, "recovery_year": 2023}}
-    table, lost = named_shock_tables(panel_from({"a": series, "b": trend}), spec(measures=["drop", "recovery"],
-                                                                                  shocks=shocks), years, seed=2)
+    table, lost, gaps = named_shock_tables(panel_from({"a": series, "b": trend}),
+                                           spec(measures=["drop", "recovery"], shocks=shocks), years, seed=2)
     value = table.set_index(["shock", "city_code", "measure"])["value"]
     assert value[("omicron_2022", "a", "drop")] == pytest.approx(-0.08, abs=1e-12)
     assert value[("omicron_2022", "a", "recovery")] == pytest.approx(-0.03, abs=1e-12)
     assert value[("omicron_2022", "b", "drop")] == pytest.approx(0.0, abs=1e-12)
     assert list(table.columns[:2]) == ["shock", "city_code"] and lost.empty
+    path = gaps[gaps["city_code"] == "a"].set_index("year")    # the gap path of the named shock, from 2022
+    assert list(path.index) == [2022, 2023] and set(path["shock"]) == {"omicron_2022"}
+    assert path.at[2023, "share_closed"] == pytest.approx(1 - 0.03 / 0.08)
+
+
+def test_gap_path_cumulative_loss_and_share_closed_by_hand():
+    """Gaps −0.10, −0.04, +0.02, (none), −0.01 from 2020: running sums −0.10, −0.14, −0.12, then missing (the run
+    of consecutive years is broken); shares closed 1 − g_t / −0.10 = 0.6, 1.2, missing, 0.9; a city above its path
+    in the shock year has nothing to close."""
+    from scripts.resilience import gap_paths
+
+    gaps = {2019: 0.0, 2020: -0.10, 2021: -0.04, 2022: 0.02, 2023: np.nan, 2024: -0.01}
+    paths = pd.DataFrame([{"city_code": c, "outcome": "y", "year": y, "actual_log": 1.0 + (g if c == "a" else 0.05),
+                           "counterfactual_log": 1.0} for c in ("a", "b") for y, g in gaps.items()])
+    table = gap_paths(paths, "covid_2020", 2020)
+    a = table[table["city_code"] == "a"].set_index("year")
+    assert list(a.index) == [2020, 2021, 2022, 2023, 2024]
+    np.testing.assert_allclose(a["cumulative_gap"], [-0.10, -0.14, -0.12, np.nan, np.nan], atol=1e-12)
+    np.testing.assert_allclose(a["share_closed"], [np.nan, 0.6, 1.2, np.nan, 0.9], atol=1e-12)
+    assert table.loc[table["city_code"] == "b", "share_closed"].isna().all()
+    assert list(table.columns) == ["shock", "outcome", "city_code", "year", "gap", "cumulative_gap", "share_closed"]
 
 
 def test_growth_shortfall_by_hand():

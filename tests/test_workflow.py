@@ -79,12 +79,15 @@ def test_demo_recovers_planted_effects(demo_runs):
 def test_demo_evidence_verdicts_follow_the_planted_signs(demo_runs):
     import pandas as pd
 
-    evidence = pd.read_csv(demo_runs[0] / "tables" / "evidence.csv").set_index("hypothesis")
+    both = pd.read_csv(demo_runs[0] / "tables" / "evidence.csv").set_index(["shock", "hypothesis"])["verdict"]
+    evidence, omicron = both["covid_2020"], both["omicron_2022"]
     # planted: DC +0.02, CC −0.01, BC +0.015 per SD on the drop (half on recovery); the hypotheses expect "+"
-    assert evidence.loc[["H1a", "H1b", "H3a", "H3b"], "verdict"].eq("supported").all()
-    assert evidence.loc[["H2a", "H2b"], "verdict"].eq("contradicted").all()
-    assert evidence.at["H5a", "verdict"] == "not supported"        # synthetic moderator, no planted interaction
-    assert evidence.at["H5b", "verdict"] == "inactive"
+    assert evidence[["H1a", "H1b", "H3a", "H3b"]].eq("supported").all()
+    assert evidence[["H2a", "H2b"]].eq("contradicted").all()
+    assert evidence["H5a"] == "not supported"        # synthetic moderator, no planted interaction
+    assert evidence["H5b"] == "inactive"
+    # the second shock is planted with the effects reversed: its own evidence rows turn round
+    assert omicron[["H1a", "H1b", "H3b"]].eq("contradicted").all() and omicron["H2b"] == "supported"
     estimates = pd.read_csv(demo_runs[0] / "tables" / "evidence_estimates.csv")
     assert estimates["file"].str.startswith("results/demo/models/").all()
 
@@ -320,9 +323,10 @@ def test_real_data_quality_flags_and_evidence(real_run):
     assert "real_gdp" not in set(siping["variable"])
     jiaozuo = flags[(flags["city_code"] == "410800") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
     assert jiaozuo["flag"].tolist() == ["jump"] and (jiaozuo[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
-    evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index("hypothesis")
-    assert len(evidence) == 16 and evidence.loc[["H5a", "H5e"], "verdict"].eq("inactive").all()
+    evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index(["shock", "hypothesis"])
+    assert len(evidence) == 25 and evidence.loc[("covid_2020", ["H5a", "H5e"]), "verdict"].eq("inactive").all()
     assert evidence["primary_file"].dropna().str.startswith("results/real/models/").all()
+    assert evidence.loc["omicron_2022"].index.tolist() == ["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H3a", "H3b", "H3c"]
     unflagged = json.loads((real_run / "models" / "quality-drop.json").read_text())
     assert "410800" in unflagged["dropped"]["data-quality flag on the outcome"] and "410800" not in unflagged["sample"]
 
@@ -347,6 +351,31 @@ def test_real_data_official_real_gdp_and_source_consistency(real_run):
     nominal = consistency[consistency["pair"] == "nominal_gdp"]
     by_year = nominal.groupby("year")["beyond_tolerance"].mean()
     assert by_year[2019] < 0.02 and by_year[2016] > 0.2     # revised levels before 2019, agreement from 2019
+
+
+def test_real_data_two_shocks_gap_paths_and_the_panel_to_2023(real_run):
+    measures = pd.concat([pd.read_parquet(real_run / "resilience.parquet").assign(shock="covid_2020"),
+                          pd.read_parquet(real_run / "resilience_shocks.parquet")])
+    drops = measures[(measures["outcome"] == "real_gdp") & (measures["measure"] == "drop")]
+    assert drops.groupby("shock")["value"].count().min() >= 290          # both shocks, ≥ 290 cities
+    gaps = pd.read_parquet(real_run / "resilience_gaps.parquet")
+    gdp = gaps[gaps["outcome"] == "real_gdp"].set_index(["shock", "city_code", "year"])
+    assert gdp.loc["covid_2020"].index.get_level_values("year").max() == 2023
+    # the share closed by 2023, by hand from the counterfactual paths: 1 − g_2023 / g_2020
+    paths = pd.read_parquet(real_run / "resilience_paths.parquet")
+    wuhan = paths[(paths["outcome"] == "real_gdp") & (paths["city_code"] == "420100")].set_index("year")
+    g = wuhan["actual_log"] - wuhan["counterfactual_log"]
+    assert g[2020] < 0 and gdp.at[("covid_2020", "420100", 2023), "share_closed"] == pytest.approx(1 - g[2023] / g[2020])
+    assert gdp.at[("covid_2020", "420100", 2023), "cumulative_gap"] == pytest.approx(g.loc[2020:2023].sum())
+    panel = json.loads((real_run / "models" / "panel-cluster_city.json").read_text())
+    terms = {c["term"] for c in panel["coefficients"]}
+    assert {"dc_x_post", "dc_x_omicron_2022", "cc_x_omicron_2022"} <= terms and panel["diagnostics"]["periods"] == 13
+    held = json.loads((real_run / "models" / "panel_pre_shock.json").read_text())
+    assert "dc" not in {c["term"] for c in held["coefficients"]} and held["diagnostics"]["entities"] >= 330
+    timing = {y: json.loads((real_run / "models" / f"omicron_timing-{y}.json").read_text()) for y in (2019, 2021)}
+    assert timing[2019]["spec"]["centrality_year"] == 2019 and timing[2021]["spec"]["centrality_year"] == 2021
+    resident = pd.read_parquet(real_run / "centrality" / "gravity_resident.parquet")
+    assert resident.loc[resident["year"] == 2022, "city_code"].nunique() >= 290
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (CI does not install TeX)")

@@ -179,7 +179,8 @@ def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, 
                  settings: dict[str, Any]) -> pd.DataFrame:
     """City × year rows: growth = Δ ln Y_it (×100, %) and centralities (aliases) lagged one year, z-scored.
 
-    Event studies instead hold each city's centralities at models.centrality_year (pre-shock).
+    Event studies, and panel specs with ``panel_centralities: pre_shock``, instead hold each city's centralities at
+    the spec's centrality year (pre-shock).
     """
     outcome = spec["outcome"]
     if outcome not in panel:
@@ -195,14 +196,15 @@ def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, 
         index=["city_code", "year"], columns="measure", values="value").rename(columns={m: a for a, m in aliases.items()})
     wide = wide[list(aliases)].reset_index()
     wanted = sorted(rows["year"].unique())
-    if spec["estimator"] == "event_study":
+    held = spec["estimator"] == "event_study" or spec.get("panel_centralities", "lagged") == "pre_shock"
+    if held:
         fixed = wide[wide["year"] == spec["centrality_year"]].drop(columns="year")
         rows = rows.merge(fixed, on="city_code", how="inner")
     else:
         rows = rows.merge(wide.assign(year=wide["year"] + 1), on=["city_code", "year"], how="inner")
     uncovered = sorted(set(wanted) - set(rows["year"]))
     if uncovered:
-        needed = (f"models.centrality_year {spec['centrality_year']}" if spec["estimator"] == "event_study"
+        needed = (f"the centrality year {spec['centrality_year']}" if held
                   else f"the year before each, {format_rows(y - 1 for y in uncovered)}")
         raise InputError(f"models ({spec.get('name', spec['estimator'])}): network '{spec.get('network', '')}' has no "
                          f"centralities for the panel years {format_rows(uncovered)} (needed: {needed}); end "
@@ -211,6 +213,17 @@ def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, 
     for alias in aliases:
         rows[alias] = (rows[alias] - rows[alias].mean()) / rows[alias].std(ddof=1)
     return rows.set_index(["city_code", "year"]).sort_index()
+
+
+def post_windows(years: pd.Index, settings: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Post-shock indicators of the panel interactions, by term suffix: ``post`` = 1[s ≤ t < s_1] for the main
+    shock s (resilience.shock_year) and, for each named shock k of models.panel.shocks, ``<k>`` = 1[s_k ≤ t <
+    s_{k+1}]: each window ends where the next shock's begins, the last stays open. Without named shocks, Post_t =
+    1[t ≥ s]. So β_c·post is the effect in 2020–2021 and β_c·omicron_2022 the effect from 2022 on, not an increment."""
+    starts = sorted([(settings["shock_year"], "post"), *((y, k) for k, y in settings.get("shocks", {}).items())])
+    ends = [y for y, _ in starts[1:]] + [np.inf]
+    year = np.asarray(years)
+    return {suffix: ((year >= start) & (year < end)).astype(float) for (start, suffix), end in zip(starts, ends)}
 
 
 def balanced(rows: pd.DataFrame, years: list[int], rule: str = "drop_incomplete") -> tuple[pd.DataFrame, list[str]]:

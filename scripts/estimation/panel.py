@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import InputError
-from scripts.estimation.design import centrality_terms, check_rank
+from scripts.estimation.design import centrality_terms, check_rank, post_windows
 from scripts.estimation.results import coefficient_rows
 from scripts.registry import ESTIMATORS
 
@@ -17,20 +17,25 @@ from scripts.registry import ESTIMATORS
 def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Two-way FE (city, year) regressions with linearmodels.PanelOLS.
 
-    ``panel_fe``: growth_it = α_i + γ_t + Σ_c (δ_c C_{i,t−1} + β_c C_{i,t−1}·Post_t) + ε_it, Post_t = 1[t ≥ shock];
-    β_c is how much more (or less) a 1-SD more central city grew after the shock.
-    ``event_study``: growth_it = α_i + γ_t + Σ_c Σ_{τ≠ref} β_cτ C_{i,ref}·1[t = τ] + ε_it, ref = models.centrality_year.
+    ``panel_fe``: growth_it = α_i + γ_t + Σ_c (δ_c C_{i,t−1} + Σ_k β_ck C_{i,t−1}·Post^k_t) + ε_it, Post^k the
+    window of shock k (``post_windows``); β_ck is how much more (or less) a 1-SD more central city grew in shock k's
+    window. With spec ``panel_centralities: pre_shock`` C is held at the spec's centrality year (time-invariant, so
+    δ_c is absorbed by the city effects and only the interactions are estimated).
+    ``event_study``: growth_it = α_i + γ_t + Σ_c Σ_{τ≠ref} β_cτ C_{i,ref}·1[t = τ] + ε_it, ref = the spec's
+    centrality year (models.centrality_year unless the spec sets its own).
     ``cov``: ``cluster_city`` or ``driscoll_kraay`` (Driscoll & Kraay 1998; Bartlett kernel; not for event studies,
     whose year-specific regressors have no cross-period variation for the kernel to use).
     """
     terms = centrality_terms(spec)
     years = rows.index.get_level_values("year")
-    shock = settings["shock_year"]
     x = pd.DataFrame(index=rows.index)
     if spec["estimator"] == "panel_fe":
+        windows = post_windows(years, settings)
         for alias in terms:
-            x[alias] = rows[alias]
-            x[f"{alias}_x_post"] = rows[alias] * (years >= shock)
+            if spec.get("panel_centralities", "lagged") == "lagged":
+                x[alias] = rows[alias]
+            for suffix, window in windows.items():
+                x[f"{alias}_x_{suffix}"] = rows[alias] * window
     else:
         reference = spec["centrality_year"]
         for alias in terms:

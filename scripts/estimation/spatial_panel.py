@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.estimation.design import balanced, centrality_terms, check_rank
+from scripts.estimation.design import balanced, centrality_terms, check_rank, post_windows
 from scripts.estimation.results import normal_coefficients
 from scripts.estimation.spatial import lag_impacts
 from scripts.registry import ESTIMATORS
@@ -74,7 +74,7 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
                       cities: pd.DataFrame, weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
     """Fixed-effects spatial lag / error panel (Elhorst 2003; spreg.Panel_FE_Lag / Panel_FE_Error), two-way.
 
-    Regressors as in ``panel_fe`` (lagged centralities and their post-shock interactions). Balanced-panel rule:
+    Regressors as in ``panel_fe`` (lagged centralities and their interactions with each shock's window). Balanced-panel rule:
     cities missing any year are dropped (listed). Two-way effects: every variable is first demeaned by year
     (cross-section mean), then spreg removes city means (the direct approach). With spec ``bias_correction:
     lee_yu`` the model is instead fitted by Lee & Yu's (2010) transformation approach (``lee_yu_panel``), which
@@ -90,11 +90,12 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
                                      weights_spec, spec["weights"], f"model '{spec.get('name', spec['estimator'])}'")
     rows = rows[rows.index.get_level_values("city_code").isin(kept)]
     terms = centrality_terms(spec)
-    post = (rows.index.get_level_values("year") >= settings["shock_year"]).astype(float)
+    windows = post_windows(rows.index.get_level_values("year"), settings)
     columns = {}
     for alias in terms:
         columns[alias] = rows[alias].to_numpy()
-        columns[f"{alias}_x_post"] = rows[alias].to_numpy() * post
+        for suffix, window in windows.items():
+            columns[f"{alias}_x_{suffix}"] = rows[alias].to_numpy() * window
     frame = pd.DataFrame(columns, index=rows.index).assign(growth=rows["growth"])
     frame = frame - frame.groupby(level="year").transform("mean")
     names = [c for c in frame.columns if c != "growth"]

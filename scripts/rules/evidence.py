@@ -16,16 +16,16 @@ def main(smk: Any) -> None:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
         results[result["model"]] = {**result, "spec_aliases": p.aliases}
         files[result["model"]] = str(path)
-    summary, long = evidence(p.hypotheses, results, files, p.moderators)
+    summary, long = evidence(p.hypotheses, results, files, p.moderators, p.main_shock)
     for row in summary.itertuples(index=False):
-        LOG.info("%s: %s", row.hypothesis, row.verdict)
+        LOG.info("%s (%s): %s", row.hypothesis, row.shock, row.verdict)
     demo = "DEMO (synthetic): " if p.demo else ""
     decision = p.hypotheses["decision"]
     notes = [f"Verdict: primary estimate of the expected sign with {decision['correction']}-adjusted p < "
-             f"{decision['alpha']} across the active hypotheses, and ≥ {decision['min_share']:.0%} of the specs "
+             f"{decision['alpha']} across the active hypotheses and shocks, and ≥ {decision['min_share']:.0%} of the specs "
              "significant with that sign (else 'fragile'); 'contradicted': significant opposite sign.",
              "w/o flagged: the same rule with the spec that leaves out cities flagged for data quality as primary.",
-             "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD after the shock). "
+             "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD in the shock's window). "
              "Every estimate with its result file: evidence_estimates.csv. Source of the claims: Yao Chen (2024)."]
     stem = Path(smk.output.markdown).with_suffix("")
     write_all(display(summary), stem, f"{demo}Evidence for the seed theory's hypotheses", notes, csv=summary)

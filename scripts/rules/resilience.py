@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 
 from scripts.common import LOG, run_rule, write_table
-from scripts.resilience import named_shock_tables, placebo_tables, resilience_tables
+from scripts.resilience import gap_paths, named_shock_tables, placebo_tables, resilience_tables
 
 
 def main(smk: Any) -> None:
@@ -23,10 +23,13 @@ def main(smk: Any) -> None:
     placebo = placebo_tables(panel, p.resilience, p.placebo, p.years, p.seed)
     LOG.info("placebo shock years: %s", [item["shock_year"] for item in p.placebo] or "none")
     write_table(placebo, smk.output.placebo, ["shock_year", "outcome", "measure", "city_code"])
-    shocks, lost = named_shock_tables(panel, p.resilience, p.years, p.seed)
+    shocks, lost, named_gaps = named_shock_tables(panel, p.resilience, p.years, p.seed)
     LOG.info("named shocks: %s", sorted(p.resilience.get("shocks", {})) or "none")
     write_table(shocks, smk.output.shocks, ["shock", "outcome", "measure", "city_code"])
     write_table(lost, smk.output.shocks_attrition, ["shock", "outcome", "measure", "city_code"])
+    gaps = pd.concat([gap_paths(paths, p.resilience["name"], p.resilience["shock_year"]), named_gaps],
+                     ignore_index=True)
+    write_table(gaps, smk.output.gaps, ["shock", "outcome", "city_code", "year"])
 
 
 if "snakemake" in globals():

@@ -13,7 +13,7 @@ def placebo_shocks():
 def resilience_settings():
     """What the resilience rule computes with: resilience without its report keys and the shocks' descriptions."""
     settings = {k: v for k, v in config["resilience"].items() if k != "report"}
-    return {**settings, "shocks": undocumented(settings.get("shocks", {}))}
+    return {**settings, "name": settings.get("name", "covid_2020"), "shocks": undocumented(settings.get("shocks", {}))}
 
 
 rule resilience:
@@ -27,6 +27,7 @@ rule resilience:
         placebo=f"{RUN}/resilience_placebo.parquet",
         shocks=f"{RUN}/resilience_shocks.parquet",
         shocks_attrition=f"{RUN}/attrition_shocks.csv",
+        gaps=f"{RUN}/resilience_gaps.parquet",
     log:
         f"{RUN}/logs/resilience.log",
     benchmark:
