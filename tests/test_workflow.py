@@ -335,6 +335,7 @@ def test_real_data_official_real_gdp_and_source_consistency(real_run):
     panel = pd.read_parquet(real_run / "panel.parquet").set_index(["city_code", "year"])
     chained = panel["real_gdp"].unstack()
     assert chained[2019].notna().sum() >= 320 and chained[2023].notna().sum() >= 290
+    assert chained[2000].notna().sum() >= 320                   # the official index chained from 2000
     # the chain by hand for Jiaozuo: G-P's 2019 nominal level × its official indices for 2020 (79.0) and 2021
     jiaozuo = panel.loc["410800"]
     assert jiaozuo.at[2020, "gdp_index_gp"] == pytest.approx(79.0, abs=0.05)
