@@ -19,7 +19,8 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
   β_BC z(BC_i) + ε2_i, so a spec with `shock: <name>` should recover −β (and a spec that mixed up the shocks would not);
 - the panel event study (growth = 100·Δln Y on centralities held at the centrality year, city and year effects)
   should give 100·β in the shock year and −50·β in the recovery year (growth then is the trend minus gap / 2),
-  and zero in the pre-period: a planted panel effect in percentage points of growth per SD.
+  the changes of the second shock's reversed effects after it (event_study_truth), and zero in the pre-period: a
+  planted panel effect in percentage points of growth per SD.
 """
 
 from typing import Any
@@ -112,10 +113,19 @@ def demo_panel(config: dict[str, Any]):
 
 
 def event_study_truth(config: dict[str, Any]) -> dict[str, float]:
-    """Planted event-study coefficients (pp of growth per SD), keyed like the model terms: dc_x_2020, …."""
-    shock, recovery = config["resilience"]["shock_year"], config["resilience"]["recovery_year"]
+    """Planted event-study coefficients (pp of growth per SD), keyed like the model terms: dc_x_2020, ….
+
+    The planted level effect per SD is β in the shock year and β/2 in the recovery year (−β and −β/2 for a named
+    shock, planted reversed); growth is the change of that level, so the coefficient of year t is 100·(e_t − e_{t−1})
+    for every year whose level effect or the previous year's is planted (2020: 100β; 2021: −50β; 2022, right after the
+    first recovery year: 100·(−β − β/2) = −150β; 2023: +50β)."""
+    res = config["resilience"]
+    level = {res["shock_year"]: 1.0, res["recovery_year"]: 0.5}
+    for shock in res.get("shocks", {}).values():
+        level |= {shock["shock_year"]: -1.0, shock["recovery_year"]: -0.5}
+    years = sorted({*level, *(y + 1 for y in level)} & set(range(config["years"]["start"], config["years"]["end"] + 1)))
     truth = {}
     for alias, beta in config["demo"]["effects"].items():
-        truth[f"{alias}_x_{shock}"] = 100 * beta
-        truth[f"{alias}_x_{recovery}"] = -50 * beta
+        for year in years:
+            truth[f"{alias}_x_{year}"] = 100 * beta * (level.get(year, 0.0) - level.get(year - 1, 0.0))
     return truth

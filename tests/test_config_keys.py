@@ -77,7 +77,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"models\.(max_specs|confirm_large_grid)$", set()),
     (r"models\.batch_size$", {CROSS, SPATIAL}),                     # batches whose membership changes
     (r"models\.outcome$", {"panel?demo", "quality", "resilience", "design", "moran", "report", *ALL_MODELS}),
-    (r"models\.network$", {"panel?demo", "figures", *ALL_MODELS}),
+    (r"models\.network$", {"panel?demo", "figures", CROSS, SPATIAL, PANEL}),   # the spatial panels name their network
     (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", *ALL_MODELS}),
     (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "report", "evidence",
                                  *ALL_MODELS}),                  # tables and spec_curve read the aliases only
@@ -153,6 +153,8 @@ NOT_ALONE = {
     "models.specs.robust_se.estimator": "its cov list (HC3, cluster_province) fits OLS only",
     "models.specs.panel.estimator": "its cov list includes driscoll_kraay, which event studies do not take",
     "models.specs.event_study.cov": "cluster_city is the only covariance an event study takes (scripts/registry.py)",
+    "models.specs.event_study.estimator": "as panel_fe it reads lagged centralities to 2022, which only the network "
+                                          "gravity_resident has",
     "models.specs.one_at_a_time.centralities": "hypotheses name its specs one_at_a_time-dc/cc/bc",
     "models.specs.moderation.moderator.0": "(demo) the only moderator the demo supplies",
     "network.baidu_flows.enabled": "(demo) a flows network needs retrieved files, which the demo does not retrieve",

@@ -54,6 +54,7 @@ def test_panel_beyond_the_network_is_refused_before_any_job(config):
 
 
 def test_panel_years_outside_the_data(config):
+    config["years"]["start"] = 2010
     config["models"]["panel"]["years"] = {"start": 2010, "end": 2021}
     errors = spec_feasibility_errors(config, expand_specs(config["models"]))
     assert any(e.startswith("models/panel/years: growth years 2010–2021 need levels in 2009–2021") for e in errors)
