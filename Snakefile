@@ -119,7 +119,6 @@ def weights_in_sample(name):
 
 wildcard_constraints:
     net="[A-Za-z0-9_-]+",
-    w="[A-Za-z0-9_-]+",
     spec="|".join(SPECS) or "none",
 
 
@@ -138,7 +137,7 @@ include: "workflow/rules/hypotheses.smk"
 def every_output():
     """Every file a job of this config writes (the manifest aside). As targets of rule all they make a deleted
     intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files made from it are current."""
-    values = {"net": NETWORKS, "w": WEIGHTS, "spec": list(SPECS)}
+    values = {"net": NETWORKS, "spec": list(SPECS)}
     files = set()
     for rule in workflow.rules:
         if rule.name != "all":

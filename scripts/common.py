@@ -84,8 +84,8 @@ def write_json(obj: Any, path: str | Path) -> None:
 
 
 def provenance_path(log_path: str | Path) -> Path:
-    """Where a job's provenance record lives: beside its log (``logs/weights/knn6.log`` →
-    ``logs/weights/knn6.provenance.json``)."""
+    """Where a job's provenance record lives: beside its log (``logs/network/gravity.log`` →
+    ``logs/network/gravity.provenance.json``)."""
     return Path(log_path).with_suffix(".provenance.json")
 
 

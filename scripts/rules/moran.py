@@ -1,4 +1,4 @@
-"""Rule ``moran``: Moran's I of the resilience measures and the centralities under one weights matrix."""
+"""Rule ``moran``: Moran's I of the resilience measures and the centralities under every weights matrix."""
 from typing import Any
 
 import pandas as pd
@@ -8,15 +8,16 @@ from scripts.moran import analysis_variables, moran_table
 
 
 def main(smk: Any) -> None:
-    """Moran's I table for one weights matrix."""
+    """One Moran's I table per weights matrix (outputs in the order of config ``weights``)."""
     import geopandas as gpd
 
     p = smk.params
     values = analysis_variables(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality), p.models)
     cities = gpd.read_parquet(smk.input.cities)[["city_code", "lon", "lat"]]
-    table = moran_table(values, pd.read_parquet(smk.input.weights), cities, p.weights, smk.wildcards.w,
-                        p.permutations, p.seed)
-    write_table(table, smk.output.moran, ["variable"])
+    for name, weights_path, moran_path in zip(p.weights, smk.input.weights, smk.output.moran):
+        table = moran_table(values, pd.read_parquet(weights_path), cities, p.weights[name], name, p.permutations,
+                            p.seed)
+        write_table(table, moran_path, ["variable"])
 
 
 if "snakemake" in globals():

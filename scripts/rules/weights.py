@@ -1,4 +1,4 @@
-"""Rule ``weights``: one spatial weights matrix (raw, long) and its summary."""
+"""Rule ``weights``: every spatial weights matrix of the config (raw, long) and its summary, in one process."""
 from typing import Any
 
 import pandas as pd
@@ -8,15 +8,15 @@ from scripts.weights import build_weights
 
 
 def main(smk: Any) -> None:
-    """One weights matrix and its summary."""
+    """Each weights matrix and its summary (outputs in the order of config ``weights``)."""
     import geopandas as gpd
 
-    name = smk.wildcards.w
-    table, summary = build_weights(name, smk.params.weights, gpd.read_parquet(smk.input.cities),
-                                   pd.read_parquet(smk.input.panel))
-    LOG.info("%s: %s", name, {k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
-    write_table(table, smk.output.weights, ["focal", "neighbor"])
-    write_json(summary, smk.output.summary)
+    cities, panel = gpd.read_parquet(smk.input.cities), pd.read_parquet(smk.input.panel)
+    for name, weights_path, summary_path in zip(smk.params.weights, smk.output.weights, smk.output.summary):
+        table, summary = build_weights(name, smk.params.weights, cities, panel)
+        LOG.info("%s: %s", name, {k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+        write_table(table, weights_path, ["focal", "neighbor"])
+        write_json(summary, summary_path)
 
 
 if "snakemake" in globals():

@@ -1,14 +1,8 @@
 # Spatial weights (raw long table + summary) and Moran's I of resilience and centralities.
 
 
-def weights_specs(wildcards):
-    """The weights' configuration and that of the matrices it combines (nested: geographic and economic)."""
-    specs, todo = {}, [wildcards.w]
-    while todo:
-        name = todo.pop()
-        specs[name] = config["weights"][name]
-        todo += [config["weights"][name][k] for k in ("geographic", "economic") if k in config["weights"][name]]
-    return specs
+# One job builds every matrix and one job computes every Moran's I: each is a few seconds of arithmetic after
+# seconds of imports, so one process per matrix cost more than the work (issue 18).
 
 
 rule weights:
@@ -17,41 +11,41 @@ rule weights:
         panel=f"{RUN}/panel.parquet",
         code=code("weights"),
     output:
-        weights=f"{RUN}/weights/{{w}}.parquet",
-        summary=f"{RUN}/weights/{{w}}.summary.json",
+        weights=expand(f"{RUN}/weights/{{w}}.parquet", w=WEIGHTS),
+        summary=expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
     log:
-        f"{RUN}/logs/weights/{{w}}.log",
+        f"{RUN}/logs/weights.log",
     benchmark:
-        f"{RUN}/benchmarks/weights/{{w}}.tsv"
+        f"{RUN}/benchmarks/weights.tsv"
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=10,
+        runtime=20,
     params:
-        weights=weights_specs,
+        weights=config["weights"],
     script:
         entry("weights")
 
 
 rule moran:
     input:
-        weights=f"{RUN}/weights/{{w}}.parquet",
+        weights=expand(f"{RUN}/weights/{{w}}.parquet", w=WEIGHTS),
         resilience=f"{RUN}/resilience.parquet",
         centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
         cities=f"{RUN}/cities.parquet",
         code=code("moran"),
     output:
-        moran=f"{RUN}/weights/{{w}}.moran.csv",
+        moran=expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
     log:
-        f"{RUN}/logs/moran/{{w}}.log",
+        f"{RUN}/logs/moran.log",
     benchmark:
-        f"{RUN}/benchmarks/moran/{{w}}.tsv"
+        f"{RUN}/benchmarks/moran.tsv"
     threads: 1
     resources:
         mem_mb=1000,
-        runtime=10,
+        runtime=20,
     params:
-        weights=lambda wildcards: weights_in_sample(wildcards.w),
+        weights={name: weights_in_sample(name) for name in WEIGHTS},
         models=pick(MODELS, "outcome", "centrality_year", "centralities"),
         permutations=config.get("moran", {}).get("permutations", 999),
         seed=config["seed"],
