@@ -53,6 +53,8 @@ MODEL_NET = MODELS["network"]
 SPECS = expand_specs(MODELS)
 TABLE_MODELS = config["report"]["main_table"]
 HEADLINE = config["report"].get("headline_measure", "drop")
+# The built-in crosswalk, then the user's (config user_crosswalk), merged by scripts.crosswalk.load_crosswalks.
+CROSSWALKS = ["data/crosswalk/city_codes.csv", *([config["user_crosswalk"]] if config.get("user_crosswalk") else [])]
 # Keys that document data for people (and the manifest): no computation reads them.
 DOC_KEYS = ("description", "unit", "license", "citation")
 
@@ -60,7 +62,9 @@ DOC_KEYS = ("description", "unit", "license", "citation")
 def external_files():
     """(config key, path) of every file a result depends on that no rule makes: users' exports, edge lists,
     distance files, the crosswalk."""
-    files = [("data/crosswalk/city_codes.csv (the crosswalk)", "data/crosswalk/city_codes.csv")]
+    files = [("data/crosswalk/city_codes.csv (the crosswalk)", CROSSWALKS[0])]
+    if config.get("user_crosswalk"):
+        files.append(("user_crosswalk", config["user_crosswalk"]))
     if not DEMO:
         for name, spec in config["sources"].items():
             files += [(f"sources.{name}.files.{k}.path", f["path"]) for k, f in enumerate(spec["files"]) if "path" in f]
@@ -145,6 +149,9 @@ def every_output():
                 plain = re.sub(r"\{(\w+),[^}]*\}", r"{\1}", str(pattern))
                 files.update(expand(plain, **{name: values[name] for name in rule.wildcard_names}))
     return sorted(files)
+
+
+include: "workflow/rules/export.smk"  # labels every table found above
 
 
 ALL_OUTPUTS = every_output()

@@ -86,11 +86,28 @@ def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[st
     return sorted(set(messages))
 
 
+def time_column_problems(source: dict[str, Any]) -> list[str]:
+    """A long-table source names its time by year_column or by date_column (with date_aggregate), not both."""
+    if source.get("reader") not in ("city_year", "province_year"):
+        return []
+    has_year, has_date = "year_column" in source, "date_column" in source
+    if has_year == has_date:
+        return ["give either year_column or date_column (with date_aggregate)" if not has_year else
+                "give year_column or date_column, not both"]
+    if has_date and "date_aggregate" not in source:
+        return ["date_column needs date_aggregate (first, last, mean, sum, max or min): how the dates of a year "
+                "become its value"]
+    if has_year and ("date_aggregate" in source or "date_format" in source):
+        return ["date_aggregate and date_format apply to a date_column only"]
+    return []
+
+
 def reference_errors(config: dict[str, Any]) -> list[str]:
     """Keys that name other keys must name existing ones (sources, variables, weights)."""
     errors = []
     sources, variables = config.get("sources", {}), config.get("variables", {})
     known = set(variables) | set(config.get("derived", {}))
+    errors += [f"sources/{name}: {problem}" for name, spec in sources.items() for problem in time_column_problems(spec)]
     for name, spec in variables.items():
         if spec.get("source") not in sources:
             errors.append(f"variables/{name}/source: '{spec.get('source')}' is not a key of sources")
@@ -229,7 +246,7 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
 
     errors += spec_feasibility_errors(config, specs)
     errors += hypothesis_errors(config.get("hypotheses", {}), specs, models,
-                                config.get("resilience", {}).get("shocks", {}))
+                                config.get("resilience", {}).get("shocks", {}), config.get("network", {}))
     headline = config.get("report", {}).get("headline_measure", "drop")
     if headline not in measures or MEASURES[headline].outcome != "outcome":
         errors.append(f"report/headline_measure: '{headline}' must be one of resilience.measures computed per outcome "

@@ -1,6 +1,7 @@
 """City crosswalk: map each source's unit ids (codes or names) to 2020 ``city_code`` and aggregate merges.
 
-The crosswalk (``data/crosswalk/city_codes.csv``) holds facts, one row per non-trivial source id:
+The crosswalk (``data/crosswalk/city_codes.csv``, plus a user's file named by config ``user_crosswalk`` with the
+same columns, merged over it by load_crosswalks) holds facts, one row per non-trivial source id:
 ``source`` ('*' = every source, or a source name, which wins over '*'), ``source_code`` (code or name),
 ``city_code`` (blank = not mappable, dropped with the reason), ``valid_from``/``valid_to`` (years in which
 the id is a separate unit that must be added into ``city_code``), ``reason``.
@@ -13,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, require_columns
+from scripts.common import InputError, format_rows, require_columns
 
 CROSSWALK_COLUMNS = ["source", "source_code", "source_name", "city_code", "valid_from", "valid_to", "reason"]
+MAPPING_COLUMNS = ["source", "source_code", "city_code", "valid_from", "valid_to"]
 
 
 def load_crosswalk(path: str | Path) -> pd.DataFrame:
@@ -30,6 +32,21 @@ def load_crosswalk(path: str | Path) -> pd.DataFrame:
     if no_reason.any():
         raise InputError(f"{path}: rows {list(np.flatnonzero(no_reason) + 2)} have no reason; every row needs one.")
     return table
+
+
+def load_crosswalks(paths: list[str | Path]) -> pd.DataFrame:
+    """The built-in crosswalk (first path) with the user's (config ``user_crosswalk``) merged over it: a row both
+    give with the same mapping (target and validity window) counts once; the same (source, source_code) mapped differently is an error naming both files."""
+    tables = [load_crosswalk(path).assign(file=str(path)) for path in paths]
+    merged = pd.concat(tables, ignore_index=True).drop_duplicates(MAPPING_COLUMNS)   # the built-in row is kept
+    conflict = merged.duplicated(["source", "source_code"], keep=False)
+    if conflict.any():
+        shown = [f"{source}/{code}: " + " vs ".join(f"{row.city_code or '(dropped)'} in {row.file}"
+                                                    for row in group.itertuples())
+                 for (source, code), group in merged[conflict].groupby(["source", "source_code"], sort=True)]
+        raise InputError(f"the crosswalks disagree on {len(shown)} source id(s): {'; '.join(shown[:5])}. The user "
+                         "crosswalk may add ids, not remap the built-in ones: remove the row from one file.")
+    return merged.drop(columns="file").reset_index(drop=True)
 
 
 def _rules_for(crosswalk: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -71,10 +88,31 @@ def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, univers
     unit_map["valid_to"] = _window_bound(unit_map["source_code"], rules, "valid_to", np.inf)
     kept = table.merge(unit_map[unit_map["outcome"].isin(["matched", "recoded by crosswalk"])],
                        on="source_code", validate="many_to_one")
-    kept = kept[(kept["year"] >= kept["valid_from"]) & (kept["year"] <= kept["valid_to"])]
-    _check_renames_unique(kept)
     value_columns = [c for c in table.columns if c not in ("source_code", "year")]
-    return _aggregate_members(kept, value_columns), attrition
+    inside = (kept["year"] >= kept["valid_from"]) & (kept["year"] <= kept["valid_to"])
+    outside = kept[~inside & kept[value_columns].notna().any(axis=1)]
+    kept = kept[inside]
+    _check_renames_unique(kept)
+    return _aggregate_members(kept, value_columns), pd.concat([attrition, _outside_rows(outside, rules, source)],
+                                                              ignore_index=True)
+
+
+def _outside_rows(outside: pd.DataFrame, rules: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Attrition rows for values of a unit in years outside its validity window (e.g. Laiwu in 2020, a year after
+    it merged into Jinan): not added to the target city, so not silently lost either."""
+    rows = []
+    for code, group in outside.groupby("source_code", sort=True):
+        years = sorted(group["year"].unique())
+        rows.append({"stage": "join", "source": source, "outcome": "values outside the validity window not added",
+                     "n_units": 1, "units": f"{code} -> {group['city_code'].iloc[0]} ({format_rows(years)})",
+                     "reason": f"the crosswalk adds {code} to {group['city_code'].iloc[0]} only in "
+                               f"{_window_text(rules, code)}: {rules.at[code, 'reason']}"})
+    return pd.DataFrame(rows, columns=["stage", "source", "outcome", "n_units", "units", "reason"])
+
+
+def _window_text(rules: pd.DataFrame, code: str) -> str:
+    start, end = rules.at[code, "valid_from"], rules.at[code, "valid_to"]
+    return f"{start or '…'}–{end or '…'}"
 
 
 def _window_bound(units: pd.Series, rules: pd.DataFrame, column: str, default: float) -> pd.Series:
@@ -117,7 +155,8 @@ def _attrition_rows(unit_map: pd.DataFrame, rules: pd.DataFrame, source: str) ->
             continue
         for _, unit in group.sort_values("source_code").iterrows():
             reason = rules.at[unit.source_code, "reason"] if unit.source_code in rules.index else \
-                "id not in the geography and not in data/crosswalk/city_codes.csv: add a row there if it is a real unit"
+                ("id not in the geography and not in the crosswalk: if it is a real unit, add a row for it to a "
+                 "user crosswalk file (config user_crosswalk)")
             target = f" -> {unit.city_code}" if unit.city_code else ""
             rows.append({"stage": "join", "source": source, "outcome": outcome, "n_units": 1,
                          "units": f"{unit.source_code}{target}", "reason": reason})

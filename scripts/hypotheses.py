@@ -13,8 +13,11 @@ per hypothesis and shock (column ``shock``; the main shock under resilience.name
 as its interaction with that shock's window, c_x_<shock> (models.panel.shocks). The primary p-values of every row
 (hypotheses × shocks) form one family for the adjustment.
 
-Decision rule (config ``hypotheses.decision``): the primary p-values of all active hypotheses form one family,
-adjusted by Holm (1979) or Benjamini & Hochberg (1995) (statsmodels ``multipletests``). A hypothesis is
+Decision rule (config ``hypotheses.decision``): the primary p-values of the active hypotheses of one ``family``
+(default ``seed``: the seed theory's H1–H5; a researcher's own hypotheses take their own family, so they do not
+move the seed's adjusted p-values) are adjusted together by Holm (1979) or Benjamini & Hochberg (1995)
+(statsmodels ``multipletests``). ``enabled: false`` leaves a hypothesis out; ``networks`` restricts the specs that
+test it (primary and robustness) to those on the listed networks. A hypothesis is
 - ``supported``: primary estimate of the expected sign with adjusted p < α, and at least ``min_share`` of its
   specs significant (unadjusted p < α) with the expected sign;
 - ``fragile``: the primary test passes but fewer than ``min_share`` of the specs agree;
@@ -44,11 +47,17 @@ def is_active(test: dict[str, Any], moderators: Collection[str]) -> bool:
     return test.get("requires_moderator") is None or test["requires_moderator"] in moderators
 
 
+def enabled_tests(hypotheses: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The hypotheses not switched off with ``enabled: false`` (left out of the evidence entirely)."""
+    return {hid: test for hid, test in hypotheses.get("tests", {}).items() if test.get("enabled", True)}
+
+
 def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any]], models: dict[str, Any],
-                      shocks: Collection[str] = ()) -> list[str]:
+                      shocks: Collection[str] = (), networks: Collection[str] = ()) -> list[str]:
     """Active hypotheses must name existing variables, a sign of + or −, a primary (and unflagged) spec that
     exists, and spec names that exist; glob patterns among the specs may match nothing (a switched-off group).
-    The same for each of their ``shocks``, which must be keys of resilience.shocks (`shocks`)."""
+    The same for each of their ``shocks``, which must be keys of resilience.shocks (`shocks`); ``networks`` must
+    name networks (`networks`)."""
     from scripts.specs import control_name
 
     errors = []
@@ -56,7 +65,7 @@ def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any
     aliases, moderators = list(models["centralities"]), models.get("moderators", {})
     known = {*aliases, *controls, *moderators, *(f"{a}_x_{m}" for a in aliases for m in moderators)}
     named = set(shocks)
-    for hid, test in hypotheses.get("tests", {}).items():
+    for hid, test in enabled_tests(hypotheses).items():
         where = f"hypotheses/tests/{hid}"
         if str(test.get("sign")) not in SIGNS:
             errors.append(f"{where}/sign: '{test.get('sign')}' is not + or −")
@@ -65,10 +74,13 @@ def hypothesis_errors(hypotheses: dict[str, Any], specs: dict[str, dict[str, Any
         for shock in sorted(set(test.get("shocks", {})) - named):
             errors.append(f"{where}/shocks: '{shock}' is not a key of resilience.shocks {sorted(named)}")
         errors += [error for _, shock, tested in per_shock(test, "")[1:]
-                   for error in hypothesis_errors({"tests": {f"{hid}/shocks/{shock}": tested}}, specs, models)]
+                   for error in hypothesis_errors({"tests": {f"{hid}/shocks/{shock}": tested}}, specs, models,
+                                                  networks=networks)]
         if test["variable"] not in known:
             errors.append(f"{where}/variable: '{test['variable']}' is not a model term; use a centrality alias "
                           f"{aliases}, a control {controls} or <alias>_x_<moderator>")
+        errors += [f"{where}/networks: '{net}' is not a network" for net in test.get("networks", [])
+                   if net not in networks]
         exact = [p for p in test["specs"] if not any(ch in p for ch in "*?[")]   # a glob may match nothing
         for pattern in [*exact, test["primary"], *([test["unflagged"]] if test.get("unflagged") else [])]:
             if not matching_specs([pattern], list(specs)):
@@ -98,6 +110,8 @@ def estimates(test: dict[str, Any], results: dict[str, dict[str, Any]], files: d
     patterns = [*test["specs"], test["primary"], *([test["unflagged"]] if test.get("unflagged") else [])]
     for name in matching_specs(patterns, list(results)):
         result = results[name]
+        if test.get("networks") and result["spec"].get("network") not in test["networks"]:
+            continue  # a robustness spec on another network does not test this hypothesis
         term = term_for(test["variable"], {**result["spec"], "all_centralities": result["spec_aliases"]}, shock)
         coef = next((c for c in result["coefficients"] if c["term"] == term), None)
         if coef is None:
@@ -150,17 +164,20 @@ def hypothesis_row(hid: str, test: dict[str, Any], table: pd.DataFrame, alpha: f
             "max": counted["estimate"].max(), "share_expected_significant": float(np.mean(agree)) if len(counted)
             else np.nan, "primary_spec": pick(primary, "spec", test["primary"]),
             "primary_estimate": pick(primary, "estimate"), "primary_p": pick(primary, "p_value"),
+            "primary_n": pick(primary, "n"),
             "primary_file": pick(primary, "file", ""), "unflagged_spec": test.get("unflagged"),
             "unflagged_estimate": pick(unflagged, "estimate"), "unflagged_p": pick(unflagged, "p_value"),
             "sign": sign}
 
 
 def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFrame:
-    """Adjusted p-values (one family per column: primary, unflagged) and the verdicts of the decision rule."""
+    """Adjusted p-values (within each hypothesis family, separately for the primary and the unflagged column) and
+    the verdicts of the decision rule."""
     active = frame["verdict"].ne("inactive")
     for prefix in ("primary", "unflagged"):
-        p = frame.loc[active, f"{prefix}_p"].dropna()
-        frame.loc[p.index, f"{prefix}_p_adjusted"] = adjust(p.tolist(), decision["correction"])
+        for _, members in frame[active].groupby("family", sort=True):
+            p = members[f"{prefix}_p"].dropna()
+            frame.loc[p.index, f"{prefix}_p_adjusted"] = adjust(p.tolist(), decision["correction"])
         frame.loc[active, f"{prefix}_verdict"] = [   # no estimate → not supported; no unflagged spec → blank
             verdict(r["sign"], r[f"{prefix}_estimate"], r.get(f"{prefix}_p_adjusted", np.nan),
                     r["share_expected_significant"], decision)
@@ -173,8 +190,8 @@ def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFram
     return frame
 
 
-SUMMARY_COLUMNS = ["hypothesis", "shock", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
-                   "share_expected_significant", "primary_spec", "primary_estimate", "primary_p",
+SUMMARY_COLUMNS = ["hypothesis", "shock", "family", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
+                   "share_expected_significant", "primary_spec", "primary_estimate", "primary_n", "primary_p",
                    "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted",
                    "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
 
@@ -193,9 +210,10 @@ def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], fil
     the main shock (resilience.name)."""
     decision = hypotheses["decision"]
     summary, long = [], []
-    for hid, declared in hypotheses["tests"].items():
+    for hid, declared in enabled_tests(hypotheses).items():
         for label, shock, test in per_shock(declared, main_shock):
-            base = {"hypothesis": hid, "shock": label, "statement": test["statement"], "variable": test["variable"],
+            base = {"hypothesis": hid, "shock": label, "family": test.get("family", "seed"),
+                    "statement": test["statement"], "variable": test["variable"],
                     "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−", "verdict": ""}
             if not is_active(test, moderators):
                 summary.append({**base, "verdict": "inactive",
@@ -224,6 +242,7 @@ def display(summary: pd.DataFrame) -> pd.DataFrame:
                      "share sig. expected": number(r["share_expected_significant"], 2),
                      "primary (adj. p)": "" if pd.isna(r["primary_estimate"]) else
                      f"{number(r['primary_estimate'])} ({number(r['primary_p_adjusted'], 3)})",
+                     "N": "" if pd.isna(r["primary_n"]) else int(r["primary_n"]),
                      "verdict": r["verdict"],
                      "w/o flagged": r["unflagged_verdict"] if isinstance(r["unflagged_verdict"], str) else "",
                      "primary result": r["primary_file"] if isinstance(r["primary_file"], str) else r["note"]})

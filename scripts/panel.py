@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.common import InputError, verify_sha256, write_table
-from scripts.crosswalk import load_crosswalk, map_units
+from scripts.common import InputError, format_rows, verify_sha256, write_table
+from scripts.crosswalk import load_crosswalks, map_units
 from scripts.retrieve import source_files
 from scripts.sources import read_census_geometry, read_source
 
@@ -181,6 +181,40 @@ def coverage_rows(panel: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+DATE_AGGREGATES = {"first": "first", "last": "last", "mean": "mean", "sum": "sum", "max": "max", "min": "min"}
+
+
+def collapse_dates(table: pd.DataFrame, how: str, source: str, where: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A dated table (city × date) to city × year: per city and year, the ``how`` of each value column over the
+    dates (first / last: of the dates in order, skipping missing values; mean, sum, max, min). Rows repeating a
+    city-date with identical values are dropped and reported; a city-date with two different rows is an error.
+    Returns (table keyed by source_code, year; attrition rows)."""
+    values = [c for c in table.columns if c not in ("source_code", "date", "year", "source_name")]
+    repeated = table.duplicated(keep="first")
+    rows = []
+    if repeated.any():
+        units = table.loc[repeated, "source_code"].unique()
+        rows.append({"stage": "read", "source": source, "outcome": "repeated city-date rows dropped",
+                     "n_units": len(units), "units": ";".join(sorted(units)),
+                     "reason": f"{int(repeated.sum())} rows repeat another row exactly (same unit, date and values)"})
+    table = table[~repeated]
+    clash = table.duplicated(["source_code", "date"], keep=False)
+    if clash.any():
+        shown = (table.loc[clash, "source_code"] + " on " + table.loc[clash, "date"].dt.strftime("%Y-%m-%d")).unique()
+        raise InputError(f"{where}: {int(clash.sum())} rows give different values for the same unit and date "
+                         f"({format_rows(shown)}); keep one row per unit and date.")
+    ordered = table.sort_values(["source_code", "date"], kind="mergesort")
+    grouped = ordered.groupby(["source_code", "year"], sort=True)
+    out = grouped[values].agg(DATE_AGGREGATES[how]).reset_index()
+    if "source_name" in ordered:
+        out = out.merge(grouped["source_name"].first().reset_index(), on=["source_code", "year"])
+    first, last = ordered["date"].min().strftime("%Y-%m-%d"), ordered["date"].max().strftime("%Y-%m-%d")
+    rows.append({"stage": "read", "source": source, "outcome": f"dates aggregated to years ({how})",
+                 "n_units": int(out["source_code"].nunique()), "units": "",
+                 "reason": f"{len(ordered)} unit-date rows, {first} to {last}: the {how} per unit and year"})
+    return out, pd.DataFrame(rows)
+
+
 def join_variables(panel: pd.DataFrame, config: dict[str, Any], raw_dir: str | Path, crosswalk: pd.DataFrame,
                    universe: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame], pd.Series]:
     """Read each source once, map its units, left-join its variables onto the city × year grid.
@@ -195,6 +229,9 @@ def join_variables(panel: pd.DataFrame, config: dict[str, Any], raw_dir: str | P
     for source, columns in by_source.items():
         spec = config["sources"][source]
         table = read_source(source_paths(config, source, raw_dir), spec, sorted(set(columns.values())))
+        if "date" in table:
+            table, rows = collapse_dates(table, spec["date_aggregate"], source, f"sources.{source}")
+            attrition.append(rows)
         if "source_name" in table:
             names_en = names_en.combine_first(english_names(table, crosswalk, universe))
             table = table.drop(columns="source_name")
@@ -207,9 +244,10 @@ def join_variables(panel: pd.DataFrame, config: dict[str, Any], raw_dir: str | P
     return panel, attrition, names_en
 
 
-def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_path: str | Path):
-    """Read, map and join every configured variable; return (panel, cities, attrition)."""
-    crosswalk = load_crosswalk(crosswalk_path)
+def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_paths: list[str | Path]):
+    """Read, map and join every configured variable; return (panel, cities, attrition). `crosswalk_paths`: the
+    built-in crosswalk, then the user's (scripts.crosswalk.load_crosswalks)."""
+    crosswalk = load_crosswalks(crosswalk_paths)
     geo_source = config["geography"]["source"]
     census = read_census_geometry(source_paths(config, geo_source, raw_dir)[0], config["sources"][geo_source])
     cities = build_cities(census)

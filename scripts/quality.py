@@ -123,7 +123,8 @@ def gap_flags(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
 def admin_change_flags(crosswalk: pd.DataFrame, variables: list[str], years: range) -> pd.DataFrame:
     """Rows of `admin_change` flags from crosswalk facts with a validity end (territory changes the year after)."""
     rows = []
-    for fact in crosswalk.dropna(subset=["valid_to"]).itertuples():
+    ends = pd.to_numeric(crosswalk["valid_to"].replace("", np.nan))   # read as text: "" = no end
+    for fact in crosswalk.assign(valid_to=ends).dropna(subset=["valid_to"]).itertuples():
         year = int(fact.valid_to) + 1
         if year in years:
             rows += [{"city_code": str(fact.city_code), "year": year, "variable": v, "flag": "admin_change",

@@ -114,23 +114,46 @@ def _check_unique(frame: pd.DataFrame, keys: list[str], where: str) -> None:
         )
 
 
+def to_dates(raw: pd.DataFrame, column: str, where: str, date_format: str | None = None) -> pd.Series:
+    """A column of dates (ISO 8601 by default, else ``date_format``, e.g. %d/%m/%Y) as datetime64; an empty or
+    unreadable cell is an error naming the rows and what they hold."""
+    text = raw[column].astype("string").str.strip()
+    dates = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce")
+    bad = dates.isna()
+    if bad.any():
+        raise InputError(f"{where}: column '{column}' is empty or not a date{f' ({date_format})' if date_format else ''} "
+                         f"in {int(bad.sum())} row(s) ({bad_rows(raw, bad)}). Set the source's `date_format` if the "
+                         f"dates are not YYYY-MM-DD. {NOTE_ROWS_ADVICE}")
+    return dates
+
+
 def read_city_year(paths: list[Path], spec: dict[str, Any], columns: list[str]) -> pd.DataFrame:
-    """Long city × year table (CSMAR, night lights, gridded population, users' exports)."""
-    code_col, year_col = spec["code_column"], spec["year_column"]
+    """Long city × year table (CSMAR, night lights, gridded population, users' exports).
+
+    With ``date_column`` instead of ``year_column`` (a daily or monthly panel) the table keeps a ``date`` column
+    beside ``year``, and its rows are not yet unique per year: scripts.panel.collapse_dates aggregates them."""
+    code_col, time_col = spec["code_column"], spec.get("date_column", spec.get("year_column"))
+    dated = "date_column" in spec
     frames = []
     for path in paths:
         raw = read_any(path, spec.get("encoding", "utf-8-sig"), sheet=spec.get("sheet"),
                        footer_rows=spec.get("footer_rows", 0))
         raw.columns = [str(c).strip() for c in raw.columns]
         name_col = spec.get("name_column")
-        keep = [code_col, year_col, *([name_col] if name_col else []), *columns]
+        keep = [code_col, time_col, *([name_col] if name_col else []), *columns]
         require_columns(raw, keep, str(path))
-        table = raw[keep].rename(columns={code_col: "source_code", year_col: "year", name_col: "source_name"})
+        table = raw[keep].rename(columns={code_col: "source_code", time_col: "date" if dated else "year",
+                                          name_col: "source_name"})
         table["source_code"] = table["source_code"].str.strip()
-        table["year"] = to_whole_numbers(raw, year_col, str(path))
+        if dated:
+            table["date"] = to_dates(raw, time_col, str(path), spec.get("date_format"))
+            table["year"] = table["date"].dt.year
+        else:
+            table["year"] = to_whole_numbers(raw, time_col, str(path))
         frames.append(to_numbers(table, columns, str(path)))
     table = pd.concat(frames, ignore_index=True)
-    _check_unique(table, ["source_code", "year"], ", ".join(map(str, paths)))
+    if not dated:
+        _check_unique(table, ["source_code", "year"], ", ".join(map(str, paths)))
     return table
 
 

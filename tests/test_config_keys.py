@@ -12,7 +12,8 @@ by another valid name (ALTERNATIVES), a list item swapped with its neighbour whe
 few keys that cannot change alone without breaking a reference elsewhere are listed in NOT_ALONE with the reason.
 
 Deliberate exceptions: the manifest records the whole config, so every key reruns it; keys that only document data
-(description, unit, license, citation) and the grid guard (models.max_specs, confirm_large_grid) rerun only it.
+(description, unit, license, citation) and the grid guard (models.max_specs, confirm_large_grid) rerun only it (and a
+variable's description and unit the export's codebooks).
 tests/test_workflow.py::test_dry_run_reruns_the_readers_of_models_panel_years checks the in-process comparison
 against a real ``snakemake -n`` on a finished demo run.
 """
@@ -43,8 +44,11 @@ READERS: list[tuple[str, set[str]]] = [
     (r"sources\.[^.]+\.(license|citation)$", set()),
     (r"sources\.[^.]+\.files\.", {"retrieve", "panel"}),
     (r"sources\.", {"panel"}),
-    (r"(variables|derived)\.[^.]+\.(unit|description)$", set()),
-    (r"(variables|derived|price_index)\.", {"panel"}),
+    (r"(variables|derived)\.[^.]+\.(unit|description)$", {"export"}),   # the codebook's labels
+    (r"(variables|derived)\.", {"panel", "export"}),
+    (r"price_index\.", {"panel"}),
+    (r"user_crosswalk$", set()),   # an input file of panel, network and quality, not a param: Snakemake's input
+                                   # trigger reruns them (the walk compares params)
     (r"consistency\.[^.]+\.description$", set()),
     (r"consistency\.", {"panel"}),
     (r"network\.[^.]+\.enabled$", {"network", "centrality", "network_report"}),
@@ -70,19 +74,21 @@ READERS: list[tuple[str, set[str]]] = [
     (r"resilience\.shocks\.[^.]+\.description$", set()),
     (r"resilience\.shocks\.[^.]+\.shock_year$", {"panel?demo", "resilience", PANEL, SPANEL}),   # the panel windows
     (r"resilience\.shocks\.", {"panel?demo", "resilience"}),
-    (r"resilience\.name$", {"resilience", "evidence"}),
+    (r"resilience\.name$", {"resilience", "evidence", "export"}),
     (r"resilience\.", {"resilience"}),
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
     (r"models\.batch_size$", {CROSS, SPATIAL}),                     # batches whose membership changes
-    (r"models\.outcome$", {"panel?demo", "quality", "resilience", "design", "moran", "report", *ALL_MODELS}),
-    (r"models\.network$", {"panel?demo", "figures", CROSS, SPATIAL, PANEL}),   # the spatial panels name their network
-    (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", *ALL_MODELS}),
+    (r"models\.outcome$", {"panel?demo", "quality", "resilience", "design", "moran", "report", "export",
+                          *ALL_MODELS}),
+    (r"models\.network$", {"panel?demo", "figures", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
+    (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", "export",
+                                  *ALL_MODELS}),
     (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "report", "evidence",
-                                 *ALL_MODELS}),                  # tables and spec_curve read the aliases only
+                                 "export", *ALL_MODELS}),      # tables and spec_curve read the aliases only
     (r"models\.standardize$", ALL_MODELS),
-    (r"models\.controls\.", {"design", *ALL_MODELS}),
+    (r"models\.controls\.", {"design", "export", *ALL_MODELS}),
     (r"models\.measures\.0$", {PANEL, SPANEL}),                    # the default measure of specs that set none
     (r"models\.measures\.", {"resilience_report"}),                # the extremes table
     (r"models\.spatial\.weights$", {"figures", *ALL_MODELS}),
@@ -98,7 +104,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"models\.specs\.grid\.", {CROSS, SPATIAL}),
     (r"models\.specs\.\w+\.estimator$", {CROSS, SPATIAL}),               # ols → sar moves a spec between families
     (r"models\.specs\.", {CROSS}),
-    (r"models\.moderators\.", {CROSS}),
+    (r"models\.moderators\.", {CROSS, "design", "export"}),
     (r"demo\.(n_rows|n_cols)$", {"*"}),                            # new synthetic cities: every stage
     (r"demo\.", {"panel"}),
 ]
@@ -110,6 +116,7 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"models\.panel\.years\.end$", lambda old: old - 1),     # +1: beyond the data and the network
     (r"models\.centralities\.\w+$", lambda old: "harmonic" if old != "harmonic" else "pagerank"),
     (r"mirror$", "/another/mirror"),                                # null keys get a value
+    (r"user_crosswalk$", "data/crosswalk/jia_et_al_2020.csv"),
     (r"report\.cjk_font$", "Noto Sans CJK SC"),
     (r"quality\.variables$", ["gdp", "real_gdp"]),
     (r"hypotheses\.tests\.\w+\.sign$", lambda old: "-" if old == "+" else "+"),

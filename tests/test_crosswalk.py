@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from scripts.common import InputError
-from scripts.crosswalk import load_crosswalk, map_units
+from scripts.crosswalk import load_crosswalk, load_crosswalks, map_units
 
 ROOT_CROSSWALK = "data/crosswalk/city_codes.csv"
 
@@ -32,9 +32,11 @@ def test_recode_merge_drop_and_unknown():
     assert got[("110100", 2018)] == 10.0
     assert got[("370100", 2018)] == 7.0            # Jinan + Laiwu
     assert np.isnan(got[("370100", 2017)])          # Laiwu expected in 2017 but missing → unknown total
-    assert got[("370100", 2019)] == 8.0             # after the merge Laiwu rows are outside its window
+    assert got[("370100", 2019)] == 8.0             # after the merge Laiwu rows are outside its window …
     outcomes = attrition.groupby("outcome")["n_units"].sum().to_dict()
     assert outcomes["dropped by crosswalk"] == 1 and outcomes["unknown id"] == 1
+    outside = attrition[attrition["outcome"] == "values outside the validity window not added"]   # … and reported
+    assert outside["units"].tolist() == ["371200 -> 370100 (2019)"] and "only in …–2018" in outside["reason"].iloc[0]
     assert "999999" in attrition.loc[attrition["outcome"] == "unknown id", "units"].iloc[0]
 
 
@@ -62,3 +64,20 @@ def test_crosswalk_without_reason_is_rejected(tmp_path):
     crosswalk([["*", "1", "", "2", "", "", ""]]).to_csv(path, index=False)
     with pytest.raises(InputError, match="no reason"):
         load_crosswalk(path)
+
+
+def test_a_user_crosswalk_adds_ids_and_may_not_remap_built_in_ones(tmp_path):
+    header = "source,source_code,source_name,city_code,valid_from,valid_to,reason\n"
+    mine = tmp_path / "mine.csv"
+    mine.write_text(header + "jia,-1,Qamdo,540300,,,Jia et al. code Qamdo as -1\n"
+                    "*,110000,北京市 Beijing,110100,,,same as the built-in row\n", encoding="utf-8")
+    merged = load_crosswalks([ROOT_CROSSWALK, mine])
+    assert len(merged) == len(load_crosswalk(ROOT_CROSSWALK)) + 1       # the identical row counts once
+    table = pd.DataFrame({"source_code": ["-1"], "year": [2020], "v": [3.0]})
+    universe = pd.DataFrame({"city_code": ["540300"], "name_zh": ["昌都市"]})
+    mapped, _ = map_units(table, "jia", merged, universe)
+    assert mapped["city_code"].tolist() == ["540300"]
+    mine.write_text(header + "*,371200,Laiwu,371200,,,not merged\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"the crosswalks disagree on 1 source id\(s\): \*/371200: 370100 in "
+                                         r"data/crosswalk/city_codes.csv vs 371200 in .*mine.csv"):
+        load_crosswalks([ROOT_CROSSWALK, mine])

@@ -131,3 +131,27 @@ def test_a_hypothesis_whose_specs_lack_the_variable_is_not_supported():
     tests = {"A": {"statement": "s", "variable": "dc", "sign": "+", "primary": "a1", "specs": ["a*"]}}
     summary, long = evidence({"decision": DECISION, "tests": tests}, results, {"a1": "models/a1.json"}, {})
     assert summary.at[0, "verdict"] == "not supported" and summary.at[0, "n_specs"] == 0 and long.empty
+
+
+def test_families_switches_and_network_restrictions():
+    """A user family does not move the seed's adjusted p-values; enabled: false leaves a test out; networks keeps
+    only the specs on those networks (the primary's N is reported)."""
+    results = dict([result("a1", 0.02, 0.01), result("b1", 0.02, 0.02), result("u1", 0.02, 0.04)])
+    results["a2"] = {**result("a2", -0.02, 0.001)[1], "spec": {"estimator": "ols", "family": "cross_section",
+                                                               "network": "gravity_top10"}}
+    for name in ("a1", "b1", "u1"):
+        results[name]["spec"]["network"] = "gravity"
+    files = {n: f"models/{n}.json" for n in results}
+    seed = {"A": {"statement": "s", "variable": "dc", "sign": "+", "primary": "a1", "specs": ["a*"]},
+            "B": {"statement": "s", "variable": "dc", "sign": "+", "primary": "b1", "specs": ["b*"]}}
+    alone, _ = evidence({"decision": DECISION, "tests": seed}, results, files, {})
+    mine = {"U": {"statement": "s", "variable": "dc", "sign": "+", "primary": "u1", "specs": ["u*"], "family": "user"},
+            "X": {"statement": "s", "variable": "dc", "sign": "+", "primary": "a1", "specs": ["a*"], "enabled": False}}
+    both, _ = evidence({"decision": DECISION, "tests": {**seed, **mine}}, results, files, {})
+    np.testing.assert_allclose(both["primary_p_adjusted"].iloc[:2], alone["primary_p_adjusted"])   # 0.02, 0.02
+    assert both["hypothesis"].tolist() == ["A", "B", "U"] and both.at[2, "family"] == "user"
+    assert both.at[2, "primary_p_adjusted"] == pytest.approx(0.04) and both.at[0, "primary_n"] == 100
+    assert both.at[0, "n_specs"] == 2 and both.at[0, "share_expected_significant"] == 0.5
+    only_gravity, _ = evidence({"decision": DECISION, "tests": {"A": {**seed["A"], "networks": ["gravity"]}}},
+                               results, files, {})
+    assert only_gravity.at[0, "n_specs"] == 1 and only_gravity.at[0, "verdict"] == "supported"

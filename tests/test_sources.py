@@ -171,3 +171,51 @@ def test_unknown_city_name_is_reported_not_dropped_silently():
     assert mapped["city_code"].tolist() == ["110100"]
     unknown = attrition[attrition["outcome"] == "unknown id"]
     assert unknown["units"].str.contains("不存在市").all() and len(unknown) == 1
+
+
+DAILY = {"reader": "city_year", "code_column": "city_code", "date_column": "date", "date_aggregate": "last"}
+
+
+def test_a_daily_panel_becomes_yearly_by_its_declared_aggregate(tmp_path):
+    from scripts.panel import collapse_dates
+
+    f = write(tmp_path / "daily.csv", "city_code,date,cases\n110000,2020-01-24,1\n110000,2020-01-25,3\n"
+              "110000,2020-01-25,3\n120000,2020-01-25,\n120000,2020-01-24,2\n110000,2021-02-01,7\n")
+    table = read_city_year([f], DAILY, ["cases"])
+    assert table["year"].tolist() == [2020, 2020, 2020, 2020, 2020, 2021]
+    by_hand = {"last": [3.0, 7.0, 2.0], "first": [1.0, 7.0, 2.0], "sum": [4.0, 7.0, 2.0], "max": [3.0, 7.0, 2.0],
+               "mean": [2.0, 7.0, 2.0]}   # 120000's last date is empty: first/last skip missing values
+    for how, expected in by_hand.items():
+        yearly, rows = collapse_dates(table, how, "jia", "sources.jia")
+        assert yearly["cases"].tolist() == expected, how
+        assert list(yearly["source_code"]) == ["110000", "110000", "120000"]
+    assert rows["outcome"].tolist() == ["repeated city-date rows dropped", "dates aggregated to years (mean)"]
+    assert rows.iloc[0]["units"] == "110000" and "2020-01-24 to 2021-02-01" in rows.iloc[1]["reason"]
+
+
+def test_a_city_date_with_two_values_or_an_unreadable_date_is_named(tmp_path):
+    from scripts.panel import collapse_dates
+
+    f = write(tmp_path / "daily.csv", "city_code,date,cases\n110000,2020-01-24,1\n110000,2020-01-24,2\n")
+    with pytest.raises(InputError, match=r"sources.jia: 2 rows give different values for the same unit and date "
+                                         r"\(110000 on 2020-01-24\)"):
+        collapse_dates(read_city_year([f], DAILY, ["cases"]), "sum", "jia", "sources.jia")
+    g = write(tmp_path / "bad.csv", "city_code,date,cases\n110000,24 Jan,1\n")
+    with pytest.raises(InputError, match=r"column 'date' is empty or not a date in 1 row\(s\) \(row 2: 110000 \| "
+                                         r"24 Jan \| 1\)"):
+        read_city_year([g], DAILY, ["cases"])
+    assert read_city_year([g], {**DAILY, "date_format": "%d %b"}, ["cases"])["year"].tolist() == [1900]
+
+
+def test_a_source_names_its_time_by_year_or_by_date(config):
+    from scripts.config import validate_config
+
+    config["sources"]["csmar_gdp"]["date_column"] = "Sgnyea"
+    config["sources"]["csmar_population"].pop("year_column")
+    config["sources"]["csmar_cpi"]["date_aggregate"] = "last"
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    message = str(err.value)
+    assert "sources/csmar_gdp: give year_column or date_column, not both" in message
+    assert "sources/csmar_population: give either year_column or date_column (with date_aggregate)" in message
+    assert "sources/csmar_cpi: date_aggregate and date_format apply to a date_column only" in message

@@ -80,6 +80,12 @@ def require_measures(available, aliases: dict[str, str], year: Any) -> None:
                          f"{sorted(available)}); choose measures it computes.")
 
 
+def moderator_values(panel: pd.DataFrame, moderator: dict[str, Any]) -> pd.Series:
+    """A models.moderators entry by city: its variable in its year, transformed."""
+    values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
+    return transform(values, moderator["transform"])
+
+
 def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame, outcome: str, year: int,
                  aliases: dict[str, str], controls: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per city: the outcome's resilience measures, the centralities (by alias) and the controls."""

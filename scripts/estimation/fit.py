@@ -20,10 +20,10 @@ from scripts.estimation.cross_section import fit_ols, permutation_test
 from scripts.estimation.design import (
     centrality_terms,
     design_table,
+    moderator_values,
     panel_design,
     prepared_sample,
     subsample,
-    transform,
 )
 from scripts.estimation.panel import fit_panel
 from scripts.estimation.spatial import fit_spatial
@@ -68,9 +68,7 @@ def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables:
     design = design_table(resilience, centrality, panel, spec["outcome"], year, spec["all_centralities"],
                           spec["controls"])
     if spec["moderator"] != "none":
-        moderator = settings["moderators"][spec["moderator"]]
-        values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
-        design[spec["moderator"]] = transform(values, moderator["transform"])
+        design[spec["moderator"]] = moderator_values(panel, settings["moderators"][spec["moderator"]])
     return subsample(design, spec, panel, settings, tables["flagged"])
 
 

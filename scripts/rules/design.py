@@ -1,21 +1,26 @@
 """Rule ``design``: the design table of the default model settings, for figures and descriptives.
 
-Columns: city_code, every resilience measure of models.outcome, the centrality aliases (raw), the controls.
+Columns: city_code, every resilience measure of models.outcome, the centrality aliases (raw), the controls and the
+moderators of models.moderators (transformed, named by the moderator), so the descriptives cover every model
+variable.
 """
 from typing import Any
 
 import pandas as pd
 
 from scripts.common import LOG, run_rule
-from scripts.estimation.design import design_table
+from scripts.estimation.design import design_table, moderator_values
 
 
 def main(smk: Any) -> None:
     """Write models/design.parquet."""
     models = smk.params.models
+    panel = pd.read_parquet(smk.input.panel)
     design = design_table(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality),
-                          pd.read_parquet(smk.input.panel), models["outcome"], models["centrality_year"],
+                          panel, models["outcome"], models["centrality_year"],
                           models["centralities"], models["controls"])
+    for name, moderator in models.get("moderators", {}).items():
+        design[name] = moderator_values(panel, moderator).reindex(design.index)
     LOG.info("design: %d cities, complete cases per column %s", len(design), design.notna().sum().to_dict())
     design.reset_index().to_parquet(smk.output.design, index=False)
 

@@ -22,7 +22,7 @@ def main(smk: Any) -> None:
     demo = "DEMO (synthetic): " if p.demo else ""
     decision = p.hypotheses["decision"]
     notes = [f"Verdict: primary estimate of the expected sign with {decision['correction']}-adjusted p < "
-             f"{decision['alpha']} across the active hypotheses and shocks, and ≥ {decision['min_share']:.0%} of the specs "
+             f"{decision['alpha']} within each family of active hypotheses (all their shocks), and ≥ {decision['min_share']:.0%} of the specs "
              "significant with that sign (else 'fragile'); 'contradicted': significant opposite sign.",
              "w/o flagged: the same rule with the spec that leaves out cities flagged for data quality as primary.",
              "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD in the shock's window). "

@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 
 from scripts.common import LOG, run_rule, write_table
-from scripts.crosswalk import load_crosswalk
+from scripts.crosswalk import load_crosswalks
 from scripts.network import build_network
 
 
@@ -15,7 +15,7 @@ def main(smk: Any) -> None:
 
     name = smk.wildcards.net
     edges, attrition = build_network(smk.params.network, name, pd.read_parquet(smk.input.panel),
-                                     gpd.read_parquet(smk.input.cities), load_crosswalk(smk.input.crosswalk),
+                                     gpd.read_parquet(smk.input.cities), load_crosswalks(list(smk.input.crosswalk)),
                                      [Path(p) for p in smk.input.files])
     for year, group in edges.groupby("year", sort=True):
         LOG.info("%s %s: %d nodes, %d ties", name, year, len(set(group["source"]) | set(group["target"])),

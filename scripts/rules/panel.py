@@ -9,7 +9,7 @@ def main(smk: Any) -> None:
     """Build the panel from the retrieved files."""
     settings = {key: smk.params[key] for key in ("years", "geography", "sources", "variables", "price_index",
                                                   "derived") if smk.params[key] is not None}
-    panel, cities, attrition = build_panel(settings, smk.params.raw_dir, smk.input.crosswalk)
+    panel, cities, attrition = build_panel(settings, smk.params.raw_dir, list(smk.input.crosswalk))
     LOG.info("panel: %d cities × %d years, %d variables", panel["city_code"].nunique(), panel["year"].nunique(),
              panel.shape[1] - 3)
     for row in attrition.itertuples(index=False):

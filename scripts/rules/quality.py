@@ -5,6 +5,7 @@ from typing import Any
 import pandas as pd
 
 from scripts.common import LOG, run_rule, write_json, write_table
+from scripts.crosswalk import load_crosswalks
 from scripts.quality import analysis_panel, counts_table, flag_map, flagged_cities, quality_flags, window_table
 from scripts.render import write_all
 
@@ -17,7 +18,7 @@ def main(smk: Any) -> None:
     p = smk.params
     settings = p.thresholds
     panel = pd.read_parquet(smk.input.panel)
-    crosswalk = pd.read_csv(smk.input.crosswalk, dtype={"source_code": str, "city_code": str})
+    crosswalk = load_crosswalks(list(smk.input.crosswalk))
     consistency = pd.read_csv(smk.input.consistency, dtype={"city_code": str})
     flags = quality_flags(panel, crosswalk, p.variables, settings, consistency)
     write_table(flags, smk.output.flags, ["city_code", "year", "variable", "flag"])

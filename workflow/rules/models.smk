@@ -21,7 +21,7 @@ rule design:
         mem_mb=1000,
         runtime=5,
     params:
-        models=pick(MODELS, "outcome", "centrality_year", "centralities", "controls"),
+        models=pick(MODELS, "outcome", "centrality_year", "centralities", "controls", "moderators"),
     script:
         entry("design")
 
@@ -96,9 +96,14 @@ if not BATCHES:
 rule spec_curve:
     input:
         models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
+        cities=f"{RUN}/cities.parquet",
+        attrition_resilience=f"{RUN}/attrition_resilience.csv",
+        attrition_shocks=f"{RUN}/attrition_shocks.csv",
         code=code("spec_curve"),
     output:
         table=f"{RUN}/tables/spec_curve.csv",
+        attrition=f"{RUN}/tables/model_attrition.md",
+        attrition_other=[f"{RUN}/tables/model_attrition.{suffix}" for suffix in ("tex", "html", "csv")],
     log:
         f"{RUN}/logs/spec_curve.log",
     benchmark:
@@ -109,5 +114,6 @@ rule spec_curve:
         runtime=5,
     params:
         aliases=list(MODELS["centralities"]),
+        demo=DEMO,
     script:
         entry("spec_curve")

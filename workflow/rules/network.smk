@@ -27,7 +27,7 @@ rule network:
     input:
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
-        crosswalk="data/crosswalk/city_codes.csv",
+        crosswalk=CROSSWALKS,
         files=network_files,
         code=code("network"),
     output:

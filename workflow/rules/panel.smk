@@ -75,7 +75,7 @@ else:
         input:
             RAW_FILES,
             USER_FILES,
-            crosswalk="data/crosswalk/city_codes.csv",
+            crosswalk=CROSSWALKS,
             code=code("panel"),
         output:
             **PANEL_OUTPUT,

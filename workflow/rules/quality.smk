@@ -7,7 +7,7 @@ rule quality:
     input:
         panel=f"{RUN}/panel.parquet",
         cities=f"{RUN}/cities.parquet",
-        crosswalk="data/crosswalk/city_codes.csv",
+        crosswalk=CROSSWALKS,
         consistency=f"{RUN}/source_consistency.csv",
         code=code("quality"),
     output:
