@@ -219,3 +219,27 @@ def test_a_source_names_its_time_by_year_or_by_date(config):
     assert "sources/csmar_gdp: give year_column or date_column, not both" in message
     assert "sources/csmar_population: give either year_column or date_column (with date_aggregate)" in message
     assert "sources/csmar_cpi: date_aggregate and date_format apply to a date_column only" in message
+
+
+def test_the_jia_daily_panel_as_it_is_in_the_mirror_by_configuration_alone():
+    """workflow/jia.yaml on the real file: the daily panel becomes 2020 values, the user crosswalk maps Qamdo's -1,
+    Laiwu's 2020 row is reported (not added to Jinan), and nothing is left unknown."""
+    import yaml
+
+    from scripts.crosswalk import load_crosswalks, map_units
+    from scripts.panel import collapse_dates
+    from tests.conftest import ROOT, require_mirror
+
+    overlay = yaml.safe_load((ROOT / "workflow" / "jia.yaml").read_text(encoding="utf-8"))
+    spec = overlay["sources"]["jia_outflow"]
+    url = spec["files"][0]["url"]
+    path = require_mirror() / url.removeprefix("https://")
+    daily = read_city_year([path], spec, ["wuhan_outflow"])
+    yearly, read_rows = collapse_dates(daily, spec["date_aggregate"], "jia_outflow", "sources.jia_outflow")
+    assert len(daily) == 27 * 296 and len(yearly) == 296 and set(yearly["year"]) == {2020}   # 24 Jan – 19 Feb
+    crosswalk = load_crosswalks([ROOT / "data" / "crosswalk" / "city_codes.csv", ROOT / overlay["user_crosswalk"]])
+    universe = pd.DataFrame({"city_code": ["540300", "370100", "110100"], "name_zh": ["昌都市", "济南市", "北京市"]})
+    mapped, attrition = map_units(yearly, "jia_outflow", crosswalk, universe)
+    assert {"540300", "370100", "110100"} <= set(mapped["city_code"])
+    outside = attrition[attrition["outcome"] == "values outside the validity window not added"]
+    assert outside["units"].tolist() == ["371200 -> 370100 (2020)"]

@@ -96,8 +96,29 @@ def test_demo_outputs_are_labelled_and_complete(demo_runs):
     run = demo_runs[0]
     assert "SYNTHETIC DEMO DATA" in (run / "tables" / "regression.md").read_text()
     for name in ("figures/map_drop.png", "figures/scatter_centrality_drop.png", "tables/regression.tex",
-                 "tables/regression.csv", "weights/queen.summary.json", "centrality/gravity.parquet"):
+                 "tables/regression.csv", "weights/queen.summary.json", "centrality/gravity.parquet",
+                 "tables/model_attrition.md"):
         assert (run / name).stat().st_size > 0, name
+
+
+def test_exports_open_in_stata_readers_and_every_column_has_a_label(demo_runs):
+    run = demo_runs[0]
+    codebook = pd.read_csv(run / "export" / "codebook.csv")
+    for name in ("panel", "design", "resilience"):
+        back = pd.read_stata(run / "export" / f"{name}.dta")
+        with pd.io.stata.StataReader(run / "export" / f"{name}.dta") as reader:
+            labels = reader.variable_labels()
+        assert back.shape == pd.read_parquet(run / "export" / f"{name}.parquet").shape
+        entries = codebook[codebook["file"] == f"{name}.dta / {name}.parquet"]
+        assert list(entries["column"]) == list(back.columns) and all(labels[c] for c in back.columns)
+    assert "concentration" in set(codebook["column"])                          # the moderator is a model variable
+    assert labels["measure"].startswith("Resilience measure")
+    tables = pd.read_csv(run / "tables" / "codebook.csv")
+    for path in (run / "tables").glob("*.csv"):
+        if path.name != "codebook.csv":
+            columns = list(pd.read_csv(path, nrows=0).columns)
+            assert list(tables.loc[tables["file"] == path.name, "column"]) == columns, path.name
+    assert tables["label"].notna().all()
 
 
 def test_manifest_verify_names_an_edited_file_and_the_command_that_rebuilds_it(demo_runs, tmp_path):
