@@ -141,6 +141,9 @@ NOT_ALONE = {
     "network.gravity_top10.kind": "each network kind needs its own keys",
     "network.baidu_flows.kind": "each network kind needs its own keys",
     "derived.real_gdp.kind": "chain_index takes index, level and base_year; the other kinds take `of`",
+    "sources.census.reader": "each reader needs its own keys (city_year: a year or date column)",
+    "sources.covid.reader": "each reader needs its own keys (city_year: a code and a year or date column)",
+    "sources.baidu_outbound.reader": "each reader needs its own keys (city_year: a code and a year or date column)",
     "derived.population_filled.kind": "first_available takes priority; the other kinds take `of`",
     "network.gravity_resident.kind": "each network kind needs its own keys",
     "models.panel.shocks.0": "the only named shock of resilience.shocks",
@@ -222,6 +225,7 @@ def cached_config_loader():
     config.yaml hundreds of times; its content does not change, a deep copy is handed out each time). The edited
     overlays (JSON) are always read afresh."""
     import snakemake.common.configfile as configfile
+    import snakemake.settings.types as types
 
     original, seen = configfile.load_configfile, {}
     if getattr(original, "cached", False):
@@ -237,6 +241,7 @@ def cached_config_loader():
 
     load.cached = True
     configfile.load_configfile = load
+    types.load_configfile = load   # bound there at import time
 
 
 def dag_jobs(root: Path, configfiles: list[Path]) -> dict:

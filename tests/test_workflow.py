@@ -231,14 +231,15 @@ def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
 
 def test_headline_measure_replaces_drop_in_every_report(demo_runs, tmp_path):
     """report.headline_measure: recovery reruns only the rules that read it (params), which then draw recovery's
-    map, scatter and LISA map: no stage hard-codes drop."""
+    map, scatter and LISA map: no stage hard-codes drop (export reruns because the extremes table it labels
+    changed: an input, not a param)."""
     work = tmp_path / "headline"
     shutil.copytree(demo_runs[0].parent.parent, work, symlinks=True)
     (work / "headline.yaml").write_text("report: {headline_measure: recovery}\n", encoding="utf-8")
     done = snakemake(work, "--configfile", "workflow/demo.yaml", "headline.yaml")
     assert done.returncode == 0, done.stderr[-3000:]
     ran = set(re.findall(r"^(?:local)?rule (\w+):", done.stdout + done.stderr, flags=re.M))
-    assert ran == {"report", "figures", "resilience_report", "manifest", "all"}, ran
+    assert ran == {"report", "figures", "resilience_report", "export", "manifest", "all"}, ran
     for name in ("map_recovery.png", "scatter_centrality_recovery.png", "lisa_recovery.png"):
         assert (work / "results" / "demo" / "figures" / name).stat().st_size > 0, name
 
