@@ -36,7 +36,8 @@ def load_crosswalk(path: str | Path) -> pd.DataFrame:
 
 def load_crosswalks(paths: list[str | Path]) -> pd.DataFrame:
     """The built-in crosswalk (first path) with the user's (config ``user_crosswalk``) merged over it: a row both
-    give with the same mapping (target and validity window) counts once; the same (source, source_code) mapped differently is an error naming both files."""
+    give with the same mapping (target and validity window) counts once; the same (source, source_code) mapped
+    differently is an error naming both files."""
     tables = [load_crosswalk(path).assign(file=str(path)) for path in paths]
     merged = pd.concat(tables, ignore_index=True).drop_duplicates(MAPPING_COLUMNS)   # the built-in row is kept
     conflict = merged.duplicated(["source", "source_code"], keep=False)

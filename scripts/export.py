@@ -40,9 +40,11 @@ COLUMN_LABELS = {
     "primary_spec": "Primary (decisive) spec", "primary_estimate": "Estimate in the primary spec",
     "primary_n": "N of the primary spec", "primary_p": "p-value in the primary spec",
     "primary_p_adjusted": "Adjusted p-value (within the family)", "verdict": "Verdict of the decision rule",
-    "unflagged_spec": "Spec without data-quality-flagged cities", "unflagged_estimate": "Estimate without flagged cities",
+    "unflagged_spec": "Spec without data-quality-flagged cities",
+    "unflagged_estimate": "Estimate without flagged cities",
     "unflagged_p": "p-value without flagged cities",
-    "unflagged_p_adjusted": "Adjusted p-value without flagged cities", "unflagged_verdict": "Verdict without flagged cities",
+    "unflagged_p_adjusted": "Adjusted p-value without flagged cities",
+    "unflagged_verdict": "Verdict without flagged cities",
     "depends_on_flagged_cities": "Whether the verdict changes without flagged cities",
     "primary_file": "Result file of the primary spec", "note": "Note",
     "stage": "Pipeline stage", "source": "Source or variable", "what": "What happened",
@@ -101,8 +103,9 @@ def design_entries(models: dict[str, Any], variables: dict[str, dict[str, str]])
     outcome = models["outcome"]
     entries = {name: {"label": f"{measure.description} ({outcome})", "unit": "", "source": "resilience.parquet",
                       "formula": f"scripts/resilience.py, measure {name}"} for name, measure in MEASURES.items()}
-    entries |= {alias: {"label": f"{measure} centrality, network {models['network']}, {models['centrality_year']} (raw)",
-                        "unit": "", "source": f"centrality/{models['network']}.parquet", "formula": measure}
+    network, year = models["network"], models["centrality_year"]
+    entries |= {alias: {"label": f"{measure} centrality, network {network}, {year} (raw)", "unit": "",
+                        "source": f"centrality/{network}.parquet", "formula": measure}
                 for alias, measure in models["centralities"].items()}
     for control in [*models["controls"], *models.get("moderators", {}).values()]:
         base = variables.get(control["variable"], {"label": control["variable"], "unit": ""})

@@ -10,8 +10,8 @@ centrality alias c is read as its post-shock interaction c_x_post.
 Several shocks: a hypothesis may name, under ``shocks``, a named shock of resilience.shocks (e.g. omicron_2022)
 with its own primary, specs and unflagged spec (and, optionally, variable). The evidence table then has one row
 per hypothesis and shock (column ``shock``; the main shock under resilience.name); in panel specs the alias is read
-as its interaction with that shock's window, c_x_<shock> (models.panel.shocks). The primary p-values of every row
-(hypotheses × shocks) form one family for the adjustment.
+as its interaction with that shock's window, c_x_<shock> (models.panel.shocks). Every row of a family (its
+hypotheses × their shocks) enters that family's adjustment.
 
 Decision rule (config ``hypotheses.decision``): the primary p-values of the active hypotheses of one ``family``
 (default ``seed``: the seed theory's H1–H5; a researcher's own hypotheses take their own family, so they do not
@@ -190,8 +190,8 @@ def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFram
     return frame
 
 
-SUMMARY_COLUMNS = ["hypothesis", "shock", "family", "statement", "variable", "expected_sign", "n_specs", "median", "min", "max",
-                   "share_expected_significant", "primary_spec", "primary_estimate", "primary_n", "primary_p",
+SUMMARY_COLUMNS = ["hypothesis", "shock", "family", "statement", "variable", "expected_sign", "n_specs", "median",
+                   "min", "max", "share_expected_significant", "primary_spec", "primary_estimate", "primary_n", "primary_p",
                    "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted",
                    "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
 

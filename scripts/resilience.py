@@ -415,7 +415,10 @@ def gap_paths(paths: pd.DataFrame, shock: str, shock_year: int) -> pd.DataFrame:
     """The path of gaps after a shock, per outcome and city, from the shock year s to the last year with data:
     g_t = ln Y_t − ln Ŷ_t, the running cumulative gap Σ_{u=s..t} g_u (missing from the first year without a gap on,
     as ``cumulative_gap``), and the share of the shock-year shortfall closed by t, 1 − g_t / g_s (t > s, only when
-    g_s < 0; 1 = back on the counterfactual path, > 1 above it, < 0 further below)."""
+    g_s < 0; 1 = back on the counterfactual path, > 1 above it, < 0 further below). No paths (no counterfactual
+    measure configured): an empty table."""
+    if paths.empty:
+        return pd.DataFrame(columns=GAP_COLUMNS)
     after = paths[paths["year"] >= shock_year].sort_values(["outcome", "city_code", "year"])
     gap = after["actual_log"] - after["counterfactual_log"]
     keys = [after["outcome"], after["city_code"]]
@@ -439,7 +442,7 @@ def named_shock_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[st
         table, lost, paths = resilience_tables(panel, moved, years, seed)
         frames.append(table.assign(shock=name))
         dropped.append(lost.assign(shock=name))
-        gaps.append(gap_paths(paths, name, shock["shock_year"]) if len(paths) else pd.DataFrame(columns=GAP_COLUMNS))
+        gaps.append(gap_paths(paths, name, shock["shock_year"]))
     measures = pd.concat(frames, ignore_index=True) if frames else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in ["shock", *OUTPUT_COLUMNS]})
     attrition = pd.concat(dropped, ignore_index=True) if dropped else \
