@@ -181,9 +181,6 @@ def coverage_rows(panel: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-DATE_AGGREGATES = {"first": "first", "last": "last", "mean": "mean", "sum": "sum", "max": "max", "min": "min"}
-
-
 def collapse_dates(table: pd.DataFrame, how: str, source: str, where: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A dated table (city × date) to city × year: per city and year, the ``how`` of each value column over the
     dates (first / last: of the dates in order, skipping missing values; mean, sum, max, min). Rows repeating a
@@ -205,7 +202,7 @@ def collapse_dates(table: pd.DataFrame, how: str, source: str, where: str) -> tu
                          f"({format_rows(shown)}); keep one row per unit and date.")
     ordered = table.sort_values(["source_code", "date"], kind="mergesort")
     grouped = ordered.groupby(["source_code", "year"], sort=True)
-    out = grouped[values].agg(DATE_AGGREGATES[how]).reset_index()
+    out = grouped[values].agg(how).reset_index()   # pandas' names: first, last, mean, sum, max, min (schema enum)
     if "source_name" in ordered:
         out = out.merge(grouped["source_name"].first().reset_index(), on=["source_code", "year"])
     first, last = ordered["date"].min().strftime("%Y-%m-%d"), ordered["date"].max().strftime("%Y-%m-%d")
