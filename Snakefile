@@ -53,6 +53,7 @@ MODEL_NET = MODELS["network"]
 SPECS = expand_specs(MODELS)
 TABLE_MODELS = config["report"]["main_table"]
 HEADLINE = config["report"].get("headline_measure", "drop")
+MAIN_SHOCK = config["resilience"].get("name", "covid_2020")  # the main shock's name (schema default)
 # The built-in crosswalk, then the user's (config user_crosswalk), merged by scripts.crosswalk.load_crosswalks.
 CROSSWALKS = ["data/crosswalk/city_codes.csv", *([config["user_crosswalk"]] if config.get("user_crosswalk") else [])]
 # Keys that document data for people (and the manifest): no computation reads them.

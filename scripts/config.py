@@ -176,10 +176,9 @@ def shock_errors(config: dict[str, Any]) -> list[str]:
     """The main shock's name is not also a named shock's; models.panel.shocks name keys of resilience.shocks that
     come after the main shock."""
     resilience, errors = config.get("resilience", {}), []
-    named = resilience.get("shocks", {})
-    if resilience.get("name", "covid_2020") in named:
-        errors.append(f"resilience/name: '{resilience.get('name', 'covid_2020')}' is also a key of resilience.shocks; "
-                      "rename one of them")
+    named, main = resilience.get("shocks", {}), resilience.get("name", "covid_2020")
+    if main in named:
+        errors.append(f"resilience/name: '{main}' is also a key of resilience.shocks; rename one of them")
     for shock in config.get("models", {}).get("panel", {}).get("shocks", []):
         if shock not in named:
             errors.append(f"models/panel/shocks: '{shock}' is not a key of resilience.shocks {sorted(named)}")

@@ -9,6 +9,8 @@ tell (a city missing a year) is checked where the data are read. Every problem n
 """
 from typing import Any
 
+from scripts.specs import holds_centralities
+
 BASE_MEASURES = {"degree", "strength", "closeness", "harmonic", "betweenness", "eigenvector", "pagerank"}
 BINARY_MEASURES = {"closeness_binary", "harmonic_binary", "betweenness_binary"}
 DIRECTED_MEASURES = {"degree_in", "degree_out", "strength_in", "strength_out"}
@@ -42,8 +44,7 @@ def constant_measures(spec: dict[str, Any]) -> set[str]:
 def reads_lagged_centralities(spec: dict[str, Any]) -> bool:
     """A panel spec reading C_{t−1} in every growth year (not the event study or ``panel_centralities: pre_shock``,
     which hold the centralities at the spec's centrality year)."""
-    return (spec["family"] in ("panel", "spatial_panel") and spec["estimator"] != "event_study"
-            and spec.get("panel_centralities", "lagged") == "lagged")
+    return spec["family"] in ("panel", "spatial_panel") and not holds_centralities(spec)
 
 
 def centrality_years_needed(spec: dict[str, Any], models: dict[str, Any]) -> list[int]:

@@ -30,6 +30,12 @@ def control_name(control: dict[str, Any]) -> str:
     return f"{prefix}{control['variable']}_{control['year']}"
 
 
+def holds_centralities(spec: dict[str, Any]) -> bool:
+    """Whether a panel spec holds each city's centralities at its centrality year (the event study, and
+    ``panel_centralities: pre_shock``) instead of reading them lagged, C_{t−1}."""
+    return spec["estimator"] == "event_study" or spec.get("panel_centralities", "lagged") == "pre_shock"
+
+
 def varying_keys(template: dict[str, Any]) -> list[str]:
     """The expandable keys a group gives as lists of more than one value (those its spec names carry)."""
     return [key for key in EXPANDABLE if isinstance(template.get(key), list) and len(template[key]) > 1]

@@ -23,3 +23,13 @@ def require_mirror() -> Path:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but the data mirror {MIRROR} is missing: the real-data tests must run in CI.")
     pytest.skip(f"data mirror {MIRROR} not present")
+
+
+def validation_message(config: dict) -> str:
+    """The message of the InputError that validating `config` raises (the test fails if the config is valid)."""
+    from scripts.common import InputError
+    from scripts.config import validate_config
+
+    with pytest.raises(InputError) as err:
+        validate_config(config)
+    return str(err.value)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import InputError, format_rows
-from scripts.specs import control_name
+from scripts.specs import control_name, holds_centralities
 
 
 def transform(values: pd.Series, kind: str) -> pd.Series:
@@ -202,7 +202,7 @@ def panel_design(panel: pd.DataFrame, centrality: pd.DataFrame, spec: dict[str, 
         index=["city_code", "year"], columns="measure", values="value").rename(columns={m: a for a, m in aliases.items()})
     wide = wide[list(aliases)].reset_index()
     wanted = sorted(rows["year"].unique())
-    held = spec["estimator"] == "event_study" or spec.get("panel_centralities", "lagged") == "pre_shock"
+    held = holds_centralities(spec)
     if held:
         fixed = wide[wide["year"] == spec["centrality_year"]].drop(columns="year")
         rows = rows.merge(fixed, on="city_code", how="inner")

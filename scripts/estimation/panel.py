@@ -12,6 +12,7 @@ from scripts.common import InputError
 from scripts.estimation.design import centrality_terms, check_rank, post_windows
 from scripts.estimation.results import coefficient_rows
 from scripts.registry import ESTIMATORS
+from scripts.specs import holds_centralities
 
 
 def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]
     if spec["estimator"] == "panel_fe":
         windows = post_windows(years, settings)
         for alias in terms:
-            if spec.get("panel_centralities", "lagged") == "lagged":
+            if not holds_centralities(spec):
                 x[alias] = rows[alias]
             for suffix, window in windows.items():
                 x[f"{alias}_x_{suffix}"] = rows[alias] * window

@@ -29,6 +29,6 @@ rule export:
         variables=config["variables"],
         derived=config.get("derived", {}),
         models=pick(MODELS, "outcome", "network", "centrality_year", "centralities", "controls", "moderators"),
-        main_shock=config["resilience"].get("name", "covid_2020"),
+        main_shock=MAIN_SHOCK,
     script:
         entry("export")

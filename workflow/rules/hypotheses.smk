@@ -23,7 +23,7 @@ rule evidence:
         hypotheses=config["hypotheses"],
         aliases=MODELS["centralities"],
         moderators=sorted(MODELS.get("moderators", {})),
-        main_shock=config["resilience"].get("name", "covid_2020"),
+        main_shock=MAIN_SHOCK,
         demo=DEMO,
     script:
         entry("evidence")

@@ -13,7 +13,7 @@ def placebo_shocks():
 def resilience_settings():
     """What the resilience rule computes with: resilience without its report keys and the shocks' descriptions."""
     settings = {k: v for k, v in config["resilience"].items() if k != "report"}
-    return {**settings, "name": settings.get("name", "covid_2020"), "shocks": undocumented(settings.get("shocks", {}))}
+    return {**settings, "name": MAIN_SHOCK, "shocks": undocumented(settings.get("shocks", {}))}
 
 
 rule resilience:
