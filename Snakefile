@@ -4,6 +4,8 @@
 # Configuration flows one way: each rule passes its entry point (scripts/rules/<rule>.py) exactly the
 # configuration it uses, as named params, and the entry points never read the config object. Snakemake's params
 # trigger then reruns exactly the rules whose configuration changed (tests/test_config_keys.py proves it key by key).
+import hashlib
+import json
 import os
 import re
 import sys
@@ -44,7 +46,7 @@ except InputError as err:
 
 RUN = f"results/{config['run']}"
 STORE = "data/raw"  # the raw-data cache: filled and read by retrieval, no rule's output (never deleted)
-RAW = f"{RUN}/raw"  # the run's verified copies of the raw files, which later stages read
+SHARED = "results/shared"  # stages shared between runs, one folder per configuration (stage_folder)
 DEMO = config["demo"]["enabled"]
 NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
@@ -87,6 +89,16 @@ if MISSING:
     )
 
 
+def stage_folder(stage, *settings):
+    """``results/shared/<stage>/<key>``: the folder of a stage that runs share (retrieval and panel, each network,
+    each network's centralities, the weights). The key is the first 12 hex digits of the SHA-256 of the settings
+    the stage's rules compute with (their params, the crosswalk files) and of the folders of the stages they read,
+    so a run whose configuration gives the same settings reuses the folder, and any edit to them writes a new one.
+    Within a folder Snakemake's triggers (code, input files, params) keep the files current as for any output."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return f"{SHARED}/{stage}/{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 def entry(rule_name):
     """The rule's entry point, relative to the .smk files."""
     return f"../../scripts/rules/{rule_name}.py"
@@ -124,6 +136,7 @@ def weights_in_sample(name):
 
 wildcard_constraints:
     net="[A-Za-z0-9_-]+",
+    key="[0-9a-f]+",  # stage_folder keys
     spec="|".join(SPECS) or "none",
 
 
@@ -143,12 +156,18 @@ def every_output():
     """Every file a job of this config writes (the manifest aside). As targets of rule all they make a deleted
     intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files made from it are current."""
     values = {"net": NETWORKS, "spec": list(SPECS)}
+    keyed = {"network": NETWORK_DIRS, "centrality": CENTRALITY_DIRS}  # rules whose folder key varies by network
     files = set()
     for rule in workflow.rules:
         if rule.name != "all":
             for pattern in rule.output:  # without the wildcard constraints Snakemake has added ({net,regex})
                 plain = re.sub(r"\{(\w+),[^}]*\}", r"{\1}", str(pattern))
-                files.update(expand(plain, **{name: values[name] for name in rule.wildcard_names}))
+                if rule.name in keyed:
+                    folders = keyed[rule.name]
+                    keys = [folder.rsplit("/", 1)[1] for folder in folders.values()]
+                    files.update(expand(plain, zip, net=list(folders), key=keys))
+                else:
+                    files.update(expand(plain, **{name: values[name] for name in rule.wildcard_names}))
     return sorted(files)
 
 
@@ -156,6 +175,13 @@ include: "workflow/rules/export.smk"  # labels every table found above
 
 
 ALL_OUTPUTS = every_output()
+# The shared folders this run reads (the manifest lists their files with the run's).
+STAGES = {
+    "data": DATA,
+    **{f"network/{net}": folder for net, folder in NETWORK_DIRS.items()},
+    **{f"centrality/{net}": folder for net, folder in CENTRALITY_DIRS.items()},
+    "weights": WEIGHTS_DIR,
+}
 
 
 include: "workflow/rules/manifest.smk"

@@ -6,6 +6,7 @@ Fits the default config's specs (one per estimator) with scripts.estimation.fit.
 finished run, imports already paid; reports the best of --repeat fits, and the ratio to OLS (baseline-drop).
 """
 import argparse
+import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,11 +15,12 @@ import pandas as pd
 import yaml
 
 from scripts.estimation.fit import fit_named_spec
+from scripts.registry import ESTIMATORS
 from scripts.rules.models import shared_tables
-from scripts.specs import batch_settings, expand_specs, spec_input_paths
+from scripts.specs import batch_settings, expand_specs
 
-FILES = {"panel": "analysis_panel.parquet", "resilience": "resilience.parquet", "cities": "cities.parquet",
-         "flags": "quality_flags.csv", "placebo": "resilience_placebo.parquet"}
+FILES = {"panel": "analysis_panel.parquet", "resilience": "resilience.parquet", "flags": "quality_flags.csv",
+         "placebo": "resilience_placebo.parquet", "shocks": "resilience_shocks.parquet"}
 SPECS = {"ols": "baseline-drop", "ols + 999 permutations": "permutation", "sar": "spatial-sar",
          "sem": "spatial-sem", "sdm": "spatial-sdm", "gm_lag": "spatial-gm_lag", "gm_error": "spatial-gm_error",
          "panel_fe": "panel-cluster_city", "event_study": "event_study", "panel_sar": "spatial_panel-panel_sar",
@@ -34,12 +36,15 @@ def main() -> None:
     specs = expand_specs(config["models"])
     run = Path(args.run)
     settings = batch_settings(list(SPECS.values()), specs, config)
-    tables = shared_tables(SimpleNamespace(**{k: str(run / f) for k, f in FILES.items()}), settings)
+    stages = json.loads((run / "MANIFEST.json").read_text(encoding="utf-8"))["stages"]   # the shared folders read
+    files = {**{k: str(run / f) for k, f in FILES.items()}, "cities": f"{stages['data']}/cities.parquet"}
+    tables = shared_tables(SimpleNamespace(**files), settings)
     seconds = {}
     for label, name in SPECS.items():
-        paths = spec_input_paths(specs[name], str(run))
-        centrality = pd.read_parquet(paths["centrality"])
-        weights = pd.read_parquet(paths["weights"]) if "weights" in paths else pd.DataFrame()
+        spec = specs[name]
+        centrality = pd.read_parquet(f"{stages['centrality/' + spec['network']]}/centrality.parquet")
+        weights = (pd.read_parquet(f"{stages['weights']}/{spec['weights']}.parquet")
+                   if ESTIMATORS[spec["estimator"]].uses_weights else pd.DataFrame())
         fit_named_spec(specs[name], settings, tables, centrality, weights)       # warm-up: imports, caches
         runs = []
         for _ in range(args.repeat):

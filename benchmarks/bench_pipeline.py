@@ -3,11 +3,14 @@
   PYTHONPATH=. .venv/bin/python benchmarks/bench_pipeline.py [--configfile workflow/grid.yaml] [--cores 2]
 
 In a fresh copy of the project (git-tracked files), with the data already in the copy's cache (retrieved once,
-untimed, from the mirror):
-  1. baseline: full run from empty results with one job per model spec (models.batch_size 0);
-  2. full run from empty results as configured (specs batched: imports paid once per batch);
-  3. no-op rerun, against the baseline of a bare `snakemake --version` (interpreter and Snakemake start-up);
-and where the time of run 2 goes: job-seconds per rule from the rules' benchmark files.
+untimed, from the mirror), every figure as a ratio to a bare `snakemake --version` measured in the same run
+(interpreter and Snakemake start-up; machine speed varies between sessions, ratios much less):
+  1. full run from empty results;
+  2. no-op rerun (best of 3);
+  3. the edit-one-key loop on the finished run: a model spec's covariance changed; a figure option changed;
+  4. a models-only overlay as a new run (`run: models_only`, one spec group added): it reuses the shared stages
+     (results/shared: retrieval and panel, networks, centralities, weights) of run 1, against run 1's time;
+and where the time of runs 1 and 4 goes: job-seconds per rule from the rules' benchmark files.
 """
 import argparse
 import shutil
@@ -21,6 +24,9 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+MODELS_ONLY = "run: models_only\nmodels:\n  specs:\n    extra_controls: {estimator: ols, measure: [drop, recovery], cov: HC1}\n"
+EDITS = {"model spec (robust_se.cov)": "models:\n  specs:\n    robust_se: {estimator: ols, measure: drop, cov: [HC1, cluster_province]}\n",
+         "figure option (report.label_cities)": "report:\n  label_cities: 3\n"}
 
 
 def copy_project(target: Path) -> Path:
@@ -41,12 +47,15 @@ def snakemake(work: Path, *args: str, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def job_seconds(run_dir: Path) -> pd.DataFrame:
-    """Seconds and job count per rule, from results/<run>/benchmarks/**.tsv (the rule is the first folder or file)."""
+def job_seconds(folders: list[Path], since: float = 0.0) -> pd.DataFrame:
+    """Seconds and job count per rule, from the benchmark files under `folders` written after `since` (epoch s): the
+    rule is the first folder or file under benchmarks/ (benchmarks/models/<batch>.tsv, results/shared/…/network.tsv)."""
     rows = []
-    for path in (run_dir / "benchmarks").rglob("*.tsv"):
-        rule = path.relative_to(run_dir / "benchmarks").parts[0].removesuffix(".tsv")
-        rows.append({"rule": rule, "s": float(pd.read_csv(path, sep="\t")["s"].iloc[-1])})
+    for folder in folders:
+        for path in folder.rglob("*.tsv"):
+            if "benchmarks" in path.parts and path.stat().st_mtime >= since:
+                rule = path.parts[path.parts.index("benchmarks") + 1].removesuffix(".tsv")
+                rows.append({"rule": rule, "s": float(pd.read_csv(path, sep="\t")["s"].iloc[-1])})
     return pd.DataFrame(rows).groupby("rule")["s"].agg(["sum", "count"]).sort_values("sum", ascending=False)
 
 
@@ -61,37 +70,43 @@ def main() -> None:
     env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
            "CITYRES_MIRROR": str((ROOT / config["mirror"]).resolve()), "HOME": tempfile.gettempdir()}
     overlays = [args.configfile] if args.configfile else []
-    common = ["--cores", args.cores, *(["--configfile", *overlays] if overlays else [])]
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_project(Path(tmp))
-        snakemake(work, *common, "--until", "retrieve", env=env)   # fill the cache, untimed
-        results = work / "results" / run
+        results = work / "results"
+
+        def call(*extra: str, files: tuple[str, ...] = ()) -> float:
+            # one --configfile flag with every overlay: a second flag would replace the first
+            chosen = [*overlays, *files]
+            return snakemake(work, "--cores", args.cores, *(["--configfile", *chosen] if chosen else []), *extra,
+                             env=env)
+
+        call("--until", "retrieve")   # fill the cache, untimed
         shutil.rmtree(results)
-        per_spec_overlay = work / "per_spec.yaml"
-        per_spec_overlay.write_text("models: {batch_size: 0}\n", encoding="utf-8")
-        # one --configfile flag with every overlay: a second flag would replace the first
-        baseline = snakemake(work, "--cores", args.cores, "--configfile", *overlays, str(per_spec_overlay), env=env)
-        per_spec = job_seconds(results)
-        shutil.rmtree(results)
-        full = snakemake(work, *common, env=env)
-        batched = job_seconds(results)
-        noop = min(snakemake(work, *common, env=env) for _ in range(3))
         bare = min(snakemake(work, "--version", env=env) for _ in range(3))
-        n_specs = len(list((results / "models").glob("*.json")))
-    print(f"run '{run}', {n_specs} model specs, --cores {args.cores}")
-    print(f"full run, one job per spec (baseline)   {baseline:7.1f} s")
-    print(f"full run, specs batched                  {full:7.1f} s   {baseline / full:5.2f}x faster")
-    print(f"no-op rerun (best of 3)                  {noop:7.2f} s   {noop / bare:5.2f}x a bare `snakemake --version` "
-          f"({bare:.2f} s)")
-    print("\njob-seconds per rule (one job per spec → batched):")
-    table = per_spec.merge(batched, left_index=True, right_index=True, how="outer",
-                           suffixes=("_per_spec", "_batched")).fillna(0)
-    model_rows = table.index.str.startswith("models")
+        full = call()
+        full_jobs = job_seconds([results / run, results / "shared"])
+        noop = min(call() for _ in range(3))
+        edits = {}
+        for label, text in EDITS.items():
+            (work / "edit.yaml").write_text(text, encoding="utf-8")
+            edits[label] = call(files=("edit.yaml",))
+            call()   # back to the configured run
+        (work / "models_only.yaml").write_text(MODELS_ONLY, encoding="utf-8")
+        started = time.time()
+        models_only = call(files=("models_only.yaml",))
+        models_only_jobs = job_seconds([results / "models_only", results / "shared"], since=started)
+    print(f"run '{run}', --cores {args.cores}; bare `snakemake --version` {bare:.2f} s (best of 3) = 1x")
+    print(f"full run from empty results        {full:7.1f} s   {full / bare:6.1f}x")
+    print(f"no-op rerun (best of 3)            {noop:7.2f} s   {noop / bare:6.1f}x")
+    for label, seconds in edits.items():
+        print(f"edit one key: {label:<34}{seconds:6.1f} s   {seconds / bare:6.1f}x")
+    print(f"models-only overlay, new run       {models_only:7.1f} s   {models_only / bare:6.1f}x   "
+          f"{models_only / full:.2f} of the full run")
+    table = full_jobs.merge(models_only_jobs, left_index=True, right_index=True, how="outer",
+                            suffixes=("_full", "_models_only")).fillna(0)
+    print("\njob-seconds per rule (full run; models-only overlay):")
     print(table.round(1).to_string())
-    print(f"model jobs: {table.loc[model_rows, 'count_per_spec'].sum():.0f} → "
-          f"{table.loc[model_rows, 'count_batched'].sum():.0f}, "
-          f"{table.loc[model_rows, 'sum_per_spec'].sum():.1f} → {table.loc[model_rows, 'sum_batched'].sum():.1f} "
-          "job-seconds")
+    print(f"total job-seconds: {table['sum_full'].sum():.1f}; {table['sum_models_only'].sum():.1f}")
 
 
 if __name__ == "__main__":

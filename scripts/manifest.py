@@ -1,7 +1,9 @@
 """Audit bundle: ``results/<run>/MANIFEST.json`` and its verification (``make verify``).
 
 The manifest records every raw input (URL or path, SHA-256 — pinned, or the file's own when none is pinned —
-licence, citation), every output under the run folder (SHA-256, bytes, producing rule and script), every job as
+licence, citation), every output under the run folder and under the shared stage folders the run read
+(``results/shared/<stage>/<key>``, each output marked with its ``stage``; ``stages`` maps each stage to its folder),
+with SHA-256, bytes, producing rule and script, every job as
 Snakemake ran it (rule, wildcards, resolved input files with their SHA-256, params values, outputs: from the
 provenance record each job writes beside its log), each rule's script, params names and output patterns, the config
 as run and the overlays (``--configfile``) it was merged from, with their SHA-256, the installed versions of the
@@ -61,17 +63,18 @@ def package_versions(requirements: Path) -> dict[str, str]:
     return dict(sorted(versions.items(), key=lambda kv: kv[0].lower()))
 
 
-def job_records(run_dir: Path, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The provenance records of the jobs that made the run's current outputs (written beside each job's log by
-    scripts.common.run_rule): when several records claim a file (a spec moved to another batch), the newest wins;
+def job_records(folders: list[Path], rules: list[dict[str, Any]], root: Path) -> list[dict[str, Any]]:
+    """The provenance records of the jobs that made the current outputs in `folders` (written beside each job's log
+    by scripts.common.run_rule): when several records claim a file (a spec moved to another batch), the newest wins;
     records of rules this workflow no longer has, or whose files are all gone or reclaimed, are left out."""
     names = {rule["name"] for rule in rules}
-    paths = sorted(run_dir.glob("logs/**/*.provenance.json"), key=lambda p: (p.stat().st_mtime_ns, p.as_posix()))
+    paths = sorted((p for folder in folders for p in folder.glob("logs/**/*.provenance.json")),
+                   key=lambda p: (p.stat().st_mtime_ns, p.as_posix()))
     records = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
     owner = {}
     for k, record in enumerate(records):
         if record["rule"] in names:
-            owner |= {out: k for out in record["outputs"] if (run_dir.parent.parent / out).is_file()}
+            owner |= {out: k for out in record["outputs"] if (root / out).is_file()}
     kept = sorted(set(owner.values()))
     return sorted((records[k] for k in kept), key=lambda r: (r["rule"], sorted(r["outputs"])))
 
@@ -82,19 +85,30 @@ def edited_outputs(records: list[dict[str, Any]], hashes: dict[str, str]) -> dic
             if out in hashes and hashes[out] != digest}
 
 
-def build_manifest(config: dict[str, Any], run_dir: Path, raw_dir: Path, rules: list[dict[str, Any]],
-                   root: Path) -> dict[str, Any]:
-    """The manifest as a dict (see the module docstring); an output edited after its job wrote it is an InputError
-    naming the command that rebuilds it (hashing it would launder the edit into the audit trail)."""
+def folder_outputs(folder: Path, root: Path, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every result file under `folder` (logs, benchmarks, the manifest and the HTML report aside), sorted, with
+    SHA-256, bytes and the rule that makes it."""
     outputs = []
-    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(run_dir.parent.parent).as_posix()
-        if path.name in ("MANIFEST.json", "report.html") or any(part in SKIPPED_DIRS for part in path.relative_to(run_dir).parts):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(root).as_posix()
+        if path.name in ("MANIFEST.json", "report.html") or any(part in SKIPPED_DIRS for part in path.relative_to(folder).parts):
             continue
         outputs.append({"path": relative, "sha256": sha256_of(path), "bytes": path.stat().st_size,
                         **producer(relative, rules)})
+    return outputs
+
+
+def build_manifest(config: dict[str, Any], run_dir: Path, raw_dir: Path, rules: list[dict[str, Any]],
+                   root: Path, stages: dict[str, str]) -> dict[str, Any]:
+    """The manifest as a dict (see the module docstring); `stages` maps each shared stage the run read to its folder.
+    An output edited after its job wrote it is an InputError naming the command that rebuilds it (hashing it would
+    launder the edit into the audit trail)."""
+    run_dir = root / run_dir       # an absolute run_dir stays as it is
+    outputs = folder_outputs(run_dir, root, rules)
+    for stage, folder in sorted(stages.items()):
+        outputs += [{**o, "stage": stage} for o in folder_outputs(root / folder, root, rules)]
     hashes = {o["path"]: o["sha256"] for o in outputs}
-    jobs = job_records(run_dir, rules)
+    jobs = job_records([run_dir, *(root / folder for folder in sorted(stages.values()))], rules, root)
     edited = edited_outputs(jobs, hashes)
     if edited:
         raise InputError(f"{len(edited)} output(s) differ from what their rule wrote (edited after the run?): "
@@ -104,7 +118,8 @@ def build_manifest(config: dict[str, Any], run_dir: Path, raw_dir: Path, rules: 
     shown = [o for o in outputs if o["path"].split("/")[2] in ("tables", "figures")]
     return {"run": config["run"], "demo": bool(config["demo"]["enabled"]), "git": git_state(root),
             "python": sys.version.split()[0],
-            "config": config, "inputs": source_inputs(config, raw_dir, root), "outputs": outputs,
+            "config": config, "stages": dict(sorted(stages.items())), "inputs": source_inputs(config, raw_dir, root),
+            "outputs": outputs,
             "jobs": [job_entry(job, hashes, root) for job in jobs],
             "rules": {r["name"]: {k: r[k] for k in ("script", "params", "outputs")} for r in rules},
             "tables_figures": [{"file": o["path"], "rule": o.get("rule"), "script": o.get("script")} for o in shown]}

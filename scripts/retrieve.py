@@ -6,8 +6,8 @@ from the pinned one is rejected wherever it comes from and never used. Users' ow
 with ``path:`` instead of ``url:`` and are only verified (when a hash is given), never copied or changed.
 
 The cache (``data/raw``) is a store the workflow reads and fills, never a rule output: the retrieve rule's outputs
-are copies of the verified files under ``results/<run>/raw/`` (``install``), so Snakemake's removal of outputs before
-a rerun or after a failure never touches the cache.
+are copies of the verified files under the data stage's ``raw/`` folder (``results/shared/data/<key>/raw/``;
+``install``), so Snakemake's removal of outputs before a rerun or after a failure never touches the cache.
 """
 
 import os

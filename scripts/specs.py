@@ -96,12 +96,12 @@ def spec_batches(specs: dict[str, dict[str, Any]], size: int) -> dict[str, list[
             for family, names in by_family.items() for k in range(0, len(names), size)}
 
 
-def spec_input_paths(spec: dict[str, Any], run: str) -> dict[str, str]:
-    """The result files a spec reads besides the panel: its network's centralities and, if spatial, its weights."""
-    paths = {"centrality": f"{run}/centrality/{spec['network']}.parquet"}
-    if ESTIMATORS[spec["estimator"]].uses_weights:
-        paths["weights"] = f"{run}/weights/{spec['weights']}.parquet"
-    return paths
+def batch_sources(names: list[str], specs: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The networks whose centralities and the weights matrices a batch of specs reads, each once, sorted: the
+    models rule's inputs list their files in this order."""
+    chosen = [specs[name] for name in names]
+    return {"networks": sorted({s["network"] for s in chosen}),
+            "weights": sorted({s["weights"] for s in chosen if ESTIMATORS[s["estimator"]].uses_weights})}
 
 
 def flag_window(resilience: dict[str, Any]) -> list[int]:

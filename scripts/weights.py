@@ -164,7 +164,8 @@ def sample_weights(table: pd.DataFrame, codes: list[str], cities: pd.DataFrame, 
     if unknown:
         raise InputError(f"weights.{name} ({where}): {len(unknown)} sample cities are not in the weights' "
                          f"geography ({format_rows(unknown)}); the weights and the sample come from "
-                         "different city lists — rebuild the weights from the same panel (results/<run>/panel/).")
+                         "different city lists — rebuild the weights from the same panel "
+                         "(results/shared/data/<key>/panel.parquet).")
     table, kept, report = apply_island_policy(table, codes, cities, spec, name, where)
     return to_libpysal(table, kept), kept, report
 

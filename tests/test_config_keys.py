@@ -244,8 +244,19 @@ def cached_config_loader():
     types.load_configfile = load   # bound there at import time
 
 
+SHARED_KEY = re.compile(r"(results/shared/(?:[A-Za-z0-9_-]+/)+?)[0-9a-f]{12}\b")
+
+
+def without_keys(text: str) -> str:
+    """Paths in `text` without their shared folder's key (Snakefile stage_folder). An edit upstream moves every later
+    shared stage to a new folder, and the folder's paths in params (panel's raw_dir) with it; those jobs rerun
+    because their inputs change, not because they read the key."""
+    return SHARED_KEY.sub(r"\1<key>", text)
+
+
 def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
-    """{(rule, outputs): (params, inputs)} of every job of the forced DAG, as Snakemake evaluates them."""
+    """{(rule, outputs): (params, inputs)} of every job of the forced DAG, as Snakemake evaluates them (outputs in
+    shared folders without the folder's key)."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
 
@@ -257,8 +268,8 @@ def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
         workflow = workflow_api.dag(dag_settings=DAGSettings()).workflow_api._workflow
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
         workflow._build_dag()
-        return {(job.rule.name, tuple(sorted(map(str, job.output)))):
-                (json.dumps(sorted(job.params.items()), default=str), tuple(sorted(map(str, job.input))))
+        return {(job.rule.name, tuple(sorted(without_keys(str(path)) for path in job.output))):
+                (without_keys(json.dumps(sorted(job.params.items()), default=str)), tuple(sorted(map(str, job.input))))
                 for job in workflow.dag.jobs}
 
 

@@ -38,7 +38,7 @@ def test_job_records_keep_the_newest_claim_and_drop_gone_rules(tmp_path, monkeyp
     record(tmp_path, "removed", "gone_rule", ["results/r/models/a.json"])
     os.utime(tmp_path / "results/r/logs/old_batch.provenance.json", ns=(1, 1))   # older than the other records
     rules = [{"name": "models_1"}, {"name": "models_2"}]
-    jobs = job_records(tmp_path / "results" / "r", rules)
+    jobs = job_records([tmp_path / "results" / "r"], rules, tmp_path)
     assert [(j["rule"], sorted(j["outputs"])) for j in jobs] == [
         ("models_1", ["results/r/models/a.json", "results/r/models/b.json"]), ("models_2", ["results/r/models/b.json"])]
     hashes = {"results/r/models/a.json": "hash-results/r/models/a.json", "results/r/models/b.json": "edited"}
@@ -56,4 +56,4 @@ def test_build_manifest_refuses_an_edited_output(config, tmp_path, monkeypatch):
     config["demo"]["enabled"] = True
     rules = [{"name": "tables", "script": "scripts/rules/tables.py", "params": [], "outputs": ["results/r/tables/t.md"]}]
     with pytest.raises(InputError, match=r"results/r/tables/t.md \(rule tables\).*--forcerun tables"):
-        build_manifest(config, tmp_path / "results" / "r", tmp_path / "raw", rules, tmp_path)
+        build_manifest(config, tmp_path / "results" / "r", tmp_path / "raw", rules, tmp_path, {})

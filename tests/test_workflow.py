@@ -35,9 +35,18 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.
 
 
 def result_files(run_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(run_dir)): p.read_bytes() for p in sorted(run_dir.rglob("*"))
+    """The run's result files and those of the shared stages (results/shared), by path under results/."""
+    results = run_dir.parent
+    return {str(p.relative_to(results)): p.read_bytes()
+            for folder in (run_dir, results / "shared") for p in sorted(folder.rglob("*"))
             if p.is_file() and p.suffix in COMPARED_SUFFIXES and "logs" not in p.parts and "benchmarks" not in p.parts
             and p.name != "report.html"}  # Snakemake's report embeds its creation time
+
+
+def stage_path(run_dir: Path, stage: str, name: str) -> Path:
+    """A file of a shared stage the run read, e.g. stage_path(run, "data", "panel.parquet") (MANIFEST.json stages)."""
+    stages = json.loads((run_dir / "MANIFEST.json").read_text(encoding="utf-8"))["stages"]
+    return run_dir.parent.parent / stages[stage] / name
 
 
 def coefficient(model: dict, term: str) -> dict:
@@ -58,7 +67,7 @@ def demo_runs(tmp_path_factory):
 
 def test_demo_recovers_planted_effects(demo_runs):
     run = demo_runs[0]
-    truth = json.loads((run / "demo_truth.json").read_text())
+    truth = json.loads(stage_path(run, "data", "demo_truth.json").read_text())
     for model_name, key in (("baseline-drop", "effects_per_sd"), ("spatial-sar", "effects_per_sd"),
                             ("spatial-sdm", "effects_per_sd"), ("baseline-recovery", "recovery_effects_per_sd")):
         model = json.loads((run / "models" / f"{model_name}.json").read_text())
@@ -96,9 +105,10 @@ def test_demo_outputs_are_labelled_and_complete(demo_runs):
     run = demo_runs[0]
     assert "SYNTHETIC DEMO DATA" in (run / "tables" / "regression.md").read_text()
     for name in ("figures/map_drop.png", "figures/scatter_centrality_drop.png", "tables/regression.tex",
-                 "tables/regression.csv", "weights/queen.summary.json", "centrality/gravity.parquet",
-                 "tables/model_attrition.md"):
+                 "tables/regression.csv", "tables/model_attrition.md"):
         assert (run / name).stat().st_size > 0, name
+    for stage, name in (("weights", "queen.summary.json"), ("centrality/gravity", "centrality.parquet")):
+        assert stage_path(run, stage, name).stat().st_size > 0, name
 
 
 def test_exports_open_in_stata_readers_and_every_column_has_a_label(demo_runs):
@@ -159,7 +169,7 @@ def test_trace_walks_an_output_back_to_its_inputs_and_params(demo_runs):
     lines = done.stdout.splitlines()
     assert lines[0].startswith("results/demo/tables/regression.csv sha256 ")
     assert "  made by rule report (script scripts/rules/report.py)" in lines
-    for expected in ("made by rule centrality [net=gravity] (script scripts/rules/centrality.py)",
+    for expected in ("made by rule centrality [net=gravity, key=",
                      'param network = {"distance_decay": 2.0, "kind": "gravity"',
                      "input data/crosswalk/city_codes.csv sha256",
                      "made by rule models_cross_section_1"):
@@ -171,11 +181,12 @@ def test_trace_walks_an_output_back_to_its_inputs_and_params(demo_runs):
 
 def test_a_deleted_intermediate_is_rebuilt_and_two_configfile_flags_are_refused(demo_runs, tmp_path):
     work = demo_runs[1].parent.parent
-    weights = demo_runs[1] / "weights" / "knn6.parquet"
+    weights = stage_path(demo_runs[1], "weights", "knn6.parquet")
     weights.rename(tmp_path / "knn6.parquet")
     try:
         plan = snakemake(work, "-n", "--configfile", "workflow/demo.yaml")
-        assert plan.returncode == 0 and "Missing output files: results/demo/weights/knn6.parquet" in plan.stdout
+        missing = f"Missing output files: {weights.relative_to(work).as_posix()}"
+        assert plan.returncode == 0 and missing in plan.stdout, plan.stdout[-3000:]
     finally:
         (tmp_path / "knn6.parquet").rename(weights)
     (work / "mine.yaml").write_text("run: mine\n", encoding="utf-8")
@@ -196,8 +207,7 @@ def test_an_edited_edge_list_reruns_its_network(demo_runs, tmp_path):
     overlay = tmp_path / "mine.yaml"
     overlay.write_text(f"network:\n  mine: {{kind: edges, path: {edges}, year: 2019, "
                        "columns: {source: source, target: target, weight: weight}}\n", encoding="utf-8")
-    args = ["--configfile", "workflow/demo.yaml", str(overlay), "--rerun-triggers", "mtime", "--",
-            "results/demo/networks/mine/edges.parquet"]
+    args = ["--configfile", "workflow/demo.yaml", str(overlay), "--rerun-triggers", "mtime", "--until", "network"]
     try:
         built = snakemake(work, *args)
         assert built.returncode == 0, built.stderr[-3000:]
@@ -205,7 +215,7 @@ def test_an_edited_edge_list_reruns_its_network(demo_runs, tmp_path):
         plan = snakemake(work, "-n", *args)
         assert f"reason: Updated input files: {edges}" in plan.stdout and "wildcards: net=mine" in plan.stdout
     finally:
-        shutil.rmtree(work / "results" / "demo" / "networks" / "mine", ignore_errors=True)
+        shutil.rmtree(work / "results" / "shared" / "network" / "mine", ignore_errors=True)
 
 
 def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
@@ -227,6 +237,31 @@ def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
     at = next(k for k, line in enumerate(reasons) if "params" in line.lower())
     assert {rule.strip() for rule in reasons[at + 1].split(",")} == {"models_panel_1", "models_spatial_panel_1"}, \
         done.stdout[-3000:]
+
+
+def planned_jobs(work: Path, *overlays: str) -> tuple[dict[str, int], str]:
+    """Jobs per rule that a dry run on the demo with these overlays would run, and Snakemake's output."""
+    done = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", *overlays)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.M)}, done.stdout
+
+
+def test_a_models_only_run_reuses_the_shared_stages_and_a_changed_network_gets_its_own(demo_runs, tmp_path):
+    """A new run whose configuration differs from the demo's only in its models reads the demo's shared stages
+    (retrieval and panel, networks, centralities, weights; results/shared): none of their jobs is planned. A
+    changed network plans that network and its centralities alone, in new folders (the demo's stay as they are)."""
+    work = demo_runs[0].parent.parent
+    models_only = tmp_path / "models_only.yaml"
+    models_only.write_text("run: models_only\nmodels:\n  specs:\n    extra: {estimator: ols, measure: drop, cov: HC1}\n",
+                           encoding="utf-8")
+    jobs, _ = planned_jobs(work, str(models_only))
+    assert not {"panel", "network", "centrality", "weights"} & jobs.keys(), jobs
+    assert {"quality", "resilience", "models_cross_section_1", "figures", "manifest"} <= jobs.keys(), jobs
+    top5 = tmp_path / "top5.yaml"
+    top5.write_text("run: top5\nnetwork:\n  gravity_top10: {backbone: {method: top_k, k: 5}}\n", encoding="utf-8")
+    jobs, plan = planned_jobs(work, str(top5))
+    assert jobs["network"] == jobs["centrality"] == 1 and not {"panel", "weights"} & jobs.keys(), jobs
+    assert "wildcards: net=gravity_top10" in plan and "wildcards: net=gravity," not in plan
 
 
 def test_headline_measure_replaces_drop_in_every_report(demo_runs, tmp_path):
@@ -285,7 +320,7 @@ def test_offline_without_mirror_stops_at_retrieval(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "source file(s) could not be retrieved" in output and "CRE_Gdpct.csv" in output
-    assert not (work / "results" / "real" / "panel.parquet").exists()
+    assert not list((work / "results").rglob("panel.parquet"))
 
 
 @pytest.fixture(scope="module")
@@ -308,12 +343,12 @@ def test_real_data_regression_sample(real_run):
 
 
 def test_real_data_joins_and_attrition(real_run):
-    attrition = pd.read_csv(real_run / "attrition.csv", dtype=str)
+    attrition = pd.read_csv(stage_path(real_run, "data", "attrition.csv"), dtype=str)
     recoded = attrition[(attrition["source"] == "csmar_gdp") & (attrition["outcome"] == "recoded by crosswalk")]
     assert {"110000 -> 110100", "371200 -> 370100", "469003 -> 460400"} <= set(recoded["units"])
     dropped = attrition[(attrition["source"] == "csmar_gdp") & (attrition["outcome"] == "dropped by crosswalk")]
     assert set(dropped["units"]) == {"341400", "429000"}
-    panel = pd.read_parquet(real_run / "panel.parquet")
+    panel = pd.read_parquet(stage_path(real_run, "data", "panel.parquet"))
     gdp_2019 = panel.loc[panel["year"] == 2019, "gdp"]
     assert gdp_2019.notna().sum() >= 330
     # Jinan includes Laiwu before the 2019 merger: no break at 2019 (CSMAR Jinan alone 2018 ≈ 7,857).
@@ -322,13 +357,13 @@ def test_real_data_joins_and_attrition(real_run):
 
 
 def test_real_data_centralities_and_weights(real_run):
-    centrality = pd.read_parquet(real_run / "centrality" / "gravity.parquet")
+    centrality = pd.read_parquet(stage_path(real_run, "centrality/gravity", "centrality.parquet"))
     c2019 = centrality[centrality["year"] == 2019].pivot(index="city_code", columns="measure", values="value")
     assert len(c2019) >= 330 and c2019[["strength", "closeness", "betweenness"]].notna().all().all()
     assert c2019["betweenness"].between(0, 1).all()
-    flows = pd.read_parquet(real_run / "networks" / "baidu_flows" / "edges.parquet")
+    flows = pd.read_parquet(stage_path(real_run, "network/baidu_flows", "edges.parquet"))
     assert flows["source"].nunique() >= 330 and set(flows["year"]) == {2020}
-    summary = json.loads((real_run / "weights" / "queen.summary.json").read_text())
+    summary = json.loads(stage_path(real_run, "weights", "queen.summary.json").read_text())
     assert summary["n"] == 369 and summary["islands"] == ["460300"]  # Sansha (South China Sea islands)
 
 
@@ -354,7 +389,7 @@ def test_real_data_quality_flags_and_evidence(real_run):
 
 
 def test_real_data_official_real_gdp_and_source_consistency(real_run):
-    panel = pd.read_parquet(real_run / "panel.parquet").set_index(["city_code", "year"])
+    panel = pd.read_parquet(stage_path(real_run, "data", "panel.parquet")).set_index(["city_code", "year"])
     chained = panel["real_gdp"].unstack()
     assert chained[2019].notna().sum() >= 320 and chained[2023].notna().sum() >= 290
     assert chained[2000].notna().sum() >= 320                   # the official index chained from 2000
@@ -370,7 +405,7 @@ def test_real_data_official_real_gdp_and_source_consistency(real_run):
     # CSMAR's 2021 "growth" of 108.9 for Gansu cities is an index: the consistency table shows it, the chain avoids it
     jinchang = panel.loc["620300"]
     assert jinchang.at[2021, "gdp_growth_csmar"] > 100 and chained.at["620300", 2021] / chained.at["620300", 2020] < 1.2
-    consistency = pd.read_csv(real_run / "source_consistency.csv", dtype={"city_code": str})
+    consistency = pd.read_csv(stage_path(real_run, "data", "source_consistency.csv"), dtype={"city_code": str})
     nominal = consistency[consistency["pair"] == "nominal_gdp"]
     by_year = nominal.groupby("year")["beyond_tolerance"].mean()
     assert by_year[2019] < 0.02 and by_year[2016] > 0.2     # revised levels before 2019, agreement from 2019
@@ -397,7 +432,7 @@ def test_real_data_two_shocks_gap_paths_and_the_panel_to_2023(real_run):
     assert "dc" not in {c["term"] for c in held["coefficients"]} and held["diagnostics"]["entities"] >= 330
     timing = {y: json.loads((real_run / "models" / f"omicron_timing-{y}.json").read_text()) for y in (2019, 2021)}
     assert timing[2019]["spec"]["centrality_year"] == 2019 and timing[2021]["spec"]["centrality_year"] == 2021
-    resident = pd.read_parquet(real_run / "centrality" / "gravity_resident.parquet")
+    resident = pd.read_parquet(stage_path(real_run, "centrality/gravity_resident", "centrality.parquet"))
     assert resident.loc[resident["year"] == 2022, "city_code"].nunique() >= 290
 
 
@@ -412,7 +447,7 @@ def test_latex_tables_compile_stand_alone(demo_runs, tmp_path):
 
 def test_raw_data_cache_survives_a_failed_offline_retrieval(real_run, tmp_path):
     """The cache data/raw is no rule's output: a retrieval that fails (offline, no mirror, one pin changed) leaves
-    every cached file in place, byte for byte; the run's copies under results/<run>/raw are the rule's outputs."""
+    every cached file in place, byte for byte; the copies under the data stage's raw/ are the rule's outputs."""
     work = copy_project(tmp_path / "work")
     shutil.copytree(real_run.parent.parent / "data" / "raw", work / "data" / "raw")
     store = {str(p): p.read_bytes() for p in sorted((work / "data" / "raw").rglob("*")) if p.is_file()}
@@ -428,5 +463,6 @@ def test_raw_data_cache_survives_a_failed_offline_retrieval(real_run, tmp_path):
     done = snakemake(work, "--configfile", "offline.yaml", "--until", "retrieve",
                      env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
     assert done.returncode == 0, done.stderr[-3000:]
-    origins = (work / "results" / "real" / "logs" / "retrieve_origins.tsv").read_text(encoding="utf-8")
-    assert origins.count("\tcache") == len(store) and (work / "results" / "real" / "raw").is_dir()
+    data = next((work / "results" / "shared" / "data").iterdir())
+    origins = (data / "logs" / "retrieve_origins.tsv").read_text(encoding="utf-8")
+    assert origins.count("\tcache") == len(store) and (data / "raw").is_dir()

@@ -10,7 +10,8 @@ def main(smk: Any) -> None:
     """Write the manifest of the run."""
     root = Path(".").resolve()
     run_dir = Path(smk.output.manifest).parent
-    manifest = build_manifest(smk.params.config, run_dir, Path(smk.params.raw_dir), smk.params.rules, root)
+    manifest = build_manifest(smk.params.config, run_dir, Path(smk.params.raw_dir), smk.params.rules, root,
+                              smk.params.stages)
     manifest["packages"] = package_versions(Path(smk.input.requirements))
     manifest["overlays"] = [{"path": path, "sha256": sha256_of(path) if Path(path).is_file() else None}
                             for path in smk.params.overlays]

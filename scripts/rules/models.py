@@ -34,10 +34,12 @@ def main(smk: Any) -> None:
             cache[path] = pd.read_parquet(path)
         return cache[path]
 
+    centrality = dict(zip(smk.params.sources["networks"], smk.input.centrality))
+    weights = dict(zip(smk.params.sources["weights"], smk.input.weights))
     outputs = [smk.output.models] if isinstance(smk.output.models, str) else list(smk.output.models)
     for spec, output in zip(settings["specs"], outputs):
-        paths = smk.params.paths[spec["name"]]
-        result = fit_named_spec(spec, settings, tables, read(paths["centrality"]), read(paths.get("weights")))
+        result = fit_named_spec(spec, settings, tables, read(centrality[spec["network"]]),
+                                read(weights.get(spec["weights"])))
         dropped = {reason: len(cities) for reason, cities in result.get("dropped", {}).items() if cities}
         LOG.info("%s: %s, n = %d, SE %s; dropped %s", spec["name"], result["estimator"], result["n"],
                  result["se_type"], dropped or "none")

@@ -5,7 +5,7 @@ EXPORTED = ("panel", "design", "resilience")
 
 rule export:
     input:
-        panel=f"{RUN}/panel.parquet",
+        panel=f"{DATA}/panel.parquet",
         design=f"{RUN}/models/design.parquet",
         resilience=f"{RUN}/resilience.parquet",
         shocks=f"{RUN}/resilience_shocks.parquet",

@@ -22,8 +22,8 @@ rule figures:
         table_models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         spec_curve=f"{RUN}/tables/spec_curve.csv",
         design=f"{RUN}/models/design.parquet",
-        weights=f"{RUN}/weights/{MODELS['spatial']['weights']}.parquet",
-        cities=f"{RUN}/cities.parquet",
+        weights=weights_file(MODELS["spatial"]["weights"]),
+        cities=f"{DATA}/cities.parquet",
         code=code("figures"),
     output:
         **EVENT_OUTPUT,

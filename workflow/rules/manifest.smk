@@ -33,6 +33,7 @@ rule manifest:
         runtime=5,
     params:
         raw_dir=RAW,
+        stages=STAGES,
         config=config,
         overlays=[os.path.relpath(path) for path in workflow.overwrite_configfiles],
         rules=rule_descriptions(),

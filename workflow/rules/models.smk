@@ -1,13 +1,13 @@
 # Design table for figures, and the model specs (scripts/specs.py expands models.specs): one job per batch of
 # models.batch_size specs of a family (imports are paid once per batch), or, with batch_size 0, one wildcard job
 # per spec (for clusters). Either way every spec writes models/<spec>.json.
-from scripts.specs import batch_settings, spec_batches, spec_input_paths
+from scripts.specs import batch_settings, batch_sources, spec_batches
 
 
 rule design:
     input:
         resilience=f"{RUN}/resilience.parquet",
-        centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
+        centrality=centrality_file(MODEL_NET),
         panel=f"{RUN}/analysis_panel.parquet",
         code=code("design"),
     output:
@@ -31,16 +31,19 @@ MODEL_INPUTS = {
     "placebo": f"{RUN}/resilience_placebo.parquet",
     "shocks": f"{RUN}/resilience_shocks.parquet",
     "panel": f"{RUN}/analysis_panel.parquet",
-    "cities": f"{RUN}/cities.parquet",
+    "cities": f"{DATA}/cities.parquet",
     "flags": f"{RUN}/quality_flags.csv",
 }
-SPEC_PATHS = {name: spec_input_paths(spec, RUN) for name, spec in SPECS.items()}
 BATCHES = spec_batches(SPECS, MODELS.get("batch_size", 0))
 
 
-def batch_files(names):
-    """Centrality and weights files of a batch of specs, each once, sorted."""
-    return sorted({path for name in names for path in SPEC_PATHS[name].values()})
+def batch_inputs(names):
+    """The centrality and weights files of a batch of specs, in the order of batch_sources."""
+    sources = batch_sources(names, SPECS)
+    return {
+        "centrality": [centrality_file(net) for net in sources["networks"]],
+        "weights": [weights_file(name) for name in sources["weights"]],
+    }
 
 
 for batch, names in BATCHES.items():
@@ -50,7 +53,7 @@ for batch, names in BATCHES.items():
             f"models_{batch}"
         input:
             **MODEL_INPUTS,
-            spec_files=batch_files(names),
+            **batch_inputs(names),
             code=code("models"),
         output:
             models=[f"{RUN}/models/{name}.json" for name in names],
@@ -63,7 +66,7 @@ for batch, names in BATCHES.items():
             mem_mb=2000,
             runtime=30,
         params:
-            paths={name: SPEC_PATHS[name] for name in names},
+            sources=batch_sources(names, SPECS),
             settings=batch_settings(names, SPECS, config),
         script:
             entry("models")
@@ -74,7 +77,8 @@ if not BATCHES:
     rule model:
         input:
             **MODEL_INPUTS,
-            spec_files=lambda wildcards: batch_files([wildcards.spec]),
+            centrality=lambda wildcards: batch_inputs([wildcards.spec])["centrality"],
+            weights=lambda wildcards: batch_inputs([wildcards.spec])["weights"],
             code=code("models"),
         output:
             models=f"{RUN}/models/{{spec}}.json",
@@ -87,7 +91,7 @@ if not BATCHES:
             mem_mb=1500,
             runtime=15,
         params:
-            paths=lambda wildcards: {wildcards.spec: SPEC_PATHS[wildcards.spec]},
+            sources=lambda wildcards: batch_sources([wildcards.spec], SPECS),
             settings=lambda wildcards: batch_settings([wildcards.spec], SPECS, config),
         script:
             entry("models")
@@ -96,7 +100,7 @@ if not BATCHES:
 rule spec_curve:
     input:
         models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
-        cities=f"{RUN}/cities.parquet",
+        cities=f"{DATA}/cities.parquet",
         attrition_resilience=f"{RUN}/attrition_resilience.csv",
         attrition_shocks=f"{RUN}/attrition_shocks.csv",
         code=code("spec_curve"),

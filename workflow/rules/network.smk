@@ -1,10 +1,11 @@
-# Networks (edge lists per year), their centralities and diagnostics, and the cross-network comparison.
+# Networks (edge lists per year), their centralities and diagnostics, and the cross-network comparison. Each
+# network and each network's centralities have a folder shared by the runs with the same settings (stage_folder).
 from scripts.retrieve import source_files
 
 
-def network_spec(wildcards):
+def network_settings(net):
     """The network's configuration as the network rule reads it (enabled decides only whether it exists)."""
-    return {k: v for k, v in config["network"][wildcards.net].items() if k != "enabled"}
+    return {k: v for k, v in config["network"][net].items() if k != "enabled"}
 
 
 def network_files(wildcards):
@@ -18,52 +19,73 @@ def network_files(wildcards):
     return files
 
 
-def centrality_network(wildcards):
+def centrality_settings(net):
     """The keys of a network its centralities read: its kind and direction (is_directed) and tie length."""
-    return pick(config["network"][wildcards.net], "kind", "directed", "weight_to_distance")
+    return pick(config["network"][net], "kind", "directed", "weight_to_distance")
+
+
+NETWORK_DIRS = {net: stage_folder(f"network/{net}", DATA, network_settings(net), CROSSWALKS) for net in NETWORKS}
+CENTRALITY_DIRS = {
+    net: stage_folder(f"centrality/{net}", NETWORK_DIRS[net], centrality_settings(net), config.get("centrality", {}))
+    for net in NETWORKS
+}
+NETWORK_FOLDER = f"{SHARED}/network/{{net}}/{{key}}"
+CENTRALITY_FOLDER = f"{SHARED}/centrality/{{net}}/{{key}}"
+
+
+def edges_file(net):
+    return f"{NETWORK_DIRS[net]}/edges.parquet"
+
+
+def centrality_file(net):
+    return f"{CENTRALITY_DIRS[net]}/centrality.parquet"
+
+
+def diagnostics_file(net):
+    return f"{CENTRALITY_DIRS[net]}/diagnostics.csv"
 
 
 rule network:
     input:
-        panel=f"{RUN}/panel.parquet",
-        cities=f"{RUN}/cities.parquet",
+        panel=f"{DATA}/panel.parquet",
+        cities=f"{DATA}/cities.parquet",
         crosswalk=CROSSWALKS,
         files=network_files,
         code=code("network"),
     output:
-        edges=f"{RUN}/networks/{{net}}/edges.parquet",
-        attrition=f"{RUN}/networks/{{net}}/attrition.csv",
+        edges=f"{NETWORK_FOLDER}/edges.parquet",
+        attrition=f"{NETWORK_FOLDER}/attrition.csv",
     log:
-        f"{RUN}/logs/network/{{net}}.log",
+        f"{NETWORK_FOLDER}/logs/network.log",
     benchmark:
-        f"{RUN}/benchmarks/network/{{net}}.tsv"
+        f"{NETWORK_FOLDER}/benchmarks/network.tsv"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
     params:
-        network=network_spec,
+        network=lambda wildcards: network_settings(wildcards.net),
     script:
         entry("network")
 
 
 rule centrality:
     input:
-        edges=f"{RUN}/networks/{{net}}/edges.parquet",
+        edges=lambda wildcards: edges_file(wildcards.net),
         code=code("centrality"),
     output:
-        centrality=f"{RUN}/centrality/{{net}}.parquet",
-        diagnostics=f"{RUN}/networks/{{net}}/diagnostics.csv",
+        centrality=f"{CENTRALITY_FOLDER}/centrality.parquet",
+        diagnostics=f"{CENTRALITY_FOLDER}/diagnostics.csv",
     log:
-        f"{RUN}/logs/centrality/{{net}}.log",
+        f"{CENTRALITY_FOLDER}/logs/centrality.log",
     benchmark:
-        f"{RUN}/benchmarks/centrality/{{net}}.tsv"
+        f"{CENTRALITY_FOLDER}/benchmarks/centrality.tsv"
     threads: 4 if config.get("centrality", {}).get("engine") == "networkit" else 1
     resources:
         mem_mb=4000,
         runtime=60,
     params:
-        network=centrality_network,
+        network=lambda wildcards: centrality_settings(wildcards.net),
         centrality=config.get("centrality", {}),
     script:
         entry("centrality")
@@ -71,10 +93,10 @@ rule centrality:
 
 rule network_report:
     input:
-        centrality=expand(f"{RUN}/centrality/{{net}}.parquet", net=NETWORKS),
-        diagnostics=expand(f"{RUN}/networks/{{net}}/diagnostics.csv", net=NETWORKS),
-        edges=expand(f"{RUN}/networks/{{net}}/edges.parquet", net=NETWORKS),
-        cities=f"{RUN}/cities.parquet",
+        centrality=[centrality_file(net) for net in NETWORKS],
+        diagnostics=[diagnostics_file(net) for net in NETWORKS],
+        edges=[edges_file(net) for net in NETWORKS],
+        cities=f"{DATA}/cities.parquet",
         code=code("network_report"),
     output:
         diagnostics=f"{RUN}/tables/network_diagnostics.csv",

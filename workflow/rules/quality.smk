@@ -5,10 +5,10 @@ from scripts.specs import flag_window
 
 rule quality:
     input:
-        panel=f"{RUN}/panel.parquet",
-        cities=f"{RUN}/cities.parquet",
+        panel=f"{DATA}/panel.parquet",
+        cities=f"{DATA}/cities.parquet",
         crosswalk=CROSSWALKS,
-        consistency=f"{RUN}/source_consistency.csv",
+        consistency=f"{DATA}/source_consistency.csv",
         code=code("quality"),
     output:
         flags=f"{RUN}/quality_flags.csv",

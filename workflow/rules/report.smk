@@ -6,7 +6,7 @@ rule report:
         models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         design=f"{RUN}/models/design.parquet",
         resilience=f"{RUN}/resilience.parquet",
-        cities=f"{RUN}/cities.parquet",
+        cities=f"{DATA}/cities.parquet",
         code=code("report"),
     output:
         markdown=f"{RUN}/tables/regression.md",

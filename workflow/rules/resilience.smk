@@ -49,7 +49,7 @@ rule resilience_report:
     input:
         resilience=f"{RUN}/resilience.parquet",
         paths=f"{RUN}/resilience_paths.parquet",
-        cities=f"{RUN}/cities.parquet",
+        cities=f"{DATA}/cities.parquet",
         code=code("resilience_report"),
     output:
         ranking=f"{RUN}/tables/resilience_ranking.csv",

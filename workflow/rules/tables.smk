@@ -23,7 +23,7 @@ rule tables:
         impact_models=[f"{RUN}/models/{name}.json" for name in IMPACT_MODELS],
         design=f"{RUN}/models/design.parquet",
         correlation=f"{RUN}/tables/centrality_correlation.csv",
-        attrition=f"{RUN}/attrition.csv",
+        attrition=f"{DATA}/attrition.csv",
         attrition_resilience=f"{RUN}/attrition_resilience.csv",
         code=code("tables"),
     output:

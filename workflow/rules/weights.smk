@@ -2,21 +2,27 @@
 
 
 # One job builds every matrix and one job computes every Moran's I: each is a few seconds of arithmetic after
-# seconds of imports, so one process per matrix cost more than the work (issue 18).
+# seconds of imports, so one process per matrix cost more than the work (issue 18). The matrices are in a folder
+# shared by the runs with the same panel and weights settings (stage_folder); Moran's I is the run's.
+WEIGHTS_DIR = stage_folder("weights", DATA, config["weights"])
+
+
+def weights_file(name):
+    return f"{WEIGHTS_DIR}/{name}.parquet"
 
 
 rule weights:
     input:
-        cities=f"{RUN}/cities.parquet",
-        panel=f"{RUN}/panel.parquet",
+        cities=f"{DATA}/cities.parquet",
+        panel=f"{DATA}/panel.parquet",
         code=code("weights"),
     output:
-        weights=expand(f"{RUN}/weights/{{w}}.parquet", w=WEIGHTS),
-        summary=expand(f"{RUN}/weights/{{w}}.summary.json", w=WEIGHTS),
+        weights=[weights_file(name) for name in WEIGHTS],
+        summary=[f"{WEIGHTS_DIR}/{name}.summary.json" for name in WEIGHTS],
     log:
-        f"{RUN}/logs/weights.log",
+        f"{WEIGHTS_DIR}/logs/weights.log",
     benchmark:
-        f"{RUN}/benchmarks/weights.tsv"
+        f"{WEIGHTS_DIR}/benchmarks/weights.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -29,10 +35,10 @@ rule weights:
 
 rule moran:
     input:
-        weights=expand(f"{RUN}/weights/{{w}}.parquet", w=WEIGHTS),
+        weights=[weights_file(name) for name in WEIGHTS],
         resilience=f"{RUN}/resilience.parquet",
-        centrality=f"{RUN}/centrality/{MODEL_NET}.parquet",
-        cities=f"{RUN}/cities.parquet",
+        centrality=centrality_file(MODEL_NET),
+        cities=f"{DATA}/cities.parquet",
         code=code("moran"),
     output:
         moran=expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
