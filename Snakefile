@@ -91,7 +91,8 @@ if MISSING:
 
 def stage_folder(stage, *settings):
     """``results/shared/<stage>/<key>``: the folder of a stage that runs share (retrieval and panel, each network,
-    each network's centralities, the weights). The key is the first 12 hex digits of the SHA-256 of the settings
+    each network's centralities, the weights, the quality flags and analysis panel, the resilience measures,
+    Moran's I). The key is the first 12 hex digits of the SHA-256 of the settings
     the stage's rules compute with (their params, the crosswalk files) and of the folders of the stages they read,
     so a run whose configuration gives the same settings reuses the folder, and any edit to them writes a new one.
     Within a folder Snakemake's triggers (code, input files, params) keep the files current as for any output."""
@@ -142,9 +143,9 @@ wildcard_constraints:
 
 include: "workflow/rules/panel.smk"
 include: "workflow/rules/network.smk"
-include: "workflow/rules/weights.smk"
 include: "workflow/rules/quality.smk"
 include: "workflow/rules/resilience.smk"
+include: "workflow/rules/weights.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/tables.smk"
@@ -181,6 +182,9 @@ STAGES = {
     **{f"network/{net}": folder for net, folder in NETWORK_DIRS.items()},
     **{f"centrality/{net}": folder for net, folder in CENTRALITY_DIRS.items()},
     "weights": WEIGHTS_DIR,
+    "quality": QUALITY_DIR,
+    "resilience": RESILIENCE_DIR,
+    "moran": MORAN_DIR,
 }
 
 

@@ -67,7 +67,8 @@ READERS: list[tuple[str, set[str]]] = [
     (r"report\.", REPORTS),
     (r"resilience\.outcomes\.", {"quality", "resilience", "resilience_report"}),
     (r"resilience\.shock_year$", {"panel?demo", "resilience", "resilience_report", "figures", CROSS, PANEL, SPANEL}),
-    (r"resilience\.(recovery_year|pre_period\.start)$", {"panel?demo", "quality", "resilience", CROSS, PANEL}),
+    (r"resilience\.(recovery_year|pre_period\.start)$", {"panel?demo", "quality", "quality_report", "resilience", CROSS,
+                                                          PANEL}),   # the flag window
     (r"resilience\.pre_period\.end$", {"panel?demo", "resilience"}),
     (r"resilience\.(counterfactual|measures\.\d+|shift_share\..*)$", {"resilience", "resilience_report"}),
     (r"resilience\.report\.", {"resilience_report"}),
@@ -76,12 +77,13 @@ READERS: list[tuple[str, set[str]]] = [
     (r"resilience\.shocks\.", {"panel?demo", "resilience"}),
     (r"resilience\.name$", {"resilience", "evidence", "export"}),
     (r"resilience\.", {"resilience"}),
+    (r"quality\.(city_z|province_z|min_scale|variables|not_levels)(\.|$)", {"quality", "quality_report"}),   # notes
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
     (r"models\.batch_size$", {CROSS, SPATIAL}),                     # batches whose membership changes
-    (r"models\.outcome$", {"panel?demo", "quality", "resilience", "design", "moran", "report", "export",
-                          *ALL_MODELS}),
+    (r"models\.outcome$", {"panel?demo", "quality", "quality_report", "resilience", "design", "moran", "report",
+                          "export", *ALL_MODELS}),
     (r"models\.network$", {"panel?demo", "figures", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
     (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", "export",
                                   *ALL_MODELS}),

@@ -169,7 +169,7 @@ def test_trace_walks_an_output_back_to_its_inputs_and_params(demo_runs):
     lines = done.stdout.splitlines()
     assert lines[0].startswith("results/demo/tables/regression.csv sha256 ")
     assert "  made by rule report (script scripts/rules/report.py)" in lines
-    for expected in ("made by rule centrality [net=gravity, key=",
+    for expected in ("net=gravity] (script scripts/rules/centrality.py)",
                      'param network = {"distance_decay": 2.0, "kind": "gravity"',
                      "input data/crosswalk/city_codes.csv sha256",
                      "made by rule models_cross_section_1"):
@@ -248,15 +248,16 @@ def planned_jobs(work: Path, *overlays: str) -> tuple[dict[str, int], str]:
 
 def test_a_models_only_run_reuses_the_shared_stages_and_a_changed_network_gets_its_own(demo_runs, tmp_path):
     """A new run whose configuration differs from the demo's only in its models reads the demo's shared stages
-    (retrieval and panel, networks, centralities, weights; results/shared): none of their jobs is planned. A
+    (retrieval and panel, networks, centralities, weights, quality flags, resilience measures, Moran's I;
+    results/shared): none of their jobs is planned. A
     changed network plans that network and its centralities alone, in new folders (the demo's stay as they are)."""
     work = demo_runs[0].parent.parent
     models_only = tmp_path / "models_only.yaml"
     models_only.write_text("run: models_only\nmodels:\n  specs:\n    extra: {estimator: ols, measure: drop, cov: HC1}\n",
                            encoding="utf-8")
     jobs, _ = planned_jobs(work, str(models_only))
-    assert not {"panel", "network", "centrality", "weights"} & jobs.keys(), jobs
-    assert {"quality", "resilience", "models_cross_section_1", "figures", "manifest"} <= jobs.keys(), jobs
+    assert not {"panel", "network", "centrality", "weights", "quality", "resilience", "moran"} & jobs.keys(), jobs
+    assert {"design", "models_cross_section_1", "figures", "manifest"} <= jobs.keys(), jobs
     top5 = tmp_path / "top5.yaml"
     top5.write_text("run: top5\nnetwork:\n  gravity_top10: {backbone: {method: top_k, k: 5}}\n", encoding="utf-8")
     jobs, plan = planned_jobs(work, str(top5))
@@ -368,7 +369,7 @@ def test_real_data_centralities_and_weights(real_run):
 
 
 def test_real_data_quality_flags_and_evidence(real_run):
-    flags = pd.read_csv(real_run / "quality_flags.csv", dtype={"city_code": str})
+    flags = pd.read_csv(stage_path(real_run, "quality", "quality_flags.csv"), dtype={"city_code": str})
     jinan = flags[(flags["city_code"] == "370100") & (flags["flag"] == "admin_change")]
     assert set(jinan["year"]) == {2019}                          # Laiwu merged into Jinan (crosswalk valid_to 2018)
     census_gaps = flags[(flags["variable"] == "pop_census") & (flags["flag"] == "gap")]
@@ -412,15 +413,18 @@ def test_real_data_official_real_gdp_and_source_consistency(real_run):
 
 
 def test_real_data_two_shocks_gap_paths_and_the_panel_to_2023(real_run):
-    measures = pd.concat([pd.read_parquet(real_run / "resilience.parquet").assign(shock="covid_2020"),
-                          pd.read_parquet(real_run / "resilience_shocks.parquet")])
+    def resilience(name: str) -> pd.DataFrame:
+        return pd.read_parquet(stage_path(real_run, "resilience", name))
+
+    measures = pd.concat([resilience("resilience.parquet").assign(shock="covid_2020"),
+                          resilience("resilience_shocks.parquet")])
     drops = measures[(measures["outcome"] == "real_gdp") & (measures["measure"] == "drop")]
     assert drops.groupby("shock")["value"].count().min() >= 290          # both shocks, ≥ 290 cities
-    gaps = pd.read_parquet(real_run / "resilience_gaps.parquet")
+    gaps = resilience("resilience_gaps.parquet")
     gdp = gaps[gaps["outcome"] == "real_gdp"].set_index(["shock", "city_code", "year"])
     assert gdp.loc["covid_2020"].index.get_level_values("year").max() == 2023
     # the share closed by 2023, by hand from the counterfactual paths: 1 − g_2023 / g_2020
-    paths = pd.read_parquet(real_run / "resilience_paths.parquet")
+    paths = resilience("resilience_paths.parquet")
     wuhan = paths[(paths["outcome"] == "real_gdp") & (paths["city_code"] == "420100")].set_index("year")
     g = wuhan["actual_log"] - wuhan["counterfactual_log"]
     assert g[2020] < 0 and gdp.at[("covid_2020", "420100", 2023), "share_closed"] == pytest.approx(1 - g[2023] / g[2020])

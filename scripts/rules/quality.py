@@ -1,20 +1,16 @@
-"""Rule ``quality``: data-quality flags with their tables and map, and the analysis panel later stages read."""
-from pathlib import Path
+"""Rule ``quality``: data-quality flags, their summary, and the analysis panel later stages read."""
 from typing import Any
 
 import pandas as pd
 
 from scripts.common import LOG, run_rule, write_json, write_table
 from scripts.crosswalk import load_crosswalks
-from scripts.quality import analysis_panel, counts_table, flag_map, flagged_cities, quality_flags, window_table
-from scripts.render import write_all
+from scripts.quality import analysis_panel, flagged_cities, quality_flags
 
 
 def main(smk: Any) -> None:
-    """Flags table and summary; tables of counts and of the outcome's flags in the resilience window; map of the
-    flagged cities; the analysis panel (flagged city-years of the outcomes masked when exclude_flagged is on)."""
-    import geopandas as gpd
-
+    """Flags table and summary; the analysis panel (flagged city-years of the outcomes masked when exclude_flagged
+    is on)."""
     p = smk.params
     settings = p.thresholds
     panel = pd.read_parquet(smk.input.panel)
@@ -37,17 +33,6 @@ def main(smk: Any) -> None:
                 "flags_by_kind": {k: int(v) for k, v in flags["flag"].value_counts().sort_index().items()},
                 "cities_flagged": int(flags["city_code"].nunique()), "outcome": outcome, "window": list(window),
                 "cities_left_out_by_unflagged_samples": excluded}, smk.output.summary)
-    demo = "DEMO (synthetic): " if p.demo else ""
-    notes = [f"Jump: |robust z| > {settings['city_z']} against the city's own log changes and > "
-             f"{settings['province_z']} against its province's that year (Iglewicz & Hoaglin 1993); scales floored at "
-             f"{settings['min_scale']}.", "Every flagged row with its reason: quality_flags.csv."]
-    write_all(counts_table(flags, p.variables), Path(smk.output.counts).with_suffix(""),
-              f"{demo}Data-quality flags by variable", notes)
-    cities = gpd.read_parquet(smk.input.cities)
-    write_all(window_table(flags, cities, outcome, window), Path(smk.output.window).with_suffix(""),
-              f"{demo}Flags on {outcome}, {window[0]}–{window[1]} (cities left out by `sample: unflagged`)", notes)
-    flag_map(cities, flags, outcome, window, Path(smk.output.map).with_suffix(""),
-             f"{demo}{outcome}: cities with a jump or territorial change flagged in {window[0]}–{window[1]}")
 
 
 if "snakemake" in globals():

@@ -7,8 +7,8 @@ rule export:
     input:
         panel=f"{DATA}/panel.parquet",
         design=f"{RUN}/models/design.parquet",
-        resilience=f"{RUN}/resilience.parquet",
-        shocks=f"{RUN}/resilience_shocks.parquet",
+        resilience=RESILIENCE["resilience"],
+        shocks=RESILIENCE["shocks"],
         tables=TABLE_CSVS,
         code=code("export"),
     output:

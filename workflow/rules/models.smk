@@ -6,9 +6,9 @@ from scripts.specs import batch_settings, batch_sources, spec_batches
 
 rule design:
     input:
-        resilience=f"{RUN}/resilience.parquet",
+        resilience=RESILIENCE["resilience"],
         centrality=centrality_file(MODEL_NET),
-        panel=f"{RUN}/analysis_panel.parquet",
+        panel=ANALYSIS_PANEL,
         code=code("design"),
     output:
         design=f"{RUN}/models/design.parquet",
@@ -27,12 +27,12 @@ rule design:
 
 
 MODEL_INPUTS = {
-    "resilience": f"{RUN}/resilience.parquet",
-    "placebo": f"{RUN}/resilience_placebo.parquet",
-    "shocks": f"{RUN}/resilience_shocks.parquet",
-    "panel": f"{RUN}/analysis_panel.parquet",
+    "resilience": RESILIENCE["resilience"],
+    "placebo": RESILIENCE["placebo"],
+    "shocks": RESILIENCE["shocks"],
+    "panel": ANALYSIS_PANEL,
     "cities": f"{DATA}/cities.parquet",
-    "flags": f"{RUN}/quality_flags.csv",
+    "flags": QUALITY_FLAGS,
 }
 BATCHES = spec_batches(SPECS, MODELS.get("batch_size", 0))
 
@@ -101,8 +101,8 @@ rule spec_curve:
     input:
         models=expand(f"{RUN}/models/{{spec}}.json", spec=SPECS),
         cities=f"{DATA}/cities.parquet",
-        attrition_resilience=f"{RUN}/attrition_resilience.csv",
-        attrition_shocks=f"{RUN}/attrition_shocks.csv",
+        attrition_resilience=RESILIENCE["attrition"],
+        attrition_shocks=RESILIENCE["shocks_attrition"],
         code=code("spec_curve"),
     output:
         table=f"{RUN}/tables/spec_curve.csv",

@@ -5,7 +5,7 @@ rule report:
     input:
         models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         design=f"{RUN}/models/design.parquet",
-        resilience=f"{RUN}/resilience.parquet",
+        resilience=RESILIENCE["resilience"],
         cities=f"{DATA}/cities.parquet",
         code=code("report"),
     output:

@@ -16,39 +16,49 @@ def resilience_settings():
     return {**settings, "name": MAIN_SHOCK, "shocks": undocumented(settings.get("shocks", {}))}
 
 
+RESILIENCE_SETTINGS = {
+    "resilience": resilience_settings(),
+    "placebo": placebo_shocks(),
+    "years": config["years"],
+    "seed": config["seed"],
+}
+# The measures are in a folder shared by the runs with the same analysis panel and settings (stage_folder).
+RESILIENCE_DIR = stage_folder("resilience", QUALITY_DIR, RESILIENCE_SETTINGS)
+RESILIENCE = {
+    "resilience": f"{RESILIENCE_DIR}/resilience.parquet",
+    "attrition": f"{RESILIENCE_DIR}/attrition_resilience.csv",
+    "paths": f"{RESILIENCE_DIR}/resilience_paths.parquet",
+    "placebo": f"{RESILIENCE_DIR}/resilience_placebo.parquet",
+    "shocks": f"{RESILIENCE_DIR}/resilience_shocks.parquet",
+    "shocks_attrition": f"{RESILIENCE_DIR}/attrition_shocks.csv",
+    "gaps": f"{RESILIENCE_DIR}/resilience_gaps.parquet",
+}
+
+
 rule resilience:
     input:
-        panel=f"{RUN}/analysis_panel.parquet",
+        panel=ANALYSIS_PANEL,
         code=code("resilience"),
     output:
-        resilience=f"{RUN}/resilience.parquet",
-        attrition=f"{RUN}/attrition_resilience.csv",
-        paths=f"{RUN}/resilience_paths.parquet",
-        placebo=f"{RUN}/resilience_placebo.parquet",
-        shocks=f"{RUN}/resilience_shocks.parquet",
-        shocks_attrition=f"{RUN}/attrition_shocks.csv",
-        gaps=f"{RUN}/resilience_gaps.parquet",
+        **RESILIENCE,
     log:
-        f"{RUN}/logs/resilience.log",
+        f"{RESILIENCE_DIR}/logs/resilience.log",
     benchmark:
-        f"{RUN}/benchmarks/resilience.tsv"
+        f"{RESILIENCE_DIR}/benchmarks/resilience.tsv"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
     params:
-        resilience=resilience_settings(),
-        placebo=placebo_shocks(),
-        years=config["years"],
-        seed=config["seed"],
+        **RESILIENCE_SETTINGS,
     script:
         entry("resilience")
 
 
 rule resilience_report:
     input:
-        resilience=f"{RUN}/resilience.parquet",
-        paths=f"{RUN}/resilience_paths.parquet",
+        resilience=RESILIENCE["resilience"],
+        paths=RESILIENCE["paths"],
         cities=f"{DATA}/cities.parquet",
         code=code("resilience_report"),
     output:

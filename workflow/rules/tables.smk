@@ -24,7 +24,7 @@ rule tables:
         design=f"{RUN}/models/design.parquet",
         correlation=f"{RUN}/tables/centrality_correlation.csv",
         attrition=f"{DATA}/attrition.csv",
-        attrition_resilience=f"{RUN}/attrition_resilience.csv",
+        attrition_resilience=RESILIENCE["attrition"],
         code=code("tables"),
     output:
         impacts=f"{RUN}/tables/impacts.md",

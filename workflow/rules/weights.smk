@@ -33,27 +33,33 @@ rule weights:
         entry("weights")
 
 
+MORAN_SETTINGS = {
+    "weights": {name: weights_in_sample(name) for name in WEIGHTS},
+    "models": pick(MODELS, "outcome", "centrality_year", "centralities"),
+    "permutations": config.get("moran", {}).get("permutations", 999),
+    "seed": config["seed"],
+}
+MORAN_DIR = stage_folder("moran", WEIGHTS_DIR, RESILIENCE_DIR, CENTRALITY_DIRS[MODEL_NET], MORAN_SETTINGS)
+
+
 rule moran:
     input:
         weights=[weights_file(name) for name in WEIGHTS],
-        resilience=f"{RUN}/resilience.parquet",
+        resilience=RESILIENCE["resilience"],
         centrality=centrality_file(MODEL_NET),
         cities=f"{DATA}/cities.parquet",
         code=code("moran"),
     output:
-        moran=expand(f"{RUN}/weights/{{w}}.moran.csv", w=WEIGHTS),
+        moran=[f"{MORAN_DIR}/{name}.moran.csv" for name in WEIGHTS],
     log:
-        f"{RUN}/logs/moran.log",
+        f"{MORAN_DIR}/logs/moran.log",
     benchmark:
-        f"{RUN}/benchmarks/moran.tsv"
+        f"{MORAN_DIR}/benchmarks/moran.tsv"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=20,
     params:
-        weights={name: weights_in_sample(name) for name in WEIGHTS},
-        models=pick(MODELS, "outcome", "centrality_year", "centralities"),
-        permutations=config.get("moran", {}).get("permutations", 999),
-        seed=config["seed"],
+        **MORAN_SETTINGS,
     script:
         entry("moran")
