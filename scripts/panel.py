@@ -15,6 +15,7 @@ import pandas as pd
 
 from scripts.common import InputError, format_rows, verify_sha256, write_table
 from scripts.crosswalk import load_crosswalks, map_units
+from scripts.render import map_geometries
 from scripts.retrieve import source_files
 from scripts.sources import read_census_geometry, read_source
 
@@ -272,8 +273,11 @@ def build_panel(config: dict[str, Any], raw_dir: str | Path, crosswalk_paths: li
 
 def write_outputs(panel: pd.DataFrame, cities: Any, attrition: pd.DataFrame, output: Any,
                   consistency: dict[str, dict[str, Any]]) -> None:
-    """Write the panel outputs deterministically, with the source-consistency table of the configured pairs."""
+    """Write the panel outputs deterministically, with the source-consistency table of the configured pairs and the
+    cities with the boundaries every map draws (simplified once here: scripts.render.map_geometries)."""
     write_table(panel, output.panel, ["city_code", "year"])
     write_table(source_consistency(panel, consistency), output.consistency, ["pair", "city_code", "year"])
-    cities.sort_values("city_code").reset_index(drop=True).to_parquet(output.cities, index=False)
+    cities = cities.sort_values("city_code").reset_index(drop=True)
+    cities.to_parquet(output.cities, index=False)
+    map_geometries(cities).to_parquet(output.map_cities, index=False)
     attrition.to_csv(output.attrition, index=False, lineterminator="\n")

@@ -23,7 +23,7 @@ rule figures:
         spec_curve=f"{RUN}/tables/spec_curve.csv",
         design=f"{RUN}/models/design.parquet",
         weights=weights_file(MODELS["spatial"]["weights"]),
-        cities=f"{DATA}/cities.parquet",
+        cities=f"{DATA}/cities_map.parquet",
         code=code("figures"),
     output:
         **EVENT_OUTPUT,

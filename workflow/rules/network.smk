@@ -96,7 +96,7 @@ rule network_report:
         centrality=[centrality_file(net) for net in NETWORKS],
         diagnostics=[diagnostics_file(net) for net in NETWORKS],
         edges=[edges_file(net) for net in NETWORKS],
-        cities=f"{DATA}/cities.parquet",
+        cities=f"{DATA}/cities_map.parquet",
         code=code("network_report"),
     output:
         diagnostics=f"{RUN}/tables/network_diagnostics.csv",

@@ -47,7 +47,7 @@ rule quality:
 rule quality_report:
     input:
         flags=QUALITY_FLAGS,
-        cities=f"{DATA}/cities.parquet",
+        cities=f"{DATA}/cities_map.parquet",
         code=code("quality_report"),
     output:
         counts=f"{RUN}/tables/quality_flags.md",

@@ -6,7 +6,7 @@ rule report:
         models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         design=f"{RUN}/models/design.parquet",
         resilience=RESILIENCE["resilience"],
-        cities=f"{DATA}/cities.parquet",
+        cities=f"{DATA}/cities_map.parquet",
         code=code("report"),
     output:
         markdown=f"{RUN}/tables/regression.md",

@@ -59,7 +59,7 @@ rule resilience_report:
     input:
         resilience=RESILIENCE["resilience"],
         paths=RESILIENCE["paths"],
-        cities=f"{DATA}/cities.parquet",
+        cities=f"{DATA}/cities_map.parquet",
         code=code("resilience_report"),
     output:
         ranking=f"{RUN}/tables/resilience_ranking.csv",
