@@ -5,6 +5,7 @@ the rules therefore declare those modules as inputs. The set is the transitive c
 (module level and inside functions), read from the source with ``ast`` — no module is executed.
 """
 import ast
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -22,16 +23,32 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path) -> frozenset[str]:
     """Dotted names of every module imported anywhere in a file (``from a import b`` may name module a.b)."""
+    return _imports_of_version(path, path.stat().st_mtime_ns)
+
+
+def _statements(nodes: list[ast.AST]) -> Iterator[ast.AST]:
+    """Every statement in `nodes` and in the blocks nested in them (function and class bodies, branches, loops,
+    try/except, match cases): an import is a statement, so expressions need not be visited (ast.walk would)."""
+    for node in nodes:
+        yield node
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from _statements(getattr(node, block, None) or [])
+
+
+@cache
+def _imports_of_version(path: Path, mtime_ns: int) -> frozenset[str]:
+    """_imports of one version of a file (by modification time): each module is parsed once per process, not once
+    per entry point that reaches it (the Snakefile asks for about twenty; tests build hundreds of DAGs)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in _statements(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
+    return frozenset(names)
 
 
 @cache

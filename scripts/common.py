@@ -1,4 +1,7 @@
-"""Shared helpers: the user-facing error type, hashing, deterministic table I/O, rule entry."""
+"""Shared helpers: the user-facing error type, hashing, deterministic table I/O, rule entry.
+
+Import-light (no pandas at import): the Snakefile imports InputError from here on every Snakemake start."""
+from __future__ import annotations
 
 import hashlib
 import json
@@ -7,9 +10,10 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 LOG = logging.getLogger("cityres")
 

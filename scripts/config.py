@@ -240,7 +240,7 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
                    "joint/each/orthogonal or an alias of models.centralities")]
         errors += [f"models/specs/{spec['group']} ({name}): {key} '{spec[key]}' is not one of {where}"
                    for key, ok, where in checks if not ok]
-    from scripts.hypotheses import hypothesis_errors
+    from scripts.hypothesis_config import hypothesis_errors
     from scripts.preflight import spec_feasibility_errors
 
     errors += spec_feasibility_errors(config, specs)
