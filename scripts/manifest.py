@@ -65,8 +65,9 @@ def package_versions(requirements: Path) -> dict[str, str]:
 
 def job_records(folders: list[Path], rules: list[dict[str, Any]], root: Path) -> list[dict[str, Any]]:
     """The provenance records of the jobs that made the current outputs in `folders` (written beside each job's log
-    by scripts.common.run_rule): when several records claim a file (a spec moved to another batch), the newest wins;
-    records of rules this workflow no longer has, or whose files are all gone or reclaimed, are left out."""
+    by scripts.common.run_rule): when several records claim a file (a spec moved to another batch, an output moved to
+    another rule), the newest wins and the others lose it; records of rules this workflow no longer has, or whose
+    files are all gone or reclaimed, are left out."""
     names = {rule["name"] for rule in rules}
     paths = sorted((p for folder in folders for p in folder.glob("logs/**/*.provenance.json")),
                    key=lambda p: (p.stat().st_mtime_ns, p.as_posix()))
@@ -76,7 +77,9 @@ def job_records(folders: list[Path], rules: list[dict[str, Any]], root: Path) ->
         if record["rule"] in names:
             owner |= {out: k for out in record["outputs"] if (root / out).is_file()}
     kept = sorted(set(owner.values()))
-    return sorted((records[k] for k in kept), key=lambda r: (r["rule"], sorted(r["outputs"])))
+    owned = [{**records[k], "outputs": {out: digest for out, digest in records[k]["outputs"].items()
+                                        if owner.get(out) == k}} for k in kept]
+    return sorted(owned, key=lambda r: (r["rule"], sorted(r["outputs"])))
 
 
 def edited_outputs(records: list[dict[str, Any]], hashes: dict[str, str]) -> dict[str, str]:

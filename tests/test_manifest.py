@@ -21,28 +21,33 @@ def test_a_user_file_without_a_pinned_hash_is_hashed_and_verified(config, tmp_pa
     assert verify(manifest, tmp_path)["inputs"] == [f"{export}: input SHA-256 differs from the pinned {entry['sha256']}"]
 
 
-def record(tmp_path, name, rule, outputs):
+def record(tmp_path, name, rule, outputs, digest="hash-"):
     path = tmp_path / "results" / "r" / "logs" / f"{name}.provenance.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"rule": rule, "wildcards": {}, "inputs": [], "params": {},
-                                "outputs": {out: "hash-" + out for out in outputs}}), encoding="utf-8")
+                                "outputs": {out: digest + out for out in outputs}}), encoding="utf-8")
 
 
 def test_job_records_keep_the_newest_claim_and_drop_gone_rules(tmp_path, monkeypatch):
+    """b.json was written by an old batch, then by a new one (another hash): the new record owns it, so the old
+    record's hash of b.json is no evidence of an edit (an upgraded workflow whose output moved to another rule)."""
     monkeypatch.chdir(tmp_path)
     for name in ("a.json", "b.json"):
         (tmp_path / "results" / "r" / "models").mkdir(parents=True, exist_ok=True)
         (tmp_path / "results" / "r" / "models" / name).write_text("{}", encoding="utf-8")
     record(tmp_path, "old_batch", "models_1", ["results/r/models/a.json", "results/r/models/b.json"])
-    record(tmp_path, "new_batch", "models_2", ["results/r/models/b.json"])
+    record(tmp_path, "new_batch", "models_2", ["results/r/models/b.json"], digest="new-")
     record(tmp_path, "removed", "gone_rule", ["results/r/models/a.json"])
     os.utime(tmp_path / "results/r/logs/old_batch.provenance.json", ns=(1, 1))   # older than the other records
     rules = [{"name": "models_1"}, {"name": "models_2"}]
     jobs = job_records([tmp_path / "results" / "r"], rules, tmp_path)
     assert [(j["rule"], sorted(j["outputs"])) for j in jobs] == [
-        ("models_1", ["results/r/models/a.json", "results/r/models/b.json"]), ("models_2", ["results/r/models/b.json"])]
-    hashes = {"results/r/models/a.json": "hash-results/r/models/a.json", "results/r/models/b.json": "edited"}
-    assert edited_outputs(jobs[1:], hashes) == {"results/r/models/b.json": "models_2"}
+        ("models_1", ["results/r/models/a.json"]), ("models_2", ["results/r/models/b.json"])]
+    hashes = {"results/r/models/a.json": "hash-results/r/models/a.json",
+              "results/r/models/b.json": "new-results/r/models/b.json"}
+    assert edited_outputs(jobs, hashes) == {}
+    hashes["results/r/models/b.json"] = "edited"
+    assert edited_outputs(jobs, hashes) == {"results/r/models/b.json": "models_2"}
 
 
 def test_build_manifest_refuses_an_edited_output(config, tmp_path, monkeypatch):
