@@ -92,10 +92,10 @@ if MISSING:
 def stage_folder(stage, *settings):
     """``results/shared/<stage>/<key>``: the folder of a stage that runs share (retrieval and panel, each network,
     each network's centralities, the weights, the quality flags and analysis panel, the resilience measures,
-    Moran's I). The key is the first 12 hex digits of the SHA-256 of the settings
-    the stage's rules compute with (their params, the crosswalk files) and of the folders of the stages they read,
-    so a run whose configuration gives the same settings reuses the folder, and any edit to them writes a new one.
-    Within a folder Snakemake's triggers (code, input files, params) keep the files current as for any output."""
+    Moran's I). The key is the first 12 hex digits of the SHA-256 of the settings the stage's rules compute with
+    (their params, the crosswalk files) and of the folders of the stages they read, so a run whose configuration
+    gives the same settings reuses the folder, and any edit to them writes a new one. Within a folder Snakemake's
+    triggers (code, input files, params) keep the files current as for any output."""
     text = json.dumps(settings, sort_keys=True, default=str)
     return f"{SHARED}/{stage}/{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
