@@ -1,6 +1,7 @@
 """Benchmark: path-based centralities (weighted closeness + betweenness) by engine, not a test.
 
-  .venv/bin/python benchmarks/bench_centrality.py city  [--edges results/real/networks/gravity/edges.parquet]
+  .venv/bin/python benchmarks/bench_centrality.py city  [--edges <edges.parquet>]  (default: the real run's gravity
+  network, from results/real/MANIFEST.json's shared stages)
   .venv/bin/python benchmarks/bench_centrality.py county [--nodes 2850]
 
 city:   every year of the real gravity network with igraph, NetworKit and networkx on the same graphs; prints
@@ -12,6 +13,7 @@ county: a synthetic county-scale gravity network (random centroids over China's 
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -106,7 +108,10 @@ def county(n: int, seed: int = 1) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scale", choices=["city", "county"])
-    parser.add_argument("--edges", default="results/real/networks/gravity/edges.parquet")
+    parser.add_argument("--edges", default=None, help="default: the gravity network of results/real (its manifest)")
     parser.add_argument("--nodes", type=int, default=2850)
     args = parser.parse_args()
+    if args.scale == "city" and args.edges is None:
+        stages = json.loads(Path("results/real/MANIFEST.json").read_text(encoding="utf-8"))["stages"]
+        args.edges = f"{stages['network/gravity']}/edges.parquet"
     print(json.dumps(city(args.edges) if args.scale == "city" else county(args.nodes), indent=2))

@@ -19,8 +19,9 @@ from scripts.registry import ESTIMATORS
 from scripts.rules.models import shared_tables
 from scripts.specs import batch_settings, expand_specs
 
-FILES = {"panel": "analysis_panel.parquet", "resilience": "resilience.parquet", "flags": "quality_flags.csv",
-         "placebo": "resilience_placebo.parquet", "shocks": "resilience_shocks.parquet"}
+FILES = {"panel": ("quality", "analysis_panel.parquet"), "flags": ("quality", "quality_flags.csv"),
+         "resilience": ("resilience", "resilience.parquet"), "placebo": ("resilience", "resilience_placebo.parquet"),
+         "shocks": ("resilience", "resilience_shocks.parquet"), "cities": ("data", "cities.parquet")}   # stage, file
 SPECS = {"ols": "baseline-drop", "ols + 999 permutations": "permutation", "sar": "spatial-sar",
          "sem": "spatial-sem", "sdm": "spatial-sdm", "gm_lag": "spatial-gm_lag", "gm_error": "spatial-gm_error",
          "panel_fe": "panel-cluster_city", "event_study": "event_study", "panel_sar": "spatial_panel-panel_sar",
@@ -37,8 +38,8 @@ def main() -> None:
     run = Path(args.run)
     settings = batch_settings(list(SPECS.values()), specs, config)
     stages = json.loads((run / "MANIFEST.json").read_text(encoding="utf-8"))["stages"]   # the shared folders read
-    files = {**{k: str(run / f) for k, f in FILES.items()}, "cities": f"{stages['data']}/cities.parquet"}
-    tables = shared_tables(SimpleNamespace(**files), settings)
+    tables = shared_tables(SimpleNamespace(**{k: f"{stages[stage]}/{name}" for k, (stage, name) in FILES.items()}),
+                           settings)
     seconds = {}
     for label, name in SPECS.items():
         spec = specs[name]
