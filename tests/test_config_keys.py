@@ -246,6 +246,33 @@ def cached_config_loader():
     types.load_configfile = load   # bound there at import time
 
 
+def cached_snakefile_parser():
+    """Snakemake's translation of the Snakefile and its .smk includes to Python, remembered per file version (the
+    walk parses the same unchanged files hundreds of times: ≈ 0.28 s of each 1.2 s DAG). A hit hands back the code,
+    the rule count and the line map the translation fills, as a fresh parse would."""
+    import snakemake.workflow as workflow_module
+
+    original = workflow_module.parse
+    if getattr(original, "cached", False):
+        return
+    seen = {}
+
+    def parse(path, workflow, linemap, overwrite_shellcmd=None, rulecount=0):
+        name = path.get_path_or_uri(secret_free=True)
+        key = (name, os.stat(name).st_mtime_ns, overwrite_shellcmd, rulecount)
+        if key not in seen:
+            fresh: dict[int, int] = {}
+            code, count = original(path, workflow, linemap=fresh, overwrite_shellcmd=overwrite_shellcmd,
+                                   rulecount=rulecount)
+            seen[key] = (code, count, fresh)
+        code, count, lines = seen[key]
+        linemap.update(lines)
+        return code, count
+
+    parse.cached = True
+    workflow_module.parse = parse
+
+
 SHARED_KEY = re.compile(r"(results/shared/(?:[A-Za-z0-9_-]+/)+?)[0-9a-f]{12}\b")
 
 
@@ -263,6 +290,7 @@ def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
     from snakemake.settings.types import ConfigSettings, DAGSettings, OutputSettings, ResourceSettings
 
     cached_config_loader()
+    cached_snakefile_parser()
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         workflow_api = api.workflow(resource_settings=ResourceSettings(cores=1),
                                     config_settings=ConfigSettings(configfiles=configfiles),
