@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("CITYRES_SLURM_TEST") != "1",
 
 
 def test_demo_jobs_run_through_the_slurm_executor():
-    target = "results/demo_slurm/quality_flags.csv"
+    target = "results/demo_slurm/tables/quality_flags.md"     # three jobs: panel, quality, quality_report
     done = subprocess.run(["bash", "workflow/profiles/slurm/selftest.sh", target], cwd=ROOT, capture_output=True,
                           text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

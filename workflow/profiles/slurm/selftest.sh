@@ -55,7 +55,9 @@ sinfo
 .venv/bin/python -m scripts.cluster check workflow/profiles/slurm
 rm -rf results/demo_slurm
 printf 'run: demo_slurm\n' > /tmp/cityres_demo_slurm.yaml
+# --forceall: the demo's shared stages (results/shared) may already exist from a local run; every job the target
+# needs still goes through sbatch.
 .venv/bin/snakemake --profile workflow/profiles/slurm --configfile workflow/demo.yaml /tmp/cityres_demo_slurm.yaml \
-  --slurm-no-account --slurm-status-command squeue --jobs 4 "$target"
+  --slurm-no-account --slurm-status-command squeue --jobs 4 --forceall "$target"
 test -s "$target"
 echo "SLURM self-test passed: $target built through sbatch on $(sinfo -h -o %N)."
