@@ -1,4 +1,6 @@
 """Config validation: typos, wrong types, missing keys and dangling references name the key path."""
+import re
+
 import pytest
 
 from scripts.common import InputError
@@ -104,11 +106,13 @@ def test_headline_measure_must_be_a_computed_per_outcome_measure(config):
     validate_config(config)
 
 
-@pytest.mark.parametrize("run", ["..", ".", ".hidden"])
-def test_a_run_name_that_leaves_results_is_refused(config, run):
+@pytest.mark.parametrize("run", ["..", ".", ".hidden", "shared"])
+def test_a_run_name_that_leaves_results_or_takes_the_shared_stages_folder_is_refused(config, run):
     config["run"] = run
-    with pytest.raises(InputError, match=r"run: '\.+\w*' is not allowed here: Name of the run"):
+    with pytest.raises(InputError, match=rf"run: '{re.escape(run)}' is not allowed here: Name of the run"):
         validate_config(config)
+    config["run"] = "shared_2"          # only the exact name is taken
+    validate_config(config)
 
 
 @pytest.mark.parametrize("url", ["https://host/../../../../x.txt", "https://host/a/./b.csv", "https://host/a/.."])
