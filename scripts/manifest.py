@@ -1,15 +1,14 @@
 """Audit bundle: ``results/<run>/MANIFEST.json`` and its verification (``make verify``).
 
 The manifest records every raw input (URL or path, SHA-256 — pinned, or the file's own when none is pinned —
-licence, citation), every output under the run folder and under the shared stage folders the run read
+licence, citation); every output under the run folder and under the shared stage folders the run read
 (``results/shared/<stage>/<key>``, each output marked with its ``stage``; ``stages`` maps each stage to its folder),
-with SHA-256, bytes, producing rule and script, every job as
-Snakemake ran it (rule, wildcards, resolved input files with their SHA-256, params values, outputs: from the
-provenance record each job writes beside its log), each rule's script, params names and output patterns, the config
-as run and the overlays (``--configfile``) it was merged from, with their SHA-256, the installed versions of the
-pinned packages, the git commit, and a map from every table and figure to its
-rule and script. No timestamps: two runs of the same commit write the same bytes. ``trace`` walks the jobs back from
-one output to the raw sources.
+with SHA-256, bytes, producing rule and script; every job as Snakemake ran it (rule, wildcards, resolved input files
+with their SHA-256, params values, outputs: from the provenance record each job writes beside its log); each rule's
+script, params names and output patterns; the config as run and the overlays (``--configfile``) it was merged from,
+with their SHA-256; the installed versions of the pinned packages; the git commit; and a map from every table and
+figure to its rule and script. No timestamps: two runs of the same commit write the same bytes. ``trace`` walks the
+jobs back from one output to the raw sources.
 """
 import json
 import re
