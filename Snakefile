@@ -47,6 +47,8 @@ except InputError as err:
 RUN = f"results/{config['run']}"
 STORE = "data/raw"  # the raw-data cache: filled and read by retrieval, no rule's output (never deleted)
 SHARED = "results/shared"  # stages shared between runs, one folder per configuration (stage_folder)
+# Every shared stage this run reads → its folder (filled by stage_folder; the manifest lists them).
+STAGES = {}
 DEMO = config["demo"]["enabled"]
 NETWORKS = [name for name, spec in config["network"].items() if spec.get("enabled", True)]
 WEIGHTS = list(config["weights"])
@@ -95,9 +97,11 @@ def stage_folder(stage, *settings):
     Moran's I). The key is the first 12 hex digits of the SHA-256 of the settings the stage's rules compute with
     (their params, the crosswalk files) and of the folders of the stages they read, so a run whose configuration
     gives the same settings reuses the folder, and any edit to them writes a new one. Within a folder Snakemake's
-    triggers (code, input files, params) keep the files current as for any output."""
+    triggers (code, input files, params) keep the files current as for any output. The folder is recorded in
+    STAGES."""
     text = json.dumps(settings, sort_keys=True, default=str)
-    return f"{SHARED}/{stage}/{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    STAGES[stage] = f"{SHARED}/{stage}/{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    return STAGES[stage]
 
 
 def entry(rule_name):
@@ -176,16 +180,6 @@ include: "workflow/rules/export.smk"  # labels every table found above
 
 
 ALL_OUTPUTS = every_output()
-# The shared folders this run reads (the manifest lists their files with the run's).
-STAGES = {
-    "data": DATA,
-    **{f"network/{net}": folder for net, folder in NETWORK_DIRS.items()},
-    **{f"centrality/{net}": folder for net, folder in CENTRALITY_DIRS.items()},
-    "weights": WEIGHTS_DIR,
-    "quality": QUALITY_DIR,
-    "resilience": RESILIENCE_DIR,
-    "moran": MORAN_DIR,
-}
 
 
 include: "workflow/rules/manifest.smk"

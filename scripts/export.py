@@ -101,11 +101,11 @@ def design_entries(models: dict[str, Any], variables: dict[str, dict[str, str]])
     from scripts.specs import control_name
 
     outcome = models["outcome"]
-    entries = {name: {"label": f"{measure.description} ({outcome})", "unit": "", "source": "resilience.parquet",
+    entries = {name: {"label": f"{measure.description} ({outcome})", "unit": "", "source": "resilience/resilience.parquet",
                       "formula": f"scripts/resilience.py, measure {name}"} for name, measure in MEASURES.items()}
     network, year = models["network"], models["centrality_year"]
     entries |= {alias: {"label": f"{measure} centrality, network {network}, {year} (raw)", "unit": "",
-                        "source": f"centrality/{network}.parquet", "formula": measure}
+                        "source": f"centrality/{network}/centrality.parquet", "formula": measure}
                 for alias, measure in models["centralities"].items()}
     for control in [*models["controls"], *models.get("moderators", {}).values()]:
         base = variables.get(control["variable"], {"label": control["variable"], "unit": ""})

@@ -12,10 +12,6 @@ STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "
          "grid.alpha": 0.3, "figure.dpi": 120}
 FIGURE_METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "ModDate": None, "Producer": None,
                                                        "Creator": None}}
-# Simplification of the boundaries drawn on maps (shapely.coverage_simplify's tolerance, degrees): the census
-# boundaries have 192,323 vertices; at 0.02 about 54,000 remain, and no change is visible at the maps' 120 dpi
-# (one pixel ≈ 0.06° of longitude) or in their PDFs, which shrink from 1.7 MB to 0.5 MB and draw twice as fast.
-MAP_TOLERANCE = 0.02
 
 
 def row_label(label: Any) -> str:
@@ -142,15 +138,6 @@ def city_labels(cities: pd.DataFrame, report: dict[str, Any]) -> pd.Series:
     plt.rcParams["font.family"] = ["DejaVu Sans", cjk_font_family(report.get("cjk_font"))]
     chinese = frame["name_zh"].fillna(english)
     return chinese if language == "zh" else (chinese + " " + frame["name_en"].fillna("")).str.strip()
-
-
-def map_geometries(cities: Any) -> Any:
-    """The cities with their boundaries simplified for drawing (every other column unchanged). A border two cities
-    share is simplified once for both (shapely.coverage_simplify: Visvalingam–Whyatt on the coverage's edges), so
-    neighbours still meet without gaps or overlaps, as a polygon-by-polygon simplification would leave."""
-    import shapely
-
-    return cities.assign(geometry=shapely.coverage_simplify(cities.geometry.values, MAP_TOLERANCE))
 
 
 def label_extremes(ax: Any, cities: Any, values: pd.Series, labels: pd.Series, count: int) -> None:

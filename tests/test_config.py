@@ -150,7 +150,6 @@ def test_a_repeated_configfile_flag_is_found():
 
 
 def test_panel_shocks_and_shock_names_are_checked(config):
-
     config["resilience"]["shocks"]["sars_2003"] = {"shock_year": 2003, "recovery_year": 2004}
     config["models"]["panel"]["shocks"] = ["omicron_2022", "delta_2021", "sars_2003"]
     config["resilience"]["name"] = "omicron_2022"

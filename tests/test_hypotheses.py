@@ -54,7 +54,6 @@ def test_panel_specs_read_a_centrality_as_its_post_shock_interaction():
 
 
 def test_bad_hypotheses_are_named(config):
-
     tests = config["hypotheses"]["tests"]
     tests["H1a"]["sign"] = "positive"
     tests["H2a"]["variable"] = "closeness_centrality"
@@ -93,7 +92,6 @@ def test_one_evidence_row_per_hypothesis_and_shock_in_one_family():
 
 
 def test_a_hypothesis_on_an_unknown_shock_or_spec_is_named(config):
-
     tests = config["hypotheses"]["tests"]
     tests["H1a"]["shocks"]["omicron_2023"] = {"primary": "omicron-drop", "specs": ["omicron-drop"]}
     tests["H2b"]["shocks"]["omicron_2022"]["primary"] = "omicron-recvery"

@@ -209,7 +209,6 @@ def test_a_city_date_with_two_values_or_an_unreadable_date_is_named(tmp_path):
 
 
 def test_a_source_names_its_time_by_year_or_by_date(config):
-
     config["sources"]["csmar_gdp"]["date_column"] = "Sgnyea"
     config["sources"]["csmar_population"].pop("year_column")
     config["sources"]["csmar_cpi"]["date_aggregate"] = "last"

@@ -218,6 +218,13 @@ def test_an_edited_edge_list_reruns_its_network(demo_runs, tmp_path):
         shutil.rmtree(work / "results" / "shared" / "network" / "mine", ignore_errors=True)
 
 
+def planned_jobs(work: Path, *overlays: str) -> tuple[dict[str, int], str]:
+    """Jobs per rule that a dry run on the demo with these overlays would run, and Snakemake's output."""
+    done = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", *overlays)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.M)}, done.stdout
+
+
 def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
     """The issue-12 case on a finished run: editing models.panel.years reruns the panel batches (params changed)
     and, through their outputs, the tables that collect them and the manifest; no cross-section or spatial batch,
@@ -226,31 +233,22 @@ def test_dry_run_reruns_the_readers_of_models_panel_years(demo_runs):
     overlay = work / "panel_years.yaml"
     overlay.write_text("models:\n  panel:\n    years: {start: 2012, end: 2021}\n", encoding="utf-8")
     try:
-        done = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", str(overlay))
+        jobs, plan = planned_jobs(work, str(overlay))
     finally:
         overlay.unlink()
-    assert done.returncode == 0, done.stderr[-3000:]
-    jobs = set(re.findall(r"^(\w+)\s+\d+$", done.stdout, flags=re.M))
-    assert {"models_panel_1", "models_spatial_panel_1", "evidence", "spec_curve", "manifest"} <= jobs, done.stdout
-    assert not {"models_cross_section_1", "models_spatial_1", "resilience", "panel"} & jobs, done.stdout
-    reasons = done.stdout.split("Reasons:")[-1].splitlines()
+    assert {"models_panel_1", "models_spatial_panel_1", "evidence", "spec_curve", "manifest"} <= jobs.keys(), plan
+    assert not {"models_cross_section_1", "models_spatial_1", "resilience", "panel"} & jobs.keys(), plan
+    reasons = plan.split("Reasons:")[-1].splitlines()
     at = next(k for k, line in enumerate(reasons) if "params" in line.lower())
     assert {rule.strip() for rule in reasons[at + 1].split(",")} == {"models_panel_1", "models_spatial_panel_1"}, \
-        done.stdout[-3000:]
-
-
-def planned_jobs(work: Path, *overlays: str) -> tuple[dict[str, int], str]:
-    """Jobs per rule that a dry run on the demo with these overlays would run, and Snakemake's output."""
-    done = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", *overlays)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.M)}, done.stdout
+        plan[-3000:]
 
 
 def test_a_models_only_run_reuses_the_shared_stages_and_a_changed_network_gets_its_own(demo_runs, tmp_path):
     """A new run whose configuration differs from the demo's only in its models reads the demo's shared stages
     (retrieval and panel, networks, centralities, weights, quality flags, resilience measures, Moran's I;
-    results/shared): none of their jobs is planned. A
-    changed network plans that network and its centralities alone, in new folders (the demo's stay as they are)."""
+    results/shared): none of their jobs is planned. A changed network plans that network and its centralities
+    alone, in new folders (the demo's stay as they are)."""
     work = demo_runs[0].parent.parent
     models_only = tmp_path / "models_only.yaml"
     models_only.write_text("run: models_only\nmodels:\n  specs:\n    extra: {estimator: ols, measure: drop, cov: HC1}\n",

@@ -39,7 +39,7 @@ USER_FILES = [f.path for f in source_files(config) if f.path] if not DEMO else [
 PANEL_OUTPUT = {
     "panel": f"{DATA}/panel.parquet",
     "cities": f"{DATA}/cities.parquet",
-    "map_cities": f"{DATA}/cities_map.parquet",  # the boundaries simplified for maps (scripts.render.map_geometries)
+    "map_cities": f"{DATA}/cities_map.parquet",  # the boundaries simplified for maps (scripts.panel.map_geometries)
     "attrition": f"{DATA}/attrition.csv",
     "consistency": f"{DATA}/source_consistency.csv",
 }

@@ -71,8 +71,8 @@ rule quality_report:
     params:
         thresholds=pick(config["quality"], "city_z", "province_z", "min_scale"),
         variables=QUALITY_SETTINGS["variables"],
-        outcome=MODELS["outcome"],
-        window=flag_window(config["resilience"]),
+        outcome=QUALITY_SETTINGS["outcome"],
+        window=QUALITY_SETTINGS["window"],
         demo=DEMO,
     script:
         entry("quality_report")

@@ -3,7 +3,7 @@
 
 # One job builds every matrix and one job computes every Moran's I: each is a few seconds of arithmetic after
 # seconds of imports, so one process per matrix cost more than the work (issue 18). The matrices are in a folder
-# shared by the runs with the same panel and weights settings (stage_folder); Moran's I is the run's.
+# shared by the runs with the same panel and weights settings (stage_folder), as is Moran's I.
 WEIGHTS_DIR = stage_folder("weights", DATA, config["weights"])
 
 
