@@ -155,6 +155,7 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
     for item in [*resilience.get("outcomes", []), *resilience.get("shift_share", {}).get("sectors", [])]:
         if item not in known:
             errors.append(f"resilience: '{item}' is not a variable")
+    errors += profile_errors(resilience, known)
     labels = [*resilience.get("outcomes", []), resilience.get("shift_share", {}).get("label")]
     if resilience.get("report", {}).get("outcome", labels[0]) not in labels:
         errors.append("resilience/report/outcome: not one of resilience.outcomes")
@@ -169,6 +170,16 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
     geo = config.get("geography", {}).get("source")
     if geo is not None and geo not in sources:
         errors.append(f"geography/source: '{geo}' is not a key of sources")
+    return errors
+
+
+def profile_errors(resilience: dict[str, Any], known: set[str]) -> list[str]:
+    """The profile's sectors are variables and its weights are not all zero."""
+    profile = resilience.get("profile", {"sectors": [], "weights": {"depth": 1}})
+    errors = [f"resilience/profile/sectors: '{item}' is not a variable" for item in profile["sectors"]
+              if item not in known]
+    if not any(weight > 0 for weight in profile["weights"].values()):
+        errors.append("resilience/profile/weights: every weight is 0; give at least one component a positive weight")
     return errors
 
 

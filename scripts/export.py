@@ -29,6 +29,18 @@ COLUMN_LABELS = {
     "95% CI": "95% interval", "actual": "Actual value (ln Y for gaps; growth or change for the indices)",
     "expected": "Counterfactual or benchmark value (ln Ŷ for gaps)", "n_pre_years": "Pre-period years with data",
     "shock": "Shock (resilience.name or a key of resilience.shocks)", "rank": "Rank (1 = most resilient)",
+    "rank_low": "2.5 % quantile of the city's rank over the bootstrap draws",
+    "rank_high": "97.5 % quantile of the city's rank over the bootstrap draws", "rank 95%": "95% rank interval",
+    "p_top": "Share of bootstrap draws ranking the city in the top k", "P(top k)": "Probability of a top-k rank",
+    "p_bottom": "Share of bootstrap draws ranking the city in the bottom k",
+    "P(bottom k)": "Probability of a bottom-k rank", "k": "k of the top/bottom-k probabilities (resilience.profile)",
+    "weight_set": "Weight set of the composite (resilience.profile.alternatives, without_<component>, random)",
+    "description": "Weights used", "n_cities": "Number of cities",
+    "top_k_overlap": "Share of the default ranking's top k still in the top k",
+    "median_rank_shift": "Median absolute rank change against the default weights",
+    "max_rank_shift": "Largest absolute rank change against the default weights",
+    "screened": "Cities screened as having their own shock that year", "with_data": "Cities with a full window",
+    "screened shock": "Also a significant fall below the city's own rolling trend (resilience screening)",
     "model": "Model spec name", "term": "Model term", "estimate": "Estimate", "p_value": "p-value",
     "z": "z statistic", "impact": "Impact kind (direct, indirect, total)", "n": "Number of observations",
     "spec": "Model spec name", "estimator": "Estimator", "file": "Result file of the spec",
@@ -102,7 +114,7 @@ def design_entries(models: dict[str, Any], variables: dict[str, dict[str, str]])
 
     outcome = models["outcome"]
     entries = {name: {"label": f"{measure.description} ({outcome})", "unit": "", "source": "resilience/resilience.parquet",
-                      "formula": f"scripts/resilience.py, measure {name}"} for name, measure in MEASURES.items()}
+                      "formula": f"scripts/resilience.py and scripts/resilience_profile.py, measure {name}"} for name, measure in MEASURES.items()}
     network, year = models["network"], models["centrality_year"]
     entries |= {alias: {"label": f"{measure} centrality, network {network}, {year} (raw)", "unit": "",
                         "source": f"centrality/{network}/centrality.parquet", "formula": measure}

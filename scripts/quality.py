@@ -203,12 +203,18 @@ def counts_table(flags: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     return table.reindex([*variables, *others, "*"], fill_value=0).loc[lambda t: (t.index != "*") | (t.sum(axis=1) > 0)]
 
 
-def window_table(flags: pd.DataFrame, cities: pd.DataFrame, variable: str, years: tuple[int, int]) -> pd.DataFrame:
-    """The outcome's jump and administrative-change flags in the resilience window, with names and reasons."""
+def window_table(flags: pd.DataFrame, cities: pd.DataFrame, variable: str, years: tuple[int, int],
+                 screening: pd.DataFrame) -> pd.DataFrame:
+    """The outcome's jump and administrative-change flags in the resilience window, with names and reasons, and
+    whether the resilience stage's screening (scripts/resilience_profile.py) finds the city-year a fall below the
+    city's own rolling trend: a flag on a screened shock may be a real shock rather than a data error."""
     hit = flags[flags["flag"].isin(MASKED_FLAGS) & (flags["variable"] == variable)
                 & flags["year"].between(*years)].merge(cities[["city_code", "name_en"]], on="city_code", how="left")
+    screened = screening[(screening["outcome"] == variable) & screening["shock"]].set_index(["city_code", "year"])["z"]
+    hit["screened shock"] = [f"yes (z {screened[key]:+.1f})" if key in screened.index else ""
+                             for key in zip(hit["city_code"], hit["year"])]
     hit["city"] = [f"{n} ({c})" if isinstance(n, str) else c for n, c in zip(hit["name_en"], hit["city_code"])]
-    out = hit[["city", "year", "flag", "change", "z_city", "z_province", "reason"]].copy()
+    out = hit[["city", "year", "flag", "change", "z_city", "z_province", "screened shock", "reason"]].copy()
     for column, digits in (("change", 3), ("z_city", 1), ("z_province", 1)):
         out[column] = [f"{v:+.{digits}f}" if pd.notna(v) else "" for v in out[column]]
     return out.set_index("city")

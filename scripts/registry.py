@@ -111,6 +111,7 @@ class Measure:
 _COUNTERFACTUAL = "scripts.resilience:counterfactual_measures"
 _BENCHMARK = "scripts.resilience:benchmark_measures"
 _SHIFT_SHARE = "scripts.resilience:shift_share_measures"
+_PROFILE = "scripts.resilience:profile_measures"
 
 MEASURES: dict[str, Measure] = {
     "drop": Measure(_COUNTERFACTUAL, True, 0.0, True, description="shock-year gap ln Y − ln Ŷ",
@@ -127,6 +128,16 @@ MEASURES: dict[str, Measure] = {
     "recovery_time_peak": Measure(_COUNTERFACTUAL, False, 1.0, True,
                                   description="years until output is back above its pre-shock peak (censored: "
                                               "attrition)"),
+    "depth": Measure(_COUNTERFACTUAL, False, 0.0, True,
+                     description="deepest shortfall below the counterfactual, max(0, −min g_t)"),
+    "strength": Measure(_COUNTERFACTUAL, True, 0.0, True,
+                        description="mean yearly growth above the counterfactual after the shock year"),
+    "stability": Measure(_COUNTERFACTUAL, True, 0.0, True,
+                         description="SD of log growth before the shock minus after it"),
+    "transformation": Measure(_PROFILE, True, 0.0, False,
+                              description="distance of the sector shares after the shock from the pre-period's"),
+    "composite": Measure(_PROFILE, True, 50.0, False,
+                         description="resilience profile composite, 0–100 (100 = most resilient)"),
     "sensitivity_contraction": Measure(_BENCHMARK, False, 1.0, False,
                                        description="Martin (2012) sensitivity, year before → shock year"),
     "sensitivity_recovery": Measure(_BENCHMARK, False, 1.0, False,

@@ -35,19 +35,34 @@ The benchmark N is the sum over cities with both years (``sum_of_cities``) or a 
 """
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from scripts.common import InputError, format_rows
 from scripts.registry import counterfactual_measure_names
+from scripts.resilience_profile import (
+    COMPONENTS,
+    RANK_COLUMNS,
+    RANKED,
+    SENSITIVITY_COLUMNS,
+    Component,
+    composite,
+    gap_components,
+    rank_probabilities,
+    sensitivity,
+    smaller_is_resilient,
+    stability,
+    transformation,
+)
 
 ROUNDING = 1e-9  # log points: a path rejoined exactly counts as rejoined despite floating-point error
 MIN_PRE_YEARS = {"log_linear": 3, "linear": 3, "mean_growth": 3, "ar1": 5}
 COUNTERFACTUAL_MEASURES = counterfactual_measure_names()
 OUTPUT_COLUMNS = ["city_code", "outcome", "measure", "value", "se", "ci_low", "ci_high", "actual", "expected",
                   "n_pre_years"]
+ATTRITION_COLUMNS = ["city_code", "outcome", "measure", "reason"]
 
 
 def check_spec(spec: dict[str, Any], years: dict[str, int]) -> None:
@@ -195,13 +210,14 @@ def _row(city, outcome, measure, value, draws=None, actual=np.nan, expected=np.n
 
 
 def counterfactual_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, Any], last_year: int,
-                            seed: int) -> tuple[list[dict], list[dict], list[dict]]:
-    """Rows of the four counterfactual measures, attrition rows, and trajectory rows, for one outcome."""
+                            seed: int) -> tuple[list[dict], list[dict], list[dict], dict[str, dict]]:
+    """Rows of the counterfactual measures, attrition rows, trajectory rows, and each city's profile components
+    with their draws (scripts/resilience_profile.py), for one outcome."""
     s, r = spec["shock_year"], spec["recovery_year"]
     wanted = [m for m in COUNTERFACTUAL_MEASURES if m in spec["measures"]]
     targets = np.arange(spec["pre_period"]["start"], last_year + 1)
     post = targets[targets >= s]
-    rows, dropped, paths = [], [], []
+    rows, dropped, paths, components = [], [], [], {}
     for city, group in panel.groupby("city_code", sort=True):
         series = group.set_index("year")[outcome]
         fitted = counterfactual(series, spec, targets, city_rng(seed, city, outcome))
@@ -215,17 +231,39 @@ def counterfactual_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, A
         paths += [{"city_code": city, "outcome": outcome, "year": int(y), "actual_log": a, "counterfactual_log": p,
                    "cf_low": lo, "cf_high": hi} for y, a, p, lo, hi in zip(targets, actual, point, low, high)]
         at = {int(y): k for k, y in enumerate(targets)}
+        run = consecutive_run(gaps, [at[int(y)] for y in post])
+        if run:
+            components[city] = city_components(gaps, gaps_star, actual, at, run, spec["pre_period"], n_pre)
         for measure in wanted:
             row, reason = _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r,
-                                              post, n_pre, spec["pre_period"])
+                                              post, n_pre, spec["pre_period"], run, components.get(city))
             if reason:
                 dropped.append({"city_code": city, "outcome": outcome, "measure": measure, "reason": reason})
             else:
                 rows.append(row)
-    return rows, dropped, paths
+    return rows, dropped, paths, components
 
 
-def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre, pre_period):
+def consecutive_run(gaps: np.ndarray, post: list[int]) -> list[int]:
+    """Indices of the consecutive post-shock years with a gap, from the shock year on."""
+    run = []
+    for k in post:
+        if not np.isfinite(gaps[k]):
+            break
+        run.append(k)
+    return run
+
+
+def city_components(gaps, gaps_star, actual, at, run, pre_period, n_pre) -> dict[str, Any]:
+    """The profile components of one city that come from its own path, the shock-year gap (ranked with
+    draws), and its number of pre-period years."""
+    pre = actual[at[pre_period["start"]]:at[pre_period["end"]] + 1]
+    return {**gap_components(gaps[run], gaps_star[:, run]), "drop": Component(gaps[run[0]], gaps_star[:, run[0]]),
+            "stability": Component(stability(pre, actual[run]), None), "n_pre": n_pre}
+
+
+def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, at, s, r, post, n_pre, pre_period,
+                        run, components):
     """One measure from the gap series: (row, None) or (None, reason)."""
     if measure == "growth_shortfall":
         return _growth_shortfall(city, outcome, actual, at, s, pre_period, n_pre)
@@ -245,16 +283,16 @@ def _counterfactual_row(measure, city, outcome, gaps, gaps_star, actual, point, 
         with np.errstate(divide="ignore", invalid="ignore"):
             draws = np.where(gaps_star[:, ks] < 0, 1 - gaps_star[:, kr] / gaps_star[:, ks], np.nan)
         return _row(city, outcome, measure, 1 - gaps[kr] / gaps[ks], draws, gaps[kr], gaps[ks], n_pre), None
-    available = [at[int(y)] for y in post]
-    run = []
-    for k in available:  # consecutive post-shock years with data
-        if not np.isfinite(gaps[k]):
-            break
-        run.append(k)
     if not run:
         return None, f"no {outcome} in the shock year {s}"
-    return _row(city, outcome, measure, gaps[run].sum(), gaps_star[:, run].sum(axis=1),
-                actual[run].sum(), point[run].sum(), n_pre), None
+    if measure == "cumulative_gap":
+        return _row(city, outcome, measure, gaps[run].sum(), gaps_star[:, run].sum(axis=1),
+                    actual[run].sum(), point[run].sum(), n_pre), None
+    component = components[measure]
+    if not np.isfinite(component.value):
+        needs = "two post-shock growth rates" if measure == "stability" else "a year with data after the shock year"
+        return None, f"needs {needs} (the data end in {s + len(run) - 1})"
+    return _row(city, outcome, measure, component.value, component.draws, n_pre=n_pre), None
 
 
 def _growth_shortfall(city, outcome, actual, at, s, pre_period, n_pre):
@@ -377,27 +415,93 @@ def check_positive(panel: pd.DataFrame, outcome: str, years: list[int]) -> None:
                          "undefined. Fix the data or drop the outcome from resilience.outcomes.")
 
 
-def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int], seed: int):
-    """(measures long table, attrition table, trajectory table) for every configured outcome."""
+class Tables(NamedTuple):
+    """What the resilience stage computes for one shock: the measures (long), their attrition, the counterfactual
+    paths, and the profile's rank probabilities and weight sensitivity (empty without ``profile``)."""
+
+    measures: pd.DataFrame
+    attrition: pd.DataFrame
+    paths: pd.DataFrame
+    ranks: pd.DataFrame
+    sensitivity: pd.DataFrame
+
+
+def resilience_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int], seed: int) -> Tables:
+    """Every configured measure of every outcome, with the resilience profile when ``profile`` is configured."""
     check_spec(spec, years)
     last_year = int(panel["year"].max())
-    rows, dropped, paths = [], [], []
+    rows, dropped, paths, ranks, sensitivity = [], [], [], [], []
     for outcome in spec["outcomes"]:
         check_positive(panel, outcome, list(range(spec["pre_period"]["start"], last_year + 1)))
-        found = counterfactual_measures(panel, outcome, spec, last_year, seed)
-        rows += found[0]
-        dropped += found[1]
-        paths += found[2]
-        found = benchmark_measures(panel, outcome, spec)
-        rows += found[0]
-        dropped += found[1]
+        found, lost, path, components = counterfactual_measures(panel, outcome, spec, last_year, seed)
+        rows, dropped, paths = rows + found, dropped + lost, paths + path
+        found, lost = benchmark_measures(panel, outcome, spec)
+        rows, dropped = rows + found, dropped + lost
+        if "profile" in spec:
+            found, lost, ranked, compared = profile_measures(panel, outcome, spec, components, seed)
+            rows, dropped = rows + found, dropped + lost
+            ranks.append(ranked)
+            sensitivity.append(compared)
     if "shift_share" in spec:
-        found = shift_share_measures(panel, spec)
-        rows += found[0]
-        dropped += found[1]
-    return (pd.DataFrame(rows, columns=OUTPUT_COLUMNS),
-            pd.DataFrame(dropped, columns=["city_code", "outcome", "measure", "reason"]),
-            pd.DataFrame(paths))
+        found, lost = shift_share_measures(panel, spec)
+        rows, dropped = rows + found, dropped + lost
+    return Tables(pd.DataFrame(rows, columns=OUTPUT_COLUMNS),
+                  pd.DataFrame(dropped, columns=ATTRITION_COLUMNS),
+                  pd.DataFrame(paths),
+                  pd.concat(ranks, ignore_index=True) if ranks else pd.DataFrame(columns=RANK_COLUMNS),
+                  pd.concat(sensitivity, ignore_index=True) if sensitivity else
+                  pd.DataFrame(columns=SENSITIVITY_COLUMNS))
+
+
+def profile_measures(panel: pd.DataFrame, outcome: str, spec: dict[str, Any], components: dict[str, dict],
+                     seed: int) -> tuple[list[dict], list[dict], pd.DataFrame, pd.DataFrame]:
+    """Transformation and composite rows (when configured as measures), their attrition, the rank probabilities
+    of the ranked measures and the weight sensitivity, for one outcome (scripts/resilience_profile.py)."""
+    profile, s, wanted = spec["profile"], spec["shock_year"], spec["measures"]
+    pre_years = range(spec["pre_period"]["start"], spec["pre_period"]["end"] + 1)
+    shift = transformation(panel, profile["sectors"], pre_years, s)
+    cities = sorted(components)
+    for city in cities:
+        found = city in shift.index
+        components[city]["transformation"] = Component(shift.at[city, "value"] if found else np.nan, None)
+    draws = spec["bootstrap"]["draws"]
+    point = {k: np.array([components[c][k].value for c in cities], dtype=float) for k in (*COMPONENTS, "drop")}
+    star = {k: np.stack([components[c][k].draws if components[c][k].draws is not None
+                         else np.full(draws, components[c][k].value) for c in cities]) if cities
+            else np.empty((0, draws)) for k in (*COMPONENTS, "drop")}
+    available = [k for k, w in profile["weights"].items() if w > 0 and np.isfinite(point[k]).any()]
+    complete = np.all([np.isfinite(point[k]) for k in available], axis=0) if available else np.zeros(len(cities), bool)
+    rows, dropped = [], []
+    if "transformation" in wanted:
+        rows += [_row(c, outcome, "transformation", shift.at[c, "value"], n_pre=int(shift.at[c, "n_pre_years"]))
+                 for c in shift.index]
+        dropped += [{"city_code": c, "outcome": outcome, "measure": "transformation",
+                     "reason": f"no year with every sector of {profile['sectors']} in the pre-period or from {s} on"}
+                    for c in sorted(set(panel["city_code"]) - set(shift.index))]
+    eligible = [c for c, ok in zip(cities, complete) if ok]
+    index = np.flatnonzero(complete)
+    parts, weights = {k: point[k][index] for k in available}, {k: profile["weights"][k] for k in available}
+    value = composite(parts, weights, profile["scaling"]) if eligible else np.array([])
+    value_star = composite({k: star[k][index] for k in available}, weights, profile["scaling"]) \
+        if eligible else np.empty((0, draws))
+    if "composite" in wanted:
+        rows += [_row(c, outcome, "composite", v, d, n_pre=components[c]["n_pre"])
+                 for c, v, d in zip(eligible, value, value_star)]
+        dropped += [{"city_code": c, "outcome": outcome, "measure": "composite",
+                     "reason": f"no {format_rows([k for k in available if not np.isfinite(components[c][k].value)])}"}
+                    for c, ok in zip(cities, complete) if not ok]
+    ranked = [rank_probabilities(value, value_star, profile["top_share"]).assign(
+        measure="composite", city_code=eligible)]
+    for measure in RANKED[1:]:
+        sign = -1.0 if smaller_is_resilient(measure) else 1.0
+        has = np.isfinite(point[measure])
+        ranked.append(rank_probabilities(sign * point[measure][has], sign * star[measure][has],
+                                         profile["top_share"]).assign(measure=measure,
+                                                                      city_code=np.array(cities)[has]))
+    ranks = pd.concat(ranked, ignore_index=True).assign(outcome=outcome)[RANK_COLUMNS]
+    compared = sensitivity(parts, profile, available, value, np.random.default_rng([seed, zlib.crc32(outcome.encode())])) \
+        if len(eligible) > 2 else pd.DataFrame(columns=SENSITIVITY_COLUMNS[1:])
+    return rows, dropped, ranks, compared.assign(outcome=outcome)[SENSITIVITY_COLUMNS]
 
 
 def at_shock(spec: dict[str, Any], shock_year: int, recovery_year: int, pre_period: dict[str, int],
@@ -431,24 +535,26 @@ def gap_paths(paths: pd.DataFrame, shock: str, shock_year: int) -> pd.DataFrame:
     return table[GAP_COLUMNS].reset_index(drop=True)
 
 
-def named_shock_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int],
-                       seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Every measure of every outcome for each named shock of ``resilience.shocks`` (its own shock and recovery
-    year, and pre-period, by default the main one): (measures, attrition, gap paths), each with the column ``shock``
-    first."""
-    frames, dropped, gaps = [], [], []
-    for name, shock in spec.get("shocks", {}).items():
-        moved = at_shock(spec, shock["shock_year"], shock["recovery_year"], shock.get("pre_period", spec["pre_period"]))
-        table, lost, paths = resilience_tables(panel, moved, years, seed)
-        frames.append(table.assign(shock=name))
-        dropped.append(lost.assign(shock=name))
-        gaps.append(gap_paths(paths, name, shock["shock_year"]))
-    measures = pd.concat(frames, ignore_index=True) if frames else \
-        pd.DataFrame({c: pd.Series(dtype=object) for c in ["shock", *OUTPUT_COLUMNS]})
-    attrition = pd.concat(dropped, ignore_index=True) if dropped else \
-        pd.DataFrame(columns=["shock", "city_code", "outcome", "measure", "reason"])
-    return (measures[["shock", *OUTPUT_COLUMNS]], attrition[["shock", "city_code", "outcome", "measure", "reason"]],
-            pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=GAP_COLUMNS))
+def shock_specs(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The resilience spec of the main shock (under ``name``) and of each named shock of ``resilience.shocks`` (its
+    own shock and recovery year and pre-period, by default the main one)."""
+    moved = {name: at_shock(spec, shock["shock_year"], shock["recovery_year"],
+                            shock.get("pre_period", spec["pre_period"]))
+             for name, shock in spec.get("shocks", {}).items()}
+    return {spec.get("name", "main"): at_shock(spec, spec["shock_year"], spec["recovery_year"], spec["pre_period"]),
+            **moved}
+
+
+def shock_tables(panel: pd.DataFrame, spec: dict[str, Any], years: dict[str, int], seed: int) -> dict[str, Tables]:
+    """Every measure (and the profile) of every outcome for the main shock and each named shock, by name."""
+    return {name: resilience_tables(panel, moved, years, seed) for name, moved in shock_specs(spec).items()}
+
+
+def stacked(tables: dict[str, Tables], field: str, columns: list[str]) -> pd.DataFrame:
+    """One field of several shocks' tables, with the column ``shock`` first."""
+    frames = [getattr(table, field).assign(shock=name) for name, table in tables.items()]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["shock", *columns])
+    return frame[["shock", *columns]]
 
 
 def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict[str, Any]], years: dict[str, int],
@@ -464,7 +570,8 @@ def placebo_tables(panel: pd.DataFrame, spec: dict[str, Any], placebo: list[dict
                          measures=[m for m in spec["measures"] if m in COUNTERFACTUAL_MEASURES],
                          bootstrap={"draws": 19, "block_length": 1})
         moved.pop("shift_share", None)
-        frames.append(resilience_tables(panel, moved, years, seed)[0].assign(shock_year=item["shock_year"]))
+        moved.pop("profile", None)
+        frames.append(resilience_tables(panel, moved, years, seed).measures.assign(shock_year=item["shock_year"]))
     if not frames:
         return pd.DataFrame({"shock_year": pd.Series(dtype=int), **{c: pd.Series(dtype=object) for c in OUTPUT_COLUMNS}})
     return pd.concat(frames, ignore_index=True)[["shock_year", *OUTPUT_COLUMNS]]

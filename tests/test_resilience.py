@@ -23,7 +23,7 @@ def panel_from(series: dict[str, dict[int, float]], column: str = "y") -> pd.Dat
 
 
 def measures(panel, **changes):
-    table, dropped, paths = resilience_tables(panel, spec(**changes), YEARS, seed=7)
+    table, dropped, paths, *_ = resilience_tables(panel, spec(**changes), YEARS, seed=7)
     return table.set_index(["city_code", "measure"]), dropped, paths
 
 
@@ -97,7 +97,7 @@ def test_shift_share_resistance_by_hand():
     panel = pd.DataFrame({"city_code": ["a", "a", "b", "b"], "year": [2019, 2020, 2019, 2020],
                           "k1": [0.0, 0.0, 90.0, 90.0], "k2": [100.0, 70.0, 10.0, 18.0], "y": [1.0, 1.0, 1.0, 1.0]})
     s = spec(measures=["resistance_shift_share"], shift_share={"label": "va", "sectors": ["k1", "k2"]})
-    table, _, _ = resilience_tables(panel, s, {"start": 2015, "end": 2021}, seed=1)
+    table, *_ = resilience_tables(panel, s, {"start": 2015, "end": 2021}, seed=1)
     got = table.set_index("city_code")["value"]
     growth_k2 = 88 / 110 - 1
     assert got["a"] == pytest.approx((-30 - 100 * growth_k2) / abs(100 * growth_k2))
@@ -128,7 +128,7 @@ def test_bootstrap_interval_covers_a_planted_gap():
     s = spec(pre_period={"start": 2008, "end": 2019}, measures=["drop"], bootstrap={"draws": 399},
              recovery_year=2020, shock_year=2019)
     s["pre_period"]["end"] = 2018
-    table, _, _ = resilience_tables(panel, s, {"start": 2008, "end": 2020}, seed=3)
+    table, *_ = resilience_tables(panel, s, {"start": 2008, "end": 2020}, seed=3)
     covered = ((table["ci_low"] <= gap) & (gap <= table["ci_high"])).mean()
     assert 0.90 <= covered <= 0.99, covered
 
@@ -184,7 +184,7 @@ def test_recovery_time_by_hand_with_censoring():
     peak = {**trend, 2020: trend[2019] * 0.95, 2021: trend[2019] * 1.01, 2022: trend[2019] * 1.05,
             2023: trend[2019] * 1.08}
     panel = panel_from({"quick": quick, "slow": slow, "peak": peak, "none": trend})
-    table, dropped, _ = resilience_tables(panel, spec(measures=["recovery_time", "recovery_time_peak"]), years, seed=1)
+    table, dropped, *_ = resilience_tables(panel, spec(measures=["recovery_time", "recovery_time_peak"]), years, seed=1)
     value = table.set_index(["city_code", "measure"])["value"]
     reasons = dropped.set_index(["city_code", "measure"])["reason"]
     assert value[("quick", "recovery_time")] == 2.0          # gaps −0.10, −0.03, then 0 in 2022
@@ -200,14 +200,17 @@ def test_recovery_time_by_hand_with_censoring():
 def test_a_named_shock_has_its_own_years_and_the_pre_pandemic_trend():
     """omicron_2022 against the 2015–2019 trend: a planted −8 % in 2022 and −3 % in 2023 are its drop and recovery,
     whatever happened in 2020–2021 (which a shifted pre-period, as the placebos use, would have learnt from)."""
-    from scripts.resilience import named_shock_tables
+    from scripts.resilience import OUTPUT_COLUMNS, gap_paths, shock_tables, stacked
 
     years = {"start": 2015, "end": 2023}
     trend = {y: 100 * 1.08 ** (y - 2015) for y in range(2015, 2024)}
     series = {**trend, 2020: trend[2020] * 0.9, 2022: trend[2022] * np.exp(-0.08), 2023: trend[2023] * np.exp(-0.03)}
     shocks = {"omicron_2022": {"shock_year": 2022, "recovery_year": 2023}}
-    table, lost, gaps = named_shock_tables(panel_from({"a": series, "b": trend}),
-                                           spec(measures=["drop", "recovery"], shocks=shocks), years, seed=2)
+    named = {"omicron_2022": shock_tables(panel_from({"a": series, "b": trend}),
+                                          spec(measures=["drop", "recovery"], shocks=shocks), years, seed=2)[
+        "omicron_2022"]}
+    table, lost = stacked(named, "measures", OUTPUT_COLUMNS), named["omicron_2022"].attrition
+    gaps = gap_paths(named["omicron_2022"].paths, "omicron_2022", 2022)
     value = table.set_index(["shock", "city_code", "measure"])["value"]
     assert value[("omicron_2022", "a", "drop")] == pytest.approx(-0.08, abs=1e-12)
     assert value[("omicron_2022", "a", "recovery")] == pytest.approx(-0.03, abs=1e-12)
@@ -242,7 +245,7 @@ def test_growth_shortfall_by_hand():
     series = {y: 100 * 1.1 ** (y - 2015) for y in range(2015, 2020)}
     series |= {2020: series[2019] * 0.9, 2021: series[2019] * 0.99, 2022: series[2019] * 0.99 * 1.02, 2023: 130.0}
     shock = spec(measures=["growth_shortfall"], shock_year=2022, recovery_year=2023)
-    table, _, _ = resilience_tables(panel_from({"a": series}), shock, years, seed=1)
+    table, *_ = resilience_tables(panel_from({"a": series}), shock, years, seed=1)
     row = table.set_index("measure").loc["growth_shortfall"]
     assert row["value"] == pytest.approx(np.log(1.02) - np.log(1.1))
     assert row["actual"] == pytest.approx(np.log(1.02)) and row["expected"] == pytest.approx(np.log(1.1))

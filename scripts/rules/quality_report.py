@@ -23,8 +23,11 @@ def main(smk: Any) -> None:
     write_all(counts_table(flags, p.variables), Path(smk.output.counts).with_suffix(""),
               f"{demo}Data-quality flags by variable", notes)
     cities = gpd.read_parquet(smk.input.cities)
-    write_all(window_table(flags, cities, outcome, window), Path(smk.output.window).with_suffix(""),
-              f"{demo}Flags on {outcome}, {window[0]}–{window[1]} (cities left out by `sample: unflagged`)", notes)
+    screening = pd.read_parquet(smk.input.screening)
+    write_all(window_table(flags, cities, outcome, window, screening), Path(smk.output.window).with_suffix(""),
+              f"{demo}Flags on {outcome}, {window[0]}–{window[1]} (cities left out by `sample: unflagged`)",
+              [*notes, "Screened shock: the year is also a significant fall below the city's own rolling trend "
+                       "(resilience_screening.parquet), so the flag may mark a real shock rather than a data error."])
     flag_map(cities, flags, outcome, window, Path(smk.output.map).with_suffix(""),
              f"{demo}{outcome}: cities with a jump or territorial change flagged in {window[0]}–{window[1]}")
 

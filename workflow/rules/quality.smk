@@ -47,6 +47,8 @@ rule quality:
 rule quality_report:
     input:
         flags=QUALITY_FLAGS,
+        # a function: the resilience stage's folder is defined after this file is included
+        screening=lambda wildcards: RESILIENCE["screening"],
         cities=f"{DATA}/cities_map.parquet",
         code=code("quality_report"),
     output:

@@ -32,6 +32,9 @@ RESILIENCE = {
     "shocks": f"{RESILIENCE_DIR}/resilience_shocks.parquet",
     "shocks_attrition": f"{RESILIENCE_DIR}/attrition_shocks.csv",
     "gaps": f"{RESILIENCE_DIR}/resilience_gaps.parquet",
+    "ranks": f"{RESILIENCE_DIR}/resilience_ranks.parquet",
+    "sensitivity": f"{RESILIENCE_DIR}/resilience_weights.parquet",
+    "screening": f"{RESILIENCE_DIR}/resilience_screening.parquet",
 }
 
 
@@ -58,7 +61,11 @@ rule resilience:
 rule resilience_report:
     input:
         resilience=RESILIENCE["resilience"],
+        shocks=RESILIENCE["shocks"],
         paths=RESILIENCE["paths"],
+        ranks=RESILIENCE["ranks"],
+        sensitivity=RESILIENCE["sensitivity"],
+        screening=RESILIENCE["screening"],
         cities=f"{DATA}/cities_map.parquet",
         code=code("resilience_report"),
     output:
@@ -80,6 +87,22 @@ rule resilience_report:
             category="Resilience",
         ),
         trajectories_pdf=f"{RUN}/figures/resilience_trajectories.pdf",
+        weights_md=f"{RUN}/tables/resilience_weights.md",
+        weights_other=[f"{RUN}/tables/resilience_weights.{suffix}" for suffix in ("tex", "html", "csv")],
+        screening_md=f"{RUN}/tables/resilience_screening.md",
+        screening_other=[f"{RUN}/tables/resilience_screening.{suffix}" for suffix in ("tex", "html", "csv")],
+        rank_intervals=report(
+            f"{RUN}/figures/resilience_rank_intervals.png",
+            caption="../report/rank_intervals.rst",
+            category="Resilience",
+        ),
+        rank_intervals_pdf=f"{RUN}/figures/resilience_rank_intervals.pdf",
+        weights_figure=report(
+            f"{RUN}/figures/resilience_weights.png",
+            caption="../report/resilience_weights.rst",
+            category="Resilience",
+        ),
+        weights_figure_pdf=f"{RUN}/figures/resilience_weights.pdf",
     log:
         f"{RUN}/logs/resilience_report.log",
     benchmark:
@@ -93,6 +116,8 @@ rule resilience_report:
             config["resilience"], "outcomes", "measures", "shock_year", "counterfactual", "shift_share", "report"
         ),
         headline_measure=HEADLINE,
+        main_shock=MAIN_SHOCK,
+        top_share=config["resilience"]["profile"]["top_share"],
         extremes=[m for m in dict.fromkeys([HEADLINE, *MODELS["measures"]]) if m in config["resilience"]["measures"]],
         city_names=city_names(),
         demo=DEMO,
