@@ -75,7 +75,8 @@ READERS: list[tuple[str, set[str]]] = [
     (r"resilience\.shocks\.[^.]+\.description$", set()),
     (r"resilience\.shocks\.[^.]+\.shock_year$", {"panel?demo", "resilience", PANEL, SPANEL}),   # the panel windows
     (r"resilience\.shocks\.", {"panel?demo", "resilience"}),
-    (r"resilience\.name$", {"resilience", "evidence", "export"}),
+    (r"resilience\.name$", {"resilience", "resilience_report", "evidence", "export"}),
+    (r"resilience\.profile\.top_share$", {"resilience", "resilience_report"}),   # the ranking table's note
     (r"resilience\.", {"resilience"}),
     (r"quality\.(city_z|province_z|min_scale|variables|not_levels)(\.|$)", {"quality", "quality_report"}),   # notes
     (r"quality\.", {"quality"}),

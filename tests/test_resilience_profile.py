@@ -418,3 +418,18 @@ def test_the_schema_requires_a_profile(config):
     assert schema_errors(config) == []
     config["resilience"].pop("profile")
     assert schema_errors(config) == ["resilience: 'profile' is a required property"]
+
+
+def test_a_component_no_city_has_is_left_out_of_the_composite():
+    """Every city's data end in the shock year (night lights end in 2020): no city has strength or stability, so
+    the composite weighs the other four (depth, cumulative gap, recovery time, transformation) and strength has an
+    empty ranking instead of stopping the run."""
+    after = dict.fromkeys(range(2021, 2024), np.nan)
+    series = {c: {**trend_with_gaps([gap]), **after} for c, gap in (("a", -0.10), ("b", 0.0), ("c", -0.2))}
+    panel = panel_from(series).assign(k1=20.0, k2=30.0, k3=50.0)
+    tables = resilience_tables(panel, spec(), YEARS, seed=5)
+    value = tables.measures.set_index(["city_code", "measure"])["value"]
+    # depth 0.10, 0, 0.20 → 50, 100, 0; cumulative −0.10, 0, −0.20 → 50, 100, 0; recovery time 1, 0, 1 → 0, 100, 0;
+    # transformation 0 for all → 50: composite (50 + 50 + 0 + 50) / 4, (100 + 100 + 100 + 50) / 4, (0 + 0 + 0 + 50) / 4
+    assert [value[(c, "composite")] for c in "abc"] == pytest.approx([37.5, 87.5, 12.5])
+    assert tables.ranks[tables.ranks["measure"] == "strength"].empty
