@@ -111,6 +111,29 @@ def test_demo_outputs_are_labelled_and_complete(demo_runs):
         assert stage_path(run, stage, name).stat().st_size > 0, name
 
 
+def test_demo_resilience_profile_ranks_weights_and_screening(demo_runs):
+    """The composite is ranked with intervals and probabilities for both shocks, each draw puts exactly k cities in
+    the top k (so the probabilities sum to k), the composite is a model outcome, and screening finds the planted
+    shocks: the demo plants falls in 2020 and 2022 only, on the models' outcome."""
+    run = demo_runs[0]
+    ranking = pd.read_csv(run / "tables" / "resilience_ranking.csv", dtype={"city_code": str})
+    composite = ranking[(ranking["outcome"] == "real_gdp") & (ranking["measure"] == "composite")]
+    assert set(composite["shock"]) == {"covid_2020", "omicron_2022"} and composite["value"].between(0, 100).all()
+    assert composite[["rank_low", "rank_high", "p_top", "p_bottom"]].notna().all().all()
+    assert (composite["rank_low"] <= composite["rank_high"]).all()
+    for _, part in composite.groupby("shock"):
+        assert part["p_top"].sum() == pytest.approx(part["k"].iloc[0], abs=0.01)
+        assert part["p_bottom"].sum() == pytest.approx(part["k"].iloc[0], abs=0.01)
+    model = json.loads((run / "models" / "profile-composite.json").read_text())
+    assert model["spec"]["measure"] == "composite" and model["n"] > 0.9 * len(composite) / 2
+    weights = pd.read_csv(run / "tables" / "resilience_weights.csv")
+    assert {"without_depth", "without_transformation", "random", "loss_only"} <= set(weights["weight_set"])
+    assert weights["spearman"].between(-1, 1).all()
+    screened = pd.read_csv(run / "tables" / "resilience_screening.csv").set_index(["outcome", "year"])["screened"]
+    gdp = screened["real_gdp"]
+    assert gdp[2020] > 0 and gdp[2022] > 0 and gdp.drop([2020, 2022]).eq(0).all()
+
+
 def test_exports_open_in_stata_readers_and_every_column_has_a_label(demo_runs):
     run = demo_runs[0]
     codebook = pd.read_csv(run / "export" / "codebook.csv")
@@ -436,6 +459,22 @@ def test_real_data_two_shocks_gap_paths_and_the_panel_to_2023(real_run):
     assert timing[2019]["spec"]["centrality_year"] == 2019 and timing[2021]["spec"]["centrality_year"] == 2021
     resident = pd.read_parquet(stage_path(real_run, "centrality/gravity_resident", "centrality.parquet"))
     assert resident.loc[resident["year"] == 2022, "city_code"].nunique() >= 290
+
+
+def test_real_data_resilience_profile_for_both_shocks(real_run):
+    ranking = pd.read_csv(real_run / "tables" / "resilience_ranking.csv", dtype={"city_code": str})
+    for shock in ("covid_2020", "omicron_2022"):
+        composite = ranking[(ranking["shock"] == shock) & (ranking["outcome"] == "real_gdp")
+                            & (ranking["measure"] == "composite")]
+        assert len(composite) >= 290 and composite["value"].between(0, 100).all()
+        assert composite[["rank_low", "rank_high", "p_top", "p_bottom"]].notna().all().all()
+    extremes = (real_run / "tables" / "resilience_extremes.md").read_text()
+    assert "P(top k)" in extremes and "rank 95%" in extremes
+    screening = pd.read_parquet(stage_path(real_run, "resilience", "resilience_screening.parquet"))
+    share = screening[screening["outcome"] == "real_gdp"].groupby("year")["shock"].mean()
+    assert share.idxmax() == 2020 and share[2020] > 3 * share.drop(2020).max()   # the pandemic stands out
+    window = pd.read_csv(real_run / "tables" / "quality_window.csv")
+    assert "screened shock" in window.columns
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (CI does not install TeX)")
