@@ -23,6 +23,7 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
   planted panel effect in percentage points of growth per SD.
 """
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -81,11 +82,12 @@ def demo_panel(config: dict[str, Any]):
                           "year": np.tile(years, len(cities))})
     panel["province_code"] = panel["city_code"].map(cities.set_index("city_code")["province_code"])
     variables = [*config["variables"], *config.get("derived", {})]
-    for name in variables:
-        level = rng.normal(np.log(100.0), 1.0, len(cities))
-        growth = rng.uniform(0.02, 0.08, len(cities))
+    for name in variables:   # a stream per variable: adding one to the config leaves the others' values as they were
+        draw = np.random.default_rng([config["seed"], zlib.crc32(name.encode())])
+        level = draw.normal(np.log(100.0), 1.0, len(cities))
+        growth = draw.uniform(0.02, 0.08, len(cities))
         log_value = (np.repeat(level, len(years)) + np.repeat(growth, len(years)) * np.tile(years - first, len(cities))
-                     + rng.normal(0.0, 0.005, len(panel)))
+                     + draw.normal(0.0, 0.005, len(panel)))
         panel[name] = np.exp(log_value)
     res = config["resilience"]
     truth = planted_gap(config, cities, panel, rng)
