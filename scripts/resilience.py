@@ -32,6 +32,10 @@ Benchmark measures (no fitted counterfactual, se missing):
 - ``resistance_shift_share`` / ``recoverability_shift_share``: the same with ΔY_i^exp = Σ_k Y_ik,t0 · g_N,k over the
   configured sectors k, on their sum (reported under outcome = ``shift_share.label``).
 The benchmark N is the sum over cities with both years (``sum_of_cities``) or a configured national series.
+
+Resilience profile (``profile``; formulas in scripts/resilience_profile.py): the components ``depth``, ``strength``
+and ``stability`` from each city's gap path, ``transformation`` from its sector shares, the 0–100 ``composite`` with
+bootstrap intervals, rank probabilities and weight sensitivity.
 """
 import zlib
 from collections import defaultdict
