@@ -200,6 +200,23 @@ def shock_errors(config: dict[str, Any]) -> list[str]:
     return errors
 
 
+def instrument_errors(name: str, spec: dict[str, Any], networks: dict[str, Any]) -> list[str]:
+    """An IV spec names an enabled network as its instruments, and only IV specs have instruments."""
+    where = f"models/specs/{spec['group']} ({name})"
+    instruments = spec.get("instruments")
+    if spec["estimator"] != "iv":
+        return [f"{where}: instruments apply to estimator iv only"] if instruments else []
+    if not instruments:
+        return [f"{where}: estimator iv needs instruments: {{network: <a key of network>, year: <year>}}"]
+    network = networks.get(instruments["network"])
+    if network is None or not network.get("enabled", True):
+        return [f"{where}: instruments.network '{instruments['network']}' is not an enabled key of network"]
+    if instruments["network"] == spec["network"] and instruments["year"] == spec["centrality_year"]:
+        return [f"{where}: the instruments are the centralities themselves (same network and year); choose another "
+                "network or year"]
+    return []
+
+
 def spec_errors(config: dict[str, Any]) -> list[str]:
     """Every expanded model spec names an existing measure, network, weights and centrality alias."""
     from scripts.specs import expand_specs
@@ -237,6 +254,7 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
             errors.append(f"models/specs/{spec['group']} ({name}): panel_centralities applies to panel_fe specs only")
         if spec.get("bias_correction", "none") != "none" and spec["family"] != "spatial_panel":
             errors.append(f"models/specs/{spec['group']} ({name}): bias_correction applies to panel_sar/panel_sem only")
+        errors += instrument_errors(name, spec, config.get("network", {}))
         if "panel" in spec["family"] and "panel" not in models:
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs need models.panel.years")
         checks = [("measure", "panel" in spec["family"] or spec["measure"] in measures, "resilience.measures"),

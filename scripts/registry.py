@@ -23,6 +23,9 @@ COVARIANCES: dict[str, Covariance] = {
     "HC1": Covariance("heteroskedasticity-robust, small-sample scaled (MacKinnon & White 1985)"),
     "HC3": Covariance("heteroskedasticity-robust, jackknife-like (MacKinnon & White 1985)"),
     "cluster_province": Covariance("clustered by province (first two digits of the city code)"),
+    "conley": Covariance("Conley (1999) spatial HAC: great-circle distance kernel (conley_km, conley_kernel)"),
+    "wild_cluster_province": Covariance("province-clustered SEs; centrality p-values and CIs from the restricted wild "
+                                        "cluster bootstrap (Cameron, Gelbach & Miller 2008; wild_bootstrap)"),
     "ml": Covariance("asymptotic covariance of the ML / GMM estimator"),
     "cluster_city": Covariance("clustered by city"),
     "driscoll_kraay": Covariance("Driscoll & Kraay (1998), Bartlett kernel: robust to cross-sectional dependence"),
@@ -58,7 +61,8 @@ class Estimator:
 
 ESTIMATORS: dict[str, Estimator] = {
     "ols": Estimator("cross_section", "scripts.estimation.cross_section:fit_ols", "OLS",
-                     ("HC1", "HC3", "cluster_province")),
+                     ("HC1", "HC3", "cluster_province", "conley", "wild_cluster_province")),
+    "iv": Estimator("cross_section", "scripts.estimation.iv:fit_iv", "2SLS (IV)", ("HC1", "cluster_province")),
     "sar": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial lag (ML)", ("ml",), impacts=True),
     "sem": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial error (ML)", ("ml",)),
     "sdm": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial Durbin (ML)", ("ml",),

@@ -15,7 +15,8 @@ from scripts.common import InputError
 from scripts.registry import ESTIMATORS
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year",
-              "shock", "centrality_year", "panel_centralities")
+              "shock", "centrality_year", "panel_centralities", "conley_km")
+INFERENCE_KEYS = ("conley_km", "conley_kernel", "wild_bootstrap")   # read by one cov each (inference_options)
 # What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights).
 WEIGHTS_SAMPLE_KEYS = ("kind", "k", "island_policy")
 
@@ -60,15 +61,37 @@ def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -
                 "standardize": models["standardize"], "cov": ESTIMATORS[estimator].covariances[0], "centralities": "joint",
                 "measure": models["measures"][0], "all_centralities": models["centralities"], "sample": "all",
                 "moderator": "none", "shock_year": None, "shock": "none"}
-        spec = {**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen}
-        parts = [group, *(str(chosen[key]).replace(":", "_") for key in varying
-                          if key in chosen and (key != "centralities" or chosen[key] != "each"))]
+        spec = inference_options({**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen})
+        parts = [group, *(name_part(group, key, chosen[key], spec) for key in varying
+                          if key in chosen and (key != "centralities" or chosen[key] != "each")
+                          and not (key == "conley_km" and "cov" in varying))]   # then the cov part carries it
         if spec["centralities"] == "each":
             for alias in models["centralities"]:
                 specs["-".join([*parts, alias])] = {**spec, "centralities": alias}
-        else:
+        elif specs.get("-".join(parts), spec) != spec:
+            raise InputError(f"models.specs.{group}: two different specs are both named '{'-'.join(parts)}'.")
+        else:   # the same spec again (a conley_km list beside a cov without it) is kept once
             specs["-".join(parts)] = spec
     return specs
+
+
+def inference_options(spec: dict[str, Any]) -> dict[str, Any]:
+    """The inference keys a spec's ``cov`` reads, with their defaults (Conley: 500 km, Bartlett; wild bootstrap: 999
+    draws, Webb weights); specs with another ``cov`` carry none, so their identity does not depend on them."""
+    defaults = {"conley": {"conley_km": 500, "conley_kernel": "bartlett"},
+                "wild_cluster_province": {"wild_bootstrap": {"draws": 999, "weights": "webb"}}}.get(spec["cov"], {})
+    options = {k: {**v, **spec.get(k, {})} if isinstance(v, dict) else spec.get(k, v) for k, v in defaults.items()}
+    return {**{k: v for k, v in spec.items() if k not in INFERENCE_KEYS}, **options}
+
+
+def name_part(group: str, key: str, value: Any, spec: dict[str, Any]) -> str:
+    """A varying key's value in a spec name; a Conley covariance carries its cutoff, e.g. ``conley500km``."""
+    if key == "conley_km" and spec["cov"] != "conley":
+        raise InputError(f"models.specs.{group}: conley_km is read only by cov: conley (this spec has cov "
+                         f"'{spec['cov']}'); drop the list or set cov: conley.")
+    if key == "cov" and value == "conley" or key == "conley_km":
+        return f"conley{spec['conley_km']:g}km"
+    return str(value).replace(":", "_")
 
 
 def expand_specs(models: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -100,7 +123,8 @@ def batch_sources(names: list[str], specs: dict[str, dict[str, Any]]) -> dict[st
     """The networks whose centralities and the weights matrices a batch of specs reads, each once, sorted: the
     models rule's inputs list their files in this order."""
     chosen = [specs[name] for name in names]
-    return {"networks": sorted({s["network"] for s in chosen}),
+    return {"networks": sorted({s["network"] for s in chosen} | {s["instruments"]["network"] for s in chosen
+                                                                 if s["estimator"] == "iv"}),
             "weights": sorted({s["weights"] for s in chosen if ESTIMATORS[s["estimator"]].uses_weights})}
 
 

@@ -2,9 +2,13 @@
 
 y_i = α + Σ_c β_c C_i + γ'x_i + ε_i, y a resilience measure of ``models.outcome``, C the centralities, x the controls.
 
-- ``ols`` (statsmodels) with ``cov`` HC1 or HC3 (MacKinnon & White 1985) or ``cluster_province``; VIFs reported.
+- ``ols`` (statsmodels) with ``cov`` HC1 or HC3 (MacKinnon & White 1985), ``cluster_province``, ``conley`` (spatial
+  HAC, Conley 1999: spec keys ``conley_km``, ``conley_kernel``) or ``wild_cluster_province`` (province-clustered CR1
+  SEs; the centralities' p-values and 95 % CIs from the restricted wild cluster bootstrap, spec key
+  ``wild_bootstrap: {draws, weights}``); VIFs reported. Formulas: scripts/estimation/inference.py.
 - Spec option ``permutations`` (OLS: permutation p-values for the centralities).
 """
+import zlib
 from typing import Any
 
 import numpy as np
@@ -12,12 +16,16 @@ import pandas as pd
 
 from scripts.common import InputError
 from scripts.estimation.design import check_rank
-from scripts.estimation.results import coefficient_rows
+from scripts.estimation.inference import conley_covariance, wild_cluster_bootstrap
+from scripts.estimation.results import coefficient_rows, normal_coefficients
 from scripts.registry import ESTIMATORS
 
 
-def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1") -> dict[str, Any]:
-    """OLS with HC1/HC3 or province-clustered SEs; R², adj. R², robust F, AIC, VIF per regressor."""
+def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1",
+            inference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """OLS with HC1/HC3, province-clustered, Conley or wild-cluster-bootstrap inference; R², adj. R², robust F, AIC,
+    VIF per regressor. ``inference`` (conley, wild_cluster_province): the spec's keys, the city coordinates
+    (``cities``: lat, lon by city_code), the centrality ``terms`` and the ``seed``."""
     import statsmodels.api as sm
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
@@ -25,25 +33,67 @@ def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1
     names = ["const", *regressors]
     check_rank(x, names)
     model = sm.OLS(sample[y].to_numpy(dtype=float), x)
-    if cov == "cluster_province":
+    extra: dict[str, Any] = {}
+    if cov in ("cluster_province", "wild_cluster_province"):
         groups = pd.Index(sample.index).str[:2].factorize()[0]
         if len(set(groups)) < 2:
-            raise InputError("models: cov 'cluster_province' needs cities from at least two provinces in the sample.")
+            raise InputError(f"models: cov '{cov}' needs cities from at least two provinces in the sample.")
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
         se_type = f"clustered by province ({len(set(groups))} clusters)"
     elif cov in ("HC1", "HC3"):
         fit = model.fit(cov_type=cov)
         se_type = f"{cov} (heteroskedasticity-robust)"
+    elif cov == "conley":
+        fit = model.fit()
+        where = inference["cities"].set_index("city_code").loc[sample.index]
+        vcov = conley_covariance(x, fit.resid, where["lat"].to_numpy(), where["lon"].to_numpy(),
+                                 inference["conley_km"], inference["conley_kernel"])
+        se_type = f"Conley (1999) spatial HAC, {inference['conley_kernel']} kernel, cutoff {inference['conley_km']:g} km"
     else:
         raise InputError(f"models: cov '{cov}' is not available for OLS; use one of {list(ESTIMATORS['ols'].covariances)}.")
-    low, high = np.asarray(fit.conf_int()).T
+    if cov == "conley":
+        coefficients = normal_coefficients(names, fit.params, vcov)
+        f_robust, f_p_value = wald_f(fit.params[1:], vcov[1:, 1:], int(fit.df_resid))
+    else:
+        coefficients = coefficient_rows(names, fit.params, fit.bse, fit.tvalues, fit.pvalues,
+                                        *np.asarray(fit.conf_int()).T)
+        f_robust, f_p_value = float(np.squeeze(fit.fvalue)), float(np.squeeze(fit.f_pvalue))
+    if cov == "wild_cluster_province":
+        extra["wild_bootstrap"] = wild_terms(x, model.endog, groups, names, inference)
+        for row in coefficients:
+            found = extra["wild_bootstrap"]["terms"].get(row["term"])
+            if found:
+                row.update(p_value=found["p_value"], ci_low=found["ci_low"], ci_high=found["ci_high"])
+        options = extra["wild_bootstrap"]
+        se_type += (f"; p-values and 95 % CIs of {', '.join(options['terms'])} from the restricted wild cluster "
+                    f"bootstrap ({options['weights']} weights, {options['draws']} draws)")
     vif = {n: float(variance_inflation_factor(x, k)) for k, n in enumerate(names) if k > 0}
-    return {"estimator": ESTIMATORS["ols"].label, "se_type": se_type, "n": int(fit.nobs),
-            "coefficients": coefficient_rows(names, fit.params, fit.bse, fit.tvalues, fit.pvalues, low, high),
+    return {"estimator": ESTIMATORS["ols"].label, "se_type": se_type, "n": int(fit.nobs), "coefficients": coefficients,
             "diagnostics": {"r2": float(fit.rsquared), "adj_r2": float(fit.rsquared_adj), "aic": float(fit.aic),
-                            "f_robust": float(np.squeeze(fit.fvalue)), "f_p_value": float(np.squeeze(fit.f_pvalue)),
+                            "f_robust": f_robust, "f_p_value": f_p_value,
                             "vif": vif, "max_vif": max(vif.values()) if vif else None,
-                            "condition_number": float(fit.condition_number)}}
+                            "condition_number": float(fit.condition_number)}, **extra}
+
+
+def wald_f(params: np.ndarray, vcov: np.ndarray, df_resid: int) -> tuple[float, float]:
+    """Wald F of all slopes zero, F = b'V⁻¹b / q, and its p-value from F(q, n − K)."""
+    from scipy import stats
+
+    f = float(params @ np.linalg.solve(vcov, params) / len(params))
+    return f, float(stats.f.sf(f, len(params), df_resid))
+
+
+def wild_terms(x: np.ndarray, y: np.ndarray, groups: np.ndarray, names: list[str],
+               inference: dict[str, Any]) -> dict[str, Any]:
+    """Restricted wild cluster bootstrap p-value and test-inversion 95 % CI of each centrality term (seeded)."""
+    options = inference["wild_bootstrap"]
+    found = {}
+    for term in [t for t in inference["terms"] if t in names]:
+        rng = np.random.default_rng([inference["seed"], zlib.crc32(term.encode())])
+        found[term] = wild_cluster_bootstrap(x, y, groups, names.index(term), options["draws"], options["weights"],
+                                             rng)
+    return {"draws": options["draws"], "weights": options["weights"], "terms": found,
+            "clusters": int(len(set(groups)))}
 
 
 def permutation_test(sample: pd.DataFrame, y: str, regressors: list[str], terms: list[str], draws: int,

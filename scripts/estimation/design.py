@@ -86,6 +86,17 @@ def moderator_values(panel: pd.DataFrame, moderator: dict[str, Any]) -> pd.Serie
     return transform(values, moderator["transform"])
 
 
+def centrality_columns(centrality: pd.DataFrame, year: int, aliases: dict[str, str]) -> pd.DataFrame:
+    """One row per city, one column per alias: the network's centralities in ``year``."""
+    chosen = centrality[(centrality["year"] == year) & centrality["measure"].isin(aliases.values())]
+    if chosen.empty:
+        raise InputError(f"models: year {year} has no centralities {list(aliases.values())}; choose a year in the "
+                         "network's range (models.centrality_year, or a spec's centrality_year or instruments.year).")
+    wide = chosen.pivot(index="city_code", columns="measure", values="value")
+    require_measures(wide.columns, aliases, year)
+    return wide.rename(columns={m: a for a, m in aliases.items()})[list(aliases)]
+
+
 def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.DataFrame, outcome: str, year: int,
                  aliases: dict[str, str], controls: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per city: the outcome's resilience measures, the centralities (by alias) and the controls."""
@@ -93,13 +104,7 @@ def design_table(resilience: pd.DataFrame, centrality: pd.DataFrame, panel: pd.D
     if chosen_outcome.empty:
         raise InputError(f"models.outcome '{outcome}' has no resilience measures; add it to resilience.outcomes.")
     outcomes = chosen_outcome.pivot(index="city_code", columns="measure", values="value")
-    chosen = centrality[(centrality["year"] == year) & centrality["measure"].isin(aliases.values())]
-    if chosen.empty:
-        raise InputError(f"models.centrality_year {year} has no centralities {list(aliases.values())}; choose a "
-                         "year in the network's range.")
-    wide = chosen.pivot(index="city_code", columns="measure", values="value")
-    require_measures(wide.columns, aliases, year)
-    table = outcomes.join(wide.rename(columns={m: a for a, m in aliases.items()})[list(aliases)], how="left")
+    table = outcomes.join(centrality_columns(centrality, year, aliases), how="left")
     for control in controls:
         var = control["variable"]
         if var not in panel:
@@ -155,15 +160,17 @@ def centrality_terms(spec: dict[str, Any]) -> list[str]:
     return aliases if mode in ("joint", "orthogonal") else [mode]
 
 
-def prepared_sample(design: pd.DataFrame, spec: dict[str, Any]) -> tuple[pd.DataFrame, list[str], dict]:
-    """Estimation sample of a spec (centralities orthogonalised/standardised as configured), regressors, dropped."""
+def prepared_sample(design: pd.DataFrame, spec: dict[str, Any],
+                    instruments: list[str] = ()) -> tuple[pd.DataFrame, list[str], dict]:
+    """Estimation sample of a spec (centralities orthogonalised/standardised as configured), regressors, dropped.
+    ``instruments`` (IV) must be complete too, and are standardised with the centralities."""
     measure, terms = spec["measure"], centrality_terms(spec)
     moderator = spec.get("moderator", "none")
     regressors = [*terms, *(control_name(c) for c in spec["controls"]), *([moderator] if moderator != "none" else [])]
     if measure not in design:
         raise InputError(f"models: measure '{measure}' was not computed for '{spec['outcome']}'; have "
                          f"{[c for c in design.columns if c not in regressors]}.")
-    sample, dropped = estimation_sample(design, measure, regressors)
+    sample, dropped = estimation_sample(design, measure, [*regressors, *instruments])
     if len(sample) <= len(regressors) + 1:
         raise InputError(f"models: spec '{spec.get('name')}' (sample {spec.get('sample', 'all')}) has only {len(sample)} "
                          f"complete cities for '{measure}' with {len(regressors)} regressors "
@@ -172,7 +179,7 @@ def prepared_sample(design: pd.DataFrame, spec: dict[str, Any]) -> tuple[pd.Data
     if spec["centralities"] == "orthogonal":
         sample = orthogonalise(sample, terms)
     if spec["standardize"] or spec["centralities"] == "orthogonal":
-        sample = standardize(sample, terms)
+        sample = standardize(sample, [*terms, *instruments])
     if moderator != "none":  # centred interactions: β_c is the effect at the mean moderator
         sample = standardize(sample, [moderator])
         for alias in terms:

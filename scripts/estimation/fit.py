@@ -18,6 +18,7 @@ import pandas as pd
 
 from scripts.estimation.cross_section import fit_ols, permutation_test
 from scripts.estimation.design import (
+    centrality_columns,
     centrality_terms,
     design_table,
     moderator_values,
@@ -25,6 +26,7 @@ from scripts.estimation.design import (
     prepared_sample,
     subsample,
 )
+from scripts.estimation.iv import fit_iv, instrument_name
 from scripts.estimation.panel import fit_panel
 from scripts.estimation.spatial import fit_spatial
 from scripts.estimation.spatial_panel import fit_spatial_panel
@@ -35,10 +37,18 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
     """Fit one cross-section or spatial spec on its design rows; the result dict written as the spec's JSON."""
     from scripts.weights import sample_weights
 
-    sample, regressors, dropped = prepared_sample(design, spec)
+    instruments = [instrument_name(alias) for alias in centrality_terms(spec)] if spec["estimator"] == "iv" else []
+    sample, regressors, dropped = prepared_sample(design, spec, instruments)
     extra: dict[str, Any] = {}
-    if spec["family"] == "cross_section":
-        result = fit_ols(sample, spec["measure"], regressors, spec["cov"])
+    if spec["estimator"] == "iv":
+        terms = centrality_terms(spec)
+        result = fit_iv(sample, spec["measure"], terms, [r for r in regressors if r not in terms], instruments,
+                        spec["cov"])
+        extra["instruments"] = spec["instruments"]
+    elif spec["family"] == "cross_section":
+        inference = {**{k: spec.get(k) for k in ("conley_km", "conley_kernel", "wild_bootstrap")},
+                     "cities": cities, "terms": centrality_terms(spec), "seed": seed}
+        result = fit_ols(sample, spec["measure"], regressors, spec["cov"], inference)
         if spec.get("permutations"):
             extra["permutation"] = permutation_test(sample, spec["measure"], regressors, centrality_terms(spec),
                                                     spec["permutations"], seed)
@@ -55,8 +65,9 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
 
 
 def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables: dict[str, Any],
-                         centrality: pd.DataFrame) -> pd.DataFrame:
-    """Design rows of a cross-section/spatial spec: placebo years, moderator column and subsample applied."""
+                         centrality: pd.DataFrame, instruments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Design rows of a cross-section/spatial spec: placebo years, moderator column, the IV instruments (the
+    centralities of ``instruments.network`` in ``instruments.year``, as ``<alias>_instrument``) and subsample."""
     panel, resilience, year = tables["panel"], tables["resilience"], spec["centrality_year"]
     if spec.get("shock", "none") != "none":
         shocks = tables["shocks"]
@@ -69,11 +80,14 @@ def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables:
                           spec["controls"])
     if spec["moderator"] != "none":
         design[spec["moderator"]] = moderator_values(panel, settings["moderators"][spec["moderator"]])
+    if spec["estimator"] == "iv":
+        found = centrality_columns(instruments, spec["instruments"]["year"], spec["all_centralities"])
+        design = design.join(found.rename(columns=instrument_name), how="left")
     return subsample(design, spec, panel, settings, tables["flagged"])
 
 
 def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[str, Any], centrality: pd.DataFrame,
-                   weights: pd.DataFrame) -> dict[str, Any]:
+                   weights: pd.DataFrame, instruments: pd.DataFrame | None = None) -> dict[str, Any]:
     """The JSON result of one concrete spec, from the shared tables and its own centralities and weights.
     ``sample: unflagged`` leaves out the flagged cities (listed under dropped)."""
     panel, cities, flagged = tables["panel"], tables["cities"], tables["flagged"]
@@ -92,7 +106,7 @@ def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[
         result = {**public, **fitted, "outcome": "growth",
                   "sample": sorted(set(rows.index.get_level_values("city_code")))}
     else:
-        design = cross_section_design(spec, settings, tables, centrality)
+        design = cross_section_design(spec, settings, tables, centrality, instruments)
         available = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
         result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, seed)}
     if spec["sample"] == "unflagged":

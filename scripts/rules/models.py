@@ -38,8 +38,9 @@ def main(smk: Any) -> None:
     weights = dict(zip(smk.params.sources["weights"], smk.input.weights))
     outputs = [smk.output.models] if isinstance(smk.output.models, str) else list(smk.output.models)
     for spec, output in zip(settings["specs"], outputs):
+        instruments = spec.get("instruments", {}).get("network")
         result = fit_named_spec(spec, settings, tables, read(centrality[spec["network"]]),
-                                read(weights.get(spec["weights"])))
+                                read(weights.get(spec["weights"])), read(centrality.get(instruments)))
         dropped = {reason: len(cities) for reason, cities in result.get("dropped", {}).items() if cities}
         LOG.info("%s: %s, n = %d, SE %s; dropped %s", spec["name"], result["estimator"], result["n"],
                  result["se_type"], dropped or "none")
