@@ -135,6 +135,7 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"models\.specs\.\w+\.measure$", "recovery"),
     (r"models\.specs\.\w+\.centralities$", "joint"),
     (r"models\.specs\.\w+\.shock$", "none"),
+    (r"models\.specs\.iv\.instruments\.network$", "gravity"),
 ]
 
 # Keys that cannot change alone: another key names their value, or they select a block of other keys.
@@ -151,6 +152,9 @@ NOT_ALONE = {
     "network.gravity_resident.kind": "each network kind needs its own keys",
     "models.panel.shocks.0": "the only named shock of resilience.shocks",
     "models.specs.panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
+    "network.gravity_census2010.kind": "each network kind needs its own keys",
+    "models.specs.spatial_inference.estimator": "conley and wild_cluster_province are OLS covariances",
+    "models.specs.iv.estimator": "instruments are read by estimator iv only",
     "models.specs.quality_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.spatial_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.spatial_panel_lee_yu.network": "only gravity_resident reaches 2022, the panel's last lagged year",
