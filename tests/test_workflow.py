@@ -1,6 +1,6 @@
-"""Workflow tests: Snakemake end to end on the demo and on the real data (mirror), in temporary copies."""
+"""Workflow tests on the demo: Snakemake end to end in temporary copies of the project (the real data:
+tests/test_workflow_real.py, a separate file so that pytest-xdist runs the two long fixtures side by side)."""
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -9,48 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from scripts.retrieve import source_files
-from tests.conftest import ROOT, require_mirror
-
-PROJECT_ITEMS = ["Snakefile", "config.yaml", "requirements.txt", "workflow", "scripts", "data/crosswalk"]
-COMPARED_SUFFIXES = {".parquet", ".csv", ".json", ".md", ".tex", ".html", ".png", ".pdf"}
-
-
-def copy_project(target: Path) -> Path:
-    for item in PROJECT_ITEMS:
-        source = ROOT / item
-        if source.is_dir():
-            shutil.copytree(source, target / item, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (target / item).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target / item)
-    return target
-
-
-def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", *args], cwd=workdir,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=900)
-
-
-def result_files(run_dir: Path) -> dict[str, bytes]:
-    """The run's result files and those of the shared stages (results/shared), by path under results/."""
-    results = run_dir.parent
-    return {str(p.relative_to(results)): p.read_bytes()
-            for folder in (run_dir, results / "shared") for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.suffix in COMPARED_SUFFIXES and "logs" not in p.parts and "benchmarks" not in p.parts
-            and p.name != "report.html"}  # Snakemake's report embeds its creation time
-
-
-def stage_path(run_dir: Path, stage: str, name: str) -> Path:
-    """A file of a shared stage the run read, e.g. stage_path(run, "data", "panel.parquet") (MANIFEST.json stages)."""
-    stages = json.loads((run_dir / "MANIFEST.json").read_text(encoding="utf-8"))["stages"]
-    return run_dir.parent.parent / stages[stage] / name
-
-
-def coefficient(model: dict, term: str) -> dict:
-    return next(c for c in model["coefficients"] if c["term"] == term)
+from tests.workflow_support import coefficient, copy_project, result_files, snakemake, stage_path
 
 
 @pytest.fixture(scope="module")
@@ -351,138 +311,6 @@ def test_offline_without_mirror_stops_at_retrieval(tmp_path):
     assert not list((work / "results").rglob("panel.parquet"))
 
 
-@pytest.fixture(scope="module")
-def real_run(tmp_path_factory):
-    """The default (real-data) config run end to end on the mirror."""
-    mirror = require_mirror()
-    work = copy_project(tmp_path_factory.mktemp("real"))
-    done = snakemake(work, env={"CITYRES_MIRROR": str(mirror)})
-    assert done.returncode == 0, done.stderr[-4000:]
-    return work / "results" / "real"
-
-
-def test_real_data_regression_sample(real_run):
-    drop = json.loads((real_run / "models" / "baseline-drop.json").read_text())
-    recovery = json.loads((real_run / "models" / "baseline-recovery.json").read_text())
-    sar = json.loads((real_run / "models" / "spatial-sar.json").read_text())
-    assert {i["impact"] for i in sar["impacts"]} == {"direct", "indirect", "total"}
-    assert drop["n"] >= 280 and recovery["n"] >= 280 and sar["n"] == drop["n"]
-    assert "420100" not in drop["sample"]  # Wuhan: the origin of the outflow-share control has no value
-
-
-def test_real_data_joins_and_attrition(real_run):
-    attrition = pd.read_csv(stage_path(real_run, "data", "attrition.csv"), dtype=str)
-    recoded = attrition[(attrition["source"] == "csmar_gdp") & (attrition["outcome"] == "recoded by crosswalk")]
-    assert {"110000 -> 110100", "371200 -> 370100", "469003 -> 460400"} <= set(recoded["units"])
-    dropped = attrition[(attrition["source"] == "csmar_gdp") & (attrition["outcome"] == "dropped by crosswalk")]
-    assert set(dropped["units"]) == {"341400", "429000"}
-    panel = pd.read_parquet(stage_path(real_run, "data", "panel.parquet"))
-    gdp_2019 = panel.loc[panel["year"] == 2019, "gdp"]
-    assert gdp_2019.notna().sum() >= 330
-    # Jinan includes Laiwu before the 2019 merger: no break at 2019 (CSMAR Jinan alone 2018 ≈ 7,857).
-    jinan = panel[panel["city_code"] == "370100"].set_index("year")["gdp"]
-    assert jinan[2018] > 8500 and abs(jinan[2019] / jinan[2018] - 1) < 0.10
-
-
-def test_real_data_centralities_and_weights(real_run):
-    centrality = pd.read_parquet(stage_path(real_run, "centrality/gravity", "centrality.parquet"))
-    c2019 = centrality[centrality["year"] == 2019].pivot(index="city_code", columns="measure", values="value")
-    assert len(c2019) >= 330 and c2019[["strength", "closeness", "betweenness"]].notna().all().all()
-    assert c2019["betweenness"].between(0, 1).all()
-    flows = pd.read_parquet(stage_path(real_run, "network/baidu_flows", "edges.parquet"))
-    assert flows["source"].nunique() >= 330 and set(flows["year"]) == {2020}
-    summary = json.loads(stage_path(real_run, "weights", "queen.summary.json").read_text())
-    assert summary["n"] == 369 and summary["islands"] == ["460300"]  # Sansha (South China Sea islands)
-
-
-def test_real_data_quality_flags_and_evidence(real_run):
-    flags = pd.read_csv(stage_path(real_run, "quality", "quality_flags.csv"), dtype={"city_code": str})
-    jinan = flags[(flags["city_code"] == "370100") & (flags["flag"] == "admin_change")]
-    assert set(jinan["year"]) == {2019}                          # Laiwu merged into Jinan (crosswalk valid_to 2018)
-    census_gaps = flags[(flags["variable"] == "pop_census") & (flags["flag"] == "gap")]
-    assert census_gaps.empty                                     # observed only in census years: no gaps
-    # Siping's 2020 nominal GDP fell 35 % while Jilin's median city barely moved (a jump on both robust scales): a
-    # statistical revision, which the official real growth index does not show (no flag on real GDP)
-    siping = flags[(flags["city_code"] == "220300") & (flags["year"] == 2020)]
-    assert siping.loc[siping["variable"] == "gdp", "flag"].tolist() == ["jump"]
-    assert "real_gdp" not in set(siping["variable"])
-    jiaozuo = flags[(flags["city_code"] == "410800") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
-    assert jiaozuo["flag"].tolist() == ["jump"] and (jiaozuo[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
-    evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index(["shock", "hypothesis"])
-    assert len(evidence) == 25 and evidence.loc[("covid_2020", ["H5a", "H5e"]), "verdict"].eq("inactive").all()
-    assert evidence["primary_file"].dropna().str.startswith("results/real/models/").all()
-    assert evidence.loc["omicron_2022"].index.tolist() == ["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H3a", "H3b", "H3c"]
-    unflagged = json.loads((real_run / "models" / "quality-drop.json").read_text())
-    assert "410800" in unflagged["dropped"]["data-quality flag on the outcome"] and "410800" not in unflagged["sample"]
-
-
-def test_real_data_official_real_gdp_and_source_consistency(real_run):
-    panel = pd.read_parquet(stage_path(real_run, "data", "panel.parquet")).set_index(["city_code", "year"])
-    chained = panel["real_gdp"].unstack()
-    assert chained[2019].notna().sum() >= 320 and chained[2023].notna().sum() >= 290
-    assert chained[2000].notna().sum() >= 320                   # the official index chained from 2000
-    # the chain by hand for Jiaozuo: G-P's 2019 nominal level × its official indices for 2020 (79.0) and 2021
-    jiaozuo = panel.loc["410800"]
-    assert jiaozuo.at[2020, "gdp_index_gp"] == pytest.approx(79.0, abs=0.05)
-    assert chained.at["410800", 2019] == pytest.approx(jiaozuo.at[2019, "gdp_gp"])
-    assert chained.at["410800", 2021] == pytest.approx(
-        jiaozuo.at[2019, "gdp_gp"] * jiaozuo.at[2020, "gdp_index_gp"] / 100 * jiaozuo.at[2021, "gdp_index_gp"] / 100)
-    # a city G-P lacks takes CSMAR's index: the chain exists where only CSMAR reports
-    only_csmar = panel["gdp_index_gp"].isna() & panel["gdp_index_csmar"].notna() & panel["real_gdp"].notna()
-    assert only_csmar.groupby(level="city_code").any().sum() >= 30
-    # CSMAR's 2021 "growth" of 108.9 for Gansu cities is an index: the consistency table shows it, the chain avoids it
-    jinchang = panel.loc["620300"]
-    assert jinchang.at[2021, "gdp_growth_csmar"] > 100 and chained.at["620300", 2021] / chained.at["620300", 2020] < 1.2
-    consistency = pd.read_csv(stage_path(real_run, "data", "source_consistency.csv"), dtype={"city_code": str})
-    nominal = consistency[consistency["pair"] == "nominal_gdp"]
-    by_year = nominal.groupby("year")["beyond_tolerance"].mean()
-    assert by_year[2019] < 0.02 and by_year[2016] > 0.2     # revised levels before 2019, agreement from 2019
-
-
-def test_real_data_two_shocks_gap_paths_and_the_panel_to_2023(real_run):
-    def resilience(name: str) -> pd.DataFrame:
-        return pd.read_parquet(stage_path(real_run, "resilience", name))
-
-    measures = pd.concat([resilience("resilience.parquet").assign(shock="covid_2020"),
-                          resilience("resilience_shocks.parquet")])
-    drops = measures[(measures["outcome"] == "real_gdp") & (measures["measure"] == "drop")]
-    assert drops.groupby("shock")["value"].count().min() >= 290          # both shocks, ≥ 290 cities
-    gaps = resilience("resilience_gaps.parquet")
-    gdp = gaps[gaps["outcome"] == "real_gdp"].set_index(["shock", "city_code", "year"])
-    assert gdp.loc["covid_2020"].index.get_level_values("year").max() == 2023
-    # the share closed by 2023, by hand from the counterfactual paths: 1 − g_2023 / g_2020
-    paths = resilience("resilience_paths.parquet")
-    wuhan = paths[(paths["outcome"] == "real_gdp") & (paths["city_code"] == "420100")].set_index("year")
-    g = wuhan["actual_log"] - wuhan["counterfactual_log"]
-    assert g[2020] < 0 and gdp.at[("covid_2020", "420100", 2023), "share_closed"] == pytest.approx(1 - g[2023] / g[2020])
-    assert gdp.at[("covid_2020", "420100", 2023), "cumulative_gap"] == pytest.approx(g.loc[2020:2023].sum())
-    panel = json.loads((real_run / "models" / "panel-cluster_city.json").read_text())
-    terms = {c["term"] for c in panel["coefficients"]}
-    assert {"dc_x_post", "dc_x_omicron_2022", "cc_x_omicron_2022"} <= terms and panel["diagnostics"]["periods"] == 13
-    held = json.loads((real_run / "models" / "panel_pre_shock.json").read_text())
-    assert "dc" not in {c["term"] for c in held["coefficients"]} and held["diagnostics"]["entities"] >= 330
-    timing = {y: json.loads((real_run / "models" / f"omicron_timing-{y}.json").read_text()) for y in (2019, 2021)}
-    assert timing[2019]["spec"]["centrality_year"] == 2019 and timing[2021]["spec"]["centrality_year"] == 2021
-    resident = pd.read_parquet(stage_path(real_run, "centrality/gravity_resident", "centrality.parquet"))
-    assert resident.loc[resident["year"] == 2022, "city_code"].nunique() >= 290
-
-
-def test_real_data_resilience_profile_for_both_shocks(real_run):
-    ranking = pd.read_csv(real_run / "tables" / "resilience_ranking.csv", dtype={"city_code": str})
-    for shock in ("covid_2020", "omicron_2022"):
-        composite = ranking[(ranking["shock"] == shock) & (ranking["outcome"] == "real_gdp")
-                            & (ranking["measure"] == "composite")]
-        assert len(composite) >= 290 and composite["value"].between(0, 100).all()
-        assert composite[["rank_low", "rank_high", "p_top", "p_bottom"]].notna().all().all()
-    extremes = (real_run / "tables" / "resilience_extremes.md").read_text()
-    assert "P(top k)" in extremes and "rank 95%" in extremes
-    screening = pd.read_parquet(stage_path(real_run, "resilience", "resilience_screening.parquet"))
-    share = screening[screening["outcome"] == "real_gdp"].groupby("year")["shock"].mean()
-    assert share.idxmax() == 2020 and share[2020] > 3 * share.drop(2020).max()   # the pandemic stands out
-    window = pd.read_csv(real_run / "tables" / "quality_window.csv")
-    assert "screened shock" in window.columns
-
-
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (CI does not install TeX)")
 def test_latex_tables_compile_stand_alone(demo_runs, tmp_path):
     for tex in sorted((demo_runs[0] / "tables").glob("*.tex")):
@@ -490,27 +318,3 @@ def test_latex_tables_compile_stand_alone(demo_runs, tmp_path):
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, (tex.name, done.stdout[-2000:])
-
-
-def test_raw_data_cache_survives_a_failed_offline_retrieval(real_run, tmp_path):
-    """The cache data/raw is no rule's output: a retrieval that fails (offline, no mirror, one pin changed) leaves
-    every cached file in place, byte for byte; the copies under the data stage's raw/ are the rule's outputs."""
-    work = copy_project(tmp_path / "work")
-    shutil.copytree(real_run.parent.parent / "data" / "raw", work / "data" / "raw")
-    store = {str(p): p.read_bytes() for p in sorted((work / "data" / "raw").rglob("*")) if p.is_file()}
-    config = (work / "config.yaml").read_text(encoding="utf-8")
-    assert len(store) == len(source_files(yaml.safe_load(config)))      # every file of config.yaml's sources
-    pinned = "5ec38a6ebabf4b92166e43d922631a8b7f1d2a2c8a8961cb7361932e28f034ec"     # the COVID file
-    (work / "config.yaml").write_text(config.replace(pinned, "ab" * 32), encoding="utf-8")
-    (work / "offline.yaml").write_text("allow_network: false\n", encoding="utf-8")
-    done = snakemake(work, "--configfile", "offline.yaml", env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
-    assert done.returncode != 0 and "1 source file(s) could not be retrieved" in done.stdout + done.stderr
-    assert {str(p): p.read_bytes() for p in sorted((work / "data" / "raw").rglob("*")) if p.is_file()} == store
-    (work / "config.yaml").write_text(config, encoding="utf-8")       # the right pin: everything from the cache
-    done = snakemake(work, "--configfile", "offline.yaml", "--until", "retrieve",
-                     env={"CITYRES_MIRROR": str(tmp_path / "no-mirror")})
-    assert done.returncode == 0, done.stderr[-3000:]
-    # the failed retrieval had another pin, so another data folder: the one with a record of origins is this one
-    [origins] = (work / "results" / "shared" / "data").glob("*/logs/retrieve_origins.tsv")
-    assert origins.read_text(encoding="utf-8").count("\tcache") == len(store)
-    assert (origins.parent.parent / "raw").is_dir()
