@@ -51,6 +51,7 @@ from scripts.resilience_profile import (
     COMPONENTS,
     RANK_COLUMNS,
     RANKED,
+    ROUNDING,
     SENSITIVITY_COLUMNS,
     Component,
     composite,
@@ -62,7 +63,6 @@ from scripts.resilience_profile import (
     transformation,
 )
 
-ROUNDING = 1e-9  # log points: a path rejoined exactly counts as rejoined despite floating-point error
 MIN_PRE_YEARS = {"log_linear": 3, "linear": 3, "mean_growth": 3, "ar1": 5}
 COUNTERFACTUAL_MEASURES = counterfactual_measure_names()
 OUTPUT_COLUMNS = ["city_code", "outcome", "measure", "value", "se", "ci_low", "ci_high", "actual", "expected",

@@ -63,8 +63,8 @@ class Component(NamedTuple):
 
 
 def smaller_is_resilient(component: str) -> bool:
-    """Direction of a component in the composite (the registry's, recovery time being a duration)."""
-    return component == "recovery_time" or not MEASURES[component].larger_is_resilient
+    """Direction of a component in the composite: the registry's (scripts/registry.py MEASURES)."""
+    return not MEASURES[component].larger_is_resilient
 
 
 def gap_components(gaps: np.ndarray, gaps_star: np.ndarray) -> dict[str, Component]:
@@ -135,11 +135,10 @@ def scale(values: np.ndarray, smaller_better: bool, method: str) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             scaled = 100.0 * (ranks - 1) / (count - 1)
         return np.where(np.isfinite(oriented), np.where(count > 1, scaled, 50.0), np.nan)
-    low, high = np.nanmin(oriented, axis=0), np.nanmax(oriented, axis=0)
-    spread = high - low
+    low, spread = np.nanmin(oriented, axis=0), np.nanmax(oriented, axis=0) - np.nanmin(oriented, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(spread > 0, 100.0 * (oriented - low) / np.where(spread > 0, spread, 1.0), 50.0) \
-            + np.where(np.isnan(oriented), np.nan, 0.0)
+        scaled = np.where(spread > 0, 100.0 * (oriented - low) / np.where(spread > 0, spread, 1.0), 50.0)
+    return np.where(np.isnan(oriented), np.nan, scaled)
 
 
 def composite(components: dict[str, np.ndarray], weights: dict[str, float], method: str) -> np.ndarray:
@@ -154,11 +153,10 @@ def _count_below(keys: np.ndarray, side: str) -> np.ndarray:
 
     Written here rather than scipy.stats.rankdata: one binary search per column of the sorted keys is ~30× faster on
     the 300 cities × 1,000 draws matrices the profile ranks, and NaN keys (sorted last) never count."""
-    ordered = np.sort(keys, axis=0)
-    if keys.ndim == 1:
-        return np.searchsorted(ordered, keys, side).astype(float)
-    return np.column_stack([np.searchsorted(ordered[:, j], keys[:, j], side) for j in range(keys.shape[1])]
-                           ).astype(float).reshape(keys.shape)
+    columns = keys.reshape(len(keys), -1)
+    ordered = np.sort(columns, axis=0)
+    counts = [np.searchsorted(ordered[:, j], columns[:, j], side) for j in range(columns.shape[1])]
+    return np.column_stack(counts).astype(float).reshape(keys.shape)
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.common import InputError
-from scripts.estimation.design import check_rank
+from scripts.estimation.design import check_rank, province_groups
 from scripts.estimation.inference import conley_covariance, wild_cluster_bootstrap
 from scripts.estimation.results import coefficient_rows, normal_coefficients
 from scripts.registry import ESTIMATORS
@@ -35,9 +35,7 @@ def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1
     model = sm.OLS(sample[y].to_numpy(dtype=float), x)
     extra: dict[str, Any] = {}
     if cov in ("cluster_province", "wild_cluster_province"):
-        groups = pd.Index(sample.index).str[:2].factorize()[0]
-        if len(set(groups)) < 2:
-            raise InputError(f"models: cov '{cov}' needs cities from at least two provinces in the sample.")
+        groups = province_groups(sample.index, cov)
         fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
         se_type = f"clustered by province ({len(set(groups))} clusters)"
     elif cov in ("HC1", "HC3"):

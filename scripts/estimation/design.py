@@ -154,6 +154,15 @@ def check_rank(x: np.ndarray, names: list[str]) -> None:
                          f"{names}). Remove a collinear control or centrality from config.yaml models.")
 
 
+def province_groups(index: pd.Index, cov: str) -> np.ndarray:
+    """Province cluster ids (first two digits of the city code) of the sample's cities; fewer than two provinces
+    stop the run naming the covariance that needs them."""
+    groups = pd.Index(index).str[:2].factorize()[0]
+    if len(set(groups)) < 2:
+        raise InputError(f"models: cov '{cov}' needs cities from at least two provinces in the sample.")
+    return groups
+
+
 def centrality_terms(spec: dict[str, Any]) -> list[str]:
     """The centrality aliases a spec uses."""
     mode, aliases = spec["centralities"], list(spec["all_centralities"])

@@ -51,7 +51,7 @@ def conley_covariance(x: np.ndarray, residuals: np.ndarray, lat: np.ndarray, lon
     return bread @ meat @ bread
 
 
-def _cluster_sums(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+def cluster_sums(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Σ_{i ∈ g} values_i for each cluster g (rows), any trailing shape kept."""
     sums = np.zeros((groups.max() + 1, *values.shape[1:]))
     np.add.at(sums, groups, values)
@@ -66,7 +66,7 @@ def _cr1_t(x: np.ndarray, y: np.ndarray, groups: np.ndarray, k: int, null: float
     beta = bread @ x.T @ y
     residuals = y - x @ beta
     row = x @ bread[k]                                   # (X'X)⁻¹_k· x_i: the score weight of observation i
-    per_cluster = _cluster_sums(groups, row[:, None] * residuals)
+    per_cluster = cluster_sums(groups, row[:, None] * residuals)
     factor = clusters / (clusters - 1) * (n - 1) / (n - p)
     return (beta[k] - null) / np.sqrt(factor * (per_cluster ** 2).sum(axis=0))
 

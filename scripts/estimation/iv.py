@@ -23,7 +23,8 @@ import pandas as pd
 from scipy import stats
 
 from scripts.common import InputError
-from scripts.estimation.design import check_rank
+from scripts.estimation.design import check_rank, province_groups
+from scripts.estimation.inference import cluster_sums
 from scripts.estimation.results import coefficient_rows
 from scripts.registry import ESTIMATORS
 
@@ -36,13 +37,6 @@ def instrument_name(alias: str) -> str:
     return f"{alias}_instrument"
 
 
-def province_groups(index: pd.Index) -> np.ndarray:
-    groups = pd.Index(index).str[:2].factorize()[0]
-    if len(set(groups)) < 2:
-        raise InputError("models: cov 'cluster_province' needs cities from at least two provinces in the sample.")
-    return groups
-
-
 def fit_iv(sample: pd.DataFrame, y: str, endogenous: list[str], controls: list[str], instruments: list[str],
            cov: str = "HC1") -> dict[str, Any]:
     """2SLS with first-stage diagnostics and, for one instrumented centrality, the Anderson–Rubin set."""
@@ -53,9 +47,10 @@ def fit_iv(sample: pd.DataFrame, y: str, endogenous: list[str], controls: list[s
     check_rank(pd.concat([exog, sample[endogenous]], axis=1).to_numpy(dtype=float), names)
     check_rank(pd.concat([exog, sample[instruments]], axis=1).to_numpy(dtype=float), ["const", *controls, *instruments])
     model = IV2SLS(sample[y], exog, sample[endogenous], sample[instruments])
+    groups = province_groups(sample.index, cov) if cov == "cluster_province" else None
     if cov == "cluster_province":
-        fit = model.fit(cov_type="clustered", clusters=province_groups(sample.index), debiased=True)
-        se_type = f"clustered by province ({len(set(province_groups(sample.index)))} clusters)"
+        fit = model.fit(cov_type="clustered", clusters=groups, debiased=True)
+        se_type = f"clustered by province ({len(set(groups))} clusters)"
     elif cov == "HC1":
         fit = model.fit(cov_type="robust", debiased=True)
         se_type = "HC1 (heteroskedasticity-robust)"
@@ -74,7 +69,6 @@ def fit_iv(sample: pd.DataFrame, y: str, endogenous: list[str], controls: list[s
               "diagnostics": {"r2": float(fit.rsquared), "instruments": instruments, "first_stage": first_stage,
                               "min_first_stage_f": min(v["f_stat"] for v in first_stage.values())}}
     if len(endogenous) == 1:
-        groups = province_groups(sample.index) if cov == "cluster_province" else None
         result["anderson_rubin"] = anderson_rubin_set(
             sample[y].to_numpy(dtype=float), sample[endogenous[0]].to_numpy(dtype=float),
             exog.to_numpy(dtype=float), sample[instruments].to_numpy(dtype=float), float(params[endogenous[0]]),
@@ -91,8 +85,7 @@ def robust_wald(w: np.ndarray, y: np.ndarray, tested: slice, groups: np.ndarray 
     residuals = y - w @ beta
     scores = w[:, :, None] * residuals[:, None, :]                      # n × k × G
     if groups is not None:
-        summed = np.zeros((groups.max() + 1, k, y.shape[1]))
-        np.add.at(summed, groups, scores)
+        summed = cluster_sums(groups, scores)
         clusters = groups.max() + 1
         factor = clusters / (clusters - 1) * (n - 1) / (n - k)
     else:
