@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -102,6 +103,21 @@ def provenance_record(smk: Any) -> dict[str, Any]:
             "outputs": {str(path): sha256_of(path) for path in sorted(smk.output)}}
 
 
+def profiled(main: Callable[[Any], None], smk: Any) -> None:
+    """``main(smk)``, under cProfile when the environment names a folder in CITYRES_PROFILE (a developer's tool: the
+    job's profile goes to ``<folder>/<rule>.prof``, for ``python -m pstats`` or snakeviz)."""
+    folder = os.environ.get("CITYRES_PROFILE")
+    if not folder:
+        main(smk)
+        return
+    import cProfile
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with cProfile.Profile() as profile:
+        main(smk)
+    profile.dump_stats(Path(folder) / f"{smk.rule}.prof")
+
+
 def run_rule(main: Callable[[Any], None], smk: Any) -> None:
     """Entry point for Snakemake `script:` rules: run ``main(smk)`` with its decisions (``LOG.info``) and the
     libraries' warnings written to the rule's log, and the job's provenance record beside the log; an InputError or
@@ -117,7 +133,7 @@ def run_rule(main: Callable[[Any], None], smk: Any) -> None:
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
     try:
-        main(smk)
+        profiled(main, smk)
     except PermissionError as err:
         message = (f"cityres: rule '{smk.rule}' cannot write {err.filename or 'its output'} ({err.strerror}). Make "
                    "that folder writable for your user, or run under another run name (run: in your overlay).")

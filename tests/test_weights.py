@@ -107,3 +107,43 @@ def test_moran_i_by_hand():
     out = moran_table(values, table, cities, {"kind": "queen", "island_policy": "error"}, "q", 99, seed=1).iloc[0]
     assert out["moran_i"] == pytest.approx(expected)
     assert out["expected_i"] == pytest.approx(-1 / 3)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_moran_permutation_p_equals_esdas_own_loop(seed):
+    """The vectorised permutation test draws esda's permutations: same p_sim as esda.Moran with the same seed."""
+    import esda
+
+    cities = grid(5, 6)
+    table = contiguity_table(cities)
+    codes = cities["city_code"].tolist()
+    y = np.random.default_rng(seed).normal(size=len(codes)) + np.repeat(np.arange(5), 6) * 0.3  # some clustering
+    values = pd.DataFrame({"city_code": codes, "variable": "y", "value": y})
+    out = moran_table(values, table, cities, {"kind": "queen", "island_policy": "error"}, "q", 199, seed).iloc[0]
+    w, kept, _ = sample_weights(table, codes, cities, {"kind": "queen", "island_policy": "error"}, "q")
+    np.random.seed(seed)
+    reference = esda.Moran(y, w, permutations=199)
+    assert kept == codes and out["p_sim"] == reference.p_sim and out["moran_i"] == pytest.approx(reference.I)
+
+
+def test_moran_permutation_p_counts_exact_ties_by_hand():
+    """y = 0, 0, 1, 1 on a line of four: 6 distinct arrangements, so most permutations tie exactly with another.
+    #{I_r ≥ I} is counted in exact rational arithmetic over the same seeded permutations."""
+    from fractions import Fraction
+
+    cities = grid(1, 4)
+    y = [0, 0, 1, 1]
+    values = pd.DataFrame({"city_code": ["00", "01", "02", "03"], "variable": "y", "value": np.array(y, float)})
+    out = moran_table(values, contiguity_table(cities), cities, {"kind": "queen", "island_policy": "error"}, "q",
+                      99, seed=3).iloc[0]
+    w = [[0, 1, 0, 0], [Fraction(1, 2), 0, Fraction(1, 2), 0], [0, Fraction(1, 2), 0, Fraction(1, 2)], [0, 0, 1, 0]]
+
+    def moran_i(v):
+        z = [Fraction(x) - Fraction(sum(v), 4) for x in v]
+        return sum(w[i][j] * z[i] * z[j] for i in range(4) for j in range(4)) / sum(zi * zi for zi in z)
+
+    observed = moran_i(y)
+    np.random.seed(3)
+    z = np.array(y, float) - 0.5
+    at_least = sum(moran_i([int(v + 0.5) for v in np.random.permutation(z)]) >= observed for _ in range(99))
+    assert out["p_sim"] == pytest.approx((min(at_least, 99 - at_least) + 1) / 100)
