@@ -252,8 +252,13 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
                           "and spatial specs without a placebo shock_year")
         if spec.get("panel_centralities", "lagged") != "lagged" and spec["estimator"] != "panel_fe":
             errors.append(f"models/specs/{spec['group']} ({name}): panel_centralities applies to panel_fe specs only")
-        if spec.get("bias_correction", "none") != "none" and spec["family"] != "spatial_panel":
-            errors.append(f"models/specs/{spec['group']} ({name}): bias_correction applies to panel_sar/panel_sem only")
+        if spec.get("effects") == "random" and spec.get("bias_correction", "none") != "none":
+            errors.append(f"models/specs/{spec['group']} ({name}): bias_correction lee_yu is a fixed-effects "
+                          "transformation; drop it or use effects entity, time or twoway")
+        for key in ("bias_correction", "effects"):
+            if key in spec and spec["family"] != "spatial_panel":
+                errors.append(f"models/specs/{spec['group']} ({name}): {key} applies to spatial panels only "
+                              f"({', '.join(e for e, v in ESTIMATORS.items() if v.family == 'spatial_panel')})")
         errors += instrument_errors(name, spec, config.get("network", {}))
         if "panel" in spec["family"] and "panel" not in models:
             errors.append(f"models/specs/{spec['group']} ({name}): panel specs need models.panel.years")

@@ -39,7 +39,7 @@ class Estimator:
     family: cross_section | spatial | panel | spatial_panel (decides the design: one row per city, or city × year);
     fit: the library function that fits it; label: the name written into the result JSON and the tables;
     covariances: the ``cov`` values it accepts (the first is the default); impacts: whether it reports direct,
-    indirect and total impacts (LeSage & Pace 2009).
+    indirect and total impacts (LeSage & Pace 2009); durbin: whether the regressors' spatial lags W·x enter too.
     """
 
     family: str
@@ -47,6 +47,7 @@ class Estimator:
     label: str
     covariances: tuple[str, ...]
     impacts: bool = False
+    durbin: bool = False
 
     @property
     def uses_weights(self) -> bool:
@@ -66,7 +67,7 @@ ESTIMATORS: dict[str, Estimator] = {
     "sar": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial lag (ML)", ("ml",), impacts=True),
     "sem": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial error (ML)", ("ml",)),
     "sdm": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial Durbin (ML)", ("ml",),
-                     impacts=True),
+                     impacts=True, durbin=True),
     "gm_lag": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial lag (GMM/2SLS)", ("ml",),
                         impacts=True),
     "gm_error": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial error (GMM, het.-robust)",
@@ -76,10 +77,13 @@ ESTIMATORS: dict[str, Estimator] = {
     # Driscoll–Kraay is degenerate with year-specific regressors (each lives in one year): cluster by city only
     "event_study": Estimator("panel", "scripts.estimation.panel:fit_panel", "Event study, two-way FE",
                              ("cluster_city",)),
+    # spatial panels: the effects (entity | time | twoway | random) are a spec key, recorded in the result JSON
     "panel_sar": Estimator("spatial_panel", "scripts.estimation.spatial_panel:fit_spatial_panel",
-                           "Spatial lag panel, two-way FE (ML)", ("ml",), impacts=True),
+                           "Spatial lag panel (ML)", ("ml",), impacts=True),
     "panel_sem": Estimator("spatial_panel", "scripts.estimation.spatial_panel:fit_spatial_panel",
-                           "Spatial error panel, two-way FE (ML)", ("ml",)),
+                           "Spatial error panel (ML)", ("ml",)),
+    "panel_sdm": Estimator("spatial_panel", "scripts.estimation.spatial_panel:fit_spatial_panel",
+                           "Spatial Durbin panel (ML)", ("ml",), impacts=True, durbin=True),
 }
 
 

@@ -2,7 +2,7 @@
 
 Each group under ``models.specs`` may give a list for any of the expandable keys (EXPANDABLE:
 estimator, measure, cov, centralities, network, weights, sample, moderator, shock_year, shock, centrality_year,
-panel_centralities); the group expands into the cross product. The spec name is the group name
+panel_centralities, conley_km, effects); the group expands into the cross product. The spec name is the group name
 followed by the values of the keys that vary inside the group, e.g. ``baseline-drop``, ``spatial-sdm``;
 ``centralities: each`` adds one spec per centrality alias (``…-dc``); ``enabled: false`` switches a group off (an
 overlay cannot delete it). Unset keys take the model defaults
@@ -15,7 +15,7 @@ from scripts.common import InputError
 from scripts.registry import ESTIMATORS
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year",
-              "shock", "centrality_year", "panel_centralities", "conley_km")
+              "shock", "centrality_year", "panel_centralities", "conley_km", "effects")
 INFERENCE_KEYS = ("conley_km", "conley_kernel", "wild_bootstrap")   # read by one cov each (inference_options)
 # What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights).
 WEIGHTS_SAMPLE_KEYS = ("kind", "k", "island_policy")

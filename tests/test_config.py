@@ -68,10 +68,28 @@ def test_a_grid_above_the_job_cap_needs_confirmation(config):
     validate_config(config)
 
 
-def test_bias_correction_only_for_spatial_panels(config):
-    config["models"]["specs"]["baseline"]["bias_correction"] = "lee_yu"
-    with pytest.raises(InputError, match=r"baseline \(baseline-drop\): bias_correction applies to panel_sar/panel_sem"):
+@pytest.mark.parametrize("key,value", [("bias_correction", "lee_yu"), ("effects", "entity")])
+def test_spatial_panel_options_only_for_spatial_panels(config, key, value):
+    config["models"]["specs"]["baseline"][key] = value
+    with pytest.raises(InputError, match=rf"baseline \(baseline-drop\): {key} applies to spatial panels only "
+                                         r"\(panel_sar, panel_sem, panel_sdm\)"):
         validate_config(config)
+
+
+def test_random_effects_take_no_lee_yu_correction(config):
+    config["models"]["specs"]["spatial_panel_lee_yu"]["effects"] = "random"
+    with pytest.raises(InputError, match=r"spatial_panel_lee_yu \(spatial_panel_lee_yu-panel_sar\): bias_correction "
+                                         r"lee_yu is a fixed-effects transformation"):
+        validate_config(config)
+
+
+def test_a_list_of_effects_expands_into_named_specs(config):
+    from scripts.specs import expand_specs
+
+    config["models"]["specs"]["fx"] = {"estimator": "panel_sdm", "effects": ["entity", "time"], "network": "gravity_resident"}
+    validate_config(config)
+    specs = expand_specs(config["models"])
+    assert specs["fx-entity"]["effects"] == "entity" and specs["fx-time"]["effects"] == "time"
 
 
 def test_validation_imports_no_estimation_code():

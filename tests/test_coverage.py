@@ -1,7 +1,7 @@
 """Repeated-seed coverage: the 95 % intervals of the cross-section and panel estimators cover planted effects.
 
 Slow-ish (≈ 1 minute): each seed regenerates the demo (cross-section OLS and the panel event study) or a
-simulated panel (panel_fe) and refits.
+simulated panel (panel_fe, panel_sdm) and refits.
 """
 import copy
 import functools
@@ -95,3 +95,51 @@ def test_event_study_coverage_over_demo_seeds():
             hits += coefficients[term]["ci_low"] <= beta <= coefficients[term]["ci_high"]
             total += 1
     assert 0.85 <= hits / total <= 1.0, hits / total
+
+
+def durbin_panel(seed: int, rho: float, beta: float, theta: float, year_effects: bool, side: int = 7, periods: int = 8):
+    """A simulated spatial Durbin panel on a side × side queen lattice: y_t = ρWy_t + βx_t + θWx_t + α + τ_t + ε_t,
+    α city effects correlated with x, τ_t year effects (or none), ε ~ N(0, 0.5²). (frame, libpysal W)."""
+    import libpysal
+    import numpy as np
+    import pandas as pd
+
+    w = libpysal.weights.lat2W(side, side, rook=False, id_type="string")
+    w = libpysal.weights.W(w.neighbors, id_order=sorted(w.id_order))
+    w.transform = "r"
+    dense, n = w.full()[0], side * side
+    rng = np.random.default_rng(seed)
+    alpha = rng.normal(size=n)
+    rows = []
+    for year in range(periods):
+        x = 0.5 * alpha + rng.normal(size=n)
+        tau = rng.normal() if year_effects else 0.0
+        y = np.linalg.solve(np.eye(n) - rho * dense, beta * x + theta * dense @ x + alpha + tau + rng.normal(0, 0.5, n))
+        rows.append(pd.DataFrame({"city_code": w.id_order, "year": 2000 + year, "x": x, "growth": y}))
+    return pd.concat(rows).set_index(["city_code", "year"]).sort_index(), w
+
+
+def test_spatial_durbin_panel_coverage_over_seeds():
+    """panel_sdm: the 95 % intervals of ρ and of the simulated direct and total impacts of x cover the planted values
+    (25 seeds each), with both effects by Lee–Yu and with city effects alone by the direct approach (spreg). The
+    direct approach with both effects is left out: its ρ is biased in O(1/n) (Lee & Yu 2010), and here its
+    interval covered ρ in only 16 of 20 seeds."""
+    import numpy as np
+
+    from scripts.estimation.spatial_panel import estimate_panel
+
+    rho, beta, theta = 0.4, 1.0, 0.5
+    hits = {}
+    for effects, correction, year_effects in (("twoway", "lee_yu", True), ("entity", "none", False)):
+        for seed in range(25):
+            frame, w = durbin_panel(500 + seed, rho, beta, theta, year_effects)
+            dense = w.full()[0]
+            s = np.linalg.inv(np.eye(len(dense)) - rho * dense) @ (beta * np.eye(len(dense)) + theta * dense)
+            truth = {("rho", None): rho, ("x", "direct"): np.trace(s) / len(dense), ("x", "total"): s.sum() / len(dense)}
+            result = estimate_panel(frame, w, "panel_sdm", effects, correction, seed)
+            rows = {("rho", None): next(c for c in result["coefficients"] if c["term"] == "rho"),
+                    **{(i["term"], i["impact"]): i for i in result["impacts"]}}
+            for key, value in truth.items():
+                hits.setdefault((effects, correction, *key), []).append(rows[key]["ci_low"] <= value <= rows[key]["ci_high"])
+    coverage = {key: np.mean(values) for key, values in hits.items()}
+    assert all(0.84 <= c <= 1.0 for c in coverage.values()), coverage

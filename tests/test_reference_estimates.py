@@ -205,19 +205,22 @@ def orthonormal_complement(size):
     return vectors[:, values > 0.5]
 
 
+@pytest.mark.parametrize("effects", ["twoway", "entity", "time"])
 @pytest.mark.parametrize("kind", ["sar", "sem"])
-def test_lee_yu_equals_ml_on_explicitly_transformed_data(kind):
-    """Lee & Yu (2010): with F_T, F_n the orthonormal complements of the constant, Y** = F_T' Y F_n has no city or
-    year effects, and the two-way FE SAR (SEM) is an ordinary SAR (SEM) on (n−1)(T−1) observations with
-    W* = F_n' W F_n. Fitting that by the hand likelihoods of this file must give the transformation approach."""
-    from scripts.estimation.spatial_panel import lee_yu_panel
+def test_lee_yu_equals_ml_on_explicitly_transformed_data(kind, effects):
+    """Lee & Yu (2010): with F_T, F_n the orthonormal complements of the constant, Y** = F_T' Y F_n (city effects:
+    F_T' Y; year effects: Y F_n) has no effects left, and the FE SAR (SEM) is an ordinary SAR (SEM) on the
+    (T−1)(n−1), (T−1)n or T(n−1) transformed observations with W* = F_n' W F_n (city effects only: W). Fitting that
+    by the hand likelihoods of this file must give the transformation approach."""
+    from scripts.estimation.spatial_panel import EFFECTS, demeaned, panel_ml
 
     rows, _, _, w = lattice_panel(side=6, years=range(2016, 2021), seed=11)
     rows = rows.assign(dc_x_post=rows["dc"] * (rows.index.get_level_values("year") >= 2020))
     n, periods = w.shape[0], 5
-    f_t, f_n = orthonormal_complement(periods), orthonormal_complement(n)
+    f_t = orthonormal_complement(periods) if effects != "time" else np.eye(periods)
+    f_n = orthonormal_complement(n) if effects != "entity" else np.eye(n)
 
-    def transformed(column):   # T × n (periods × cities, cities in W's order) → stacked (T−1)(n−1)
+    def transformed(column):   # T × n (periods × cities, cities in W's order) → stacked, period by period
         matrix = rows[column].unstack("city_code").to_numpy()
         return (f_t.T @ matrix @ f_n).ravel()
 
@@ -225,13 +228,11 @@ def test_lee_yu_equals_ml_on_explicitly_transformed_data(kind):
     x = np.column_stack([transformed("dc"), transformed("dc_x_post")])
     w_star = f_n.T @ w @ f_n
     if kind == "sar":
-        rho, beta, _ = ml_lag_by_hand(y, x, w_star, periods=periods - 1)
+        rho, beta, _ = ml_lag_by_hand(y, x, w_star, periods=f_t.shape[1])
     else:
-        rho, beta = ml_error_by_hand(y, x, np.kron(np.eye(periods - 1), w_star))
-    frame = rows[["growth", "dc", "dc_x_post"]]
-    frame = frame - frame.groupby(level="year").transform("mean")
-    frame = (frame - frame.groupby(level="city_code").transform("mean")).reset_index().sort_values(["year", "city_code"])
-    fit = lee_yu_panel(frame["growth"].to_numpy(), frame[["dc", "dc_x_post"]].to_numpy(), w, periods, kind)
+        rho, beta = ml_error_by_hand(y, x, np.kron(np.eye(f_t.shape[1]), w_star))
+    frame = demeaned(rows[["growth", "dc", "dc_x_post"]], EFFECTS[effects]).reset_index().sort_values(["year", "city_code"])
+    fit = panel_ml(frame["growth"].to_numpy(), frame[["dc", "dc_x_post"]].to_numpy(), w, periods, kind, effects)
     assert fit["params"][-1] == pytest.approx(rho, abs=1e-6)
     np.testing.assert_allclose(fit["params"][:2], beta, atol=1e-5)
 

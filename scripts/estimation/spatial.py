@@ -86,7 +86,7 @@ def fit_spatial(sample: pd.DataFrame, y: str, regressors: list[str], w, estimato
                  "gm_lag": lambda: spreg.GM_Lag(yv, xv, w=w, w_lags=2),
                  "gm_error": lambda: spreg.GM_Error_Het(yv, xv, w=w)}[estimator]()
     k = len(regressors)
-    wx = [f"W_{r}" for r in regressors] if estimator == "sdm" else []
+    wx = [f"W_{r}" for r in regressors] if ESTIMATORS[estimator].durbin else []
     spatial_term = "lambda" if estimator in ("sem", "gm_error") else "rho"
     names = ["const", *regressors, *wx, spatial_term]
     params, vcov = np.ravel(model.betas), np.asarray(model.vm)
