@@ -182,3 +182,20 @@ def test_hausman_statistic_by_hand(produc):
     assert result["fixed_effects"][0].startswith("year (dummies)")
     by_hand = hausman((np.array([1.0, 2.0]), np.diag([0.5, 0.3])), (np.array([0.5, 2.5]), np.diag([0.25, 0.1])))
     assert by_hand["hausman_statistic"] == pytest.approx(0.25 / 0.25 + 0.25 / 0.2)
+
+
+@pytest.mark.parametrize("kind", ["sar", "sem"])
+def test_random_effects_hessian_equals_a_fully_numerical_one(produc, kind, monkeypatch):
+    """The partly analytic Hessian (β rows analytic) against statsmodels' numerical Hessian of every parameter."""
+    from statsmodels.tools.numdiff import approx_hess3
+
+    import scripts.estimation.spatial_panel as module
+
+    frame, w = produc
+    stacked = frame.reset_index().sort_values(["year", "city_code"])
+    x = np.column_stack([np.ones(len(stacked)), stacked[REGRESSORS].to_numpy()])
+    y = stacked["growth"].to_numpy()
+    fit = random_effects_ml(y, x, w.full()[0], 17, kind)
+    monkeypatch.setattr(module, "partly_analytic_hessian", lambda theta, whitened, loglik: approx_hess3(theta, loglik))
+    numerical = module.random_effects_ml(y, x, w.full()[0], 17, kind)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit["vcov"])), np.sqrt(np.diag(numerical["vcov"])), rtol=1e-3)

@@ -161,7 +161,6 @@ def random_effects_ml(y: np.ndarray, x: np.ndarray, w: np.ndarray, periods: int,
     Panel_RE_Error stops on a singular matrix on simple lattices (tests/test_splm_produc.py).
     """
     from scipy.optimize import minimize
-    from statsmodels.tools.numdiff import approx_hess3
 
     n = w.shape[0]
     observations = n * periods
@@ -215,9 +214,38 @@ def random_effects_ml(y: np.ndarray, x: np.ndarray, w: np.ndarray, periods: int,
             - e @ e / (2 * theta[-1])
 
     theta = np.concatenate([beta, [spatial, phi, q / observations]])
+    hessian = partly_analytic_hessian(theta, whitened, loglik)
     whitened_x = whitened(spatial, phi)[1]
-    return {"params": theta, "vcov": np.linalg.inv(-approx_hess3(theta, loglik)), "log_likelihood": loglik(theta),
+    return {"params": theta, "vcov": np.linalg.inv(-hessian), "log_likelihood": loglik(theta),
             "gls_vcov": q / observations * np.linalg.inv(whitened_x.T @ whitened_x)}
+
+
+def partly_analytic_hessian(theta: np.ndarray, whitened: Any, loglik: Any) -> np.ndarray:
+    """Hessian of a GLS-type log-likelihood in (β, ψ₁, ψ₂, σ²), ln L = … − e'e/(2σ²), e = y*(ψ) − X*(ψ)β.
+
+    The β rows are analytic: ∂²/∂β² = −X*'X*/σ², ∂²/∂β∂σ² = −X*'e/σ⁴, and ∂²/∂β∂ψ the central difference of the
+    score X*'e/σ² in ψ (two whitenings per ψ); only the 3 × 3 block of (ψ, σ²) is fully numerical (statsmodels
+    ``approx_hess3``). The same matrix as a numerical Hessian of every parameter, in ~40 likelihood evaluations
+    instead of ~4p² (tests/test_splm_produc.py)."""
+    from statsmodels.tools.numdiff import approx_hess3
+
+    k = len(theta) - 3
+    beta, sigma2 = theta[:k], theta[-1]
+
+    def score(psi: np.ndarray) -> np.ndarray:
+        ty, tx = whitened(*psi)
+        return tx.T @ (ty - tx @ beta) / sigma2
+
+    ty, tx = whitened(*theta[k:k + 2])
+    hessian = np.zeros((k + 3, k + 3))
+    hessian[:k, :k] = -tx.T @ tx / sigma2
+    hessian[:k, -1] = hessian[-1, :k] = -tx.T @ (ty - tx @ beta) / sigma2 ** 2
+    for j in range(2):
+        step = np.zeros(2)
+        step[j] = 1e-6 * max(abs(theta[k + j]), 1e-2)
+        hessian[:k, k + j] = hessian[k + j, :k] = (score(theta[k:k + 2] + step) - score(theta[k:k + 2] - step)) / (2 * step[j])
+    hessian[k:, k:] = approx_hess3(theta[k:], lambda psi: loglik(np.concatenate([beta, psi])))
+    return hessian
 
 
 def hausman(fixed: tuple[np.ndarray, np.ndarray], random: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
