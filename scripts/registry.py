@@ -73,7 +73,7 @@ ESTIMATORS: dict[str, Estimator] = {
     "gm_error": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial error (GMM, het.-robust)",
                           ("ml",)),
     "panel_fe": Estimator("panel", "scripts.estimation.panel:fit_panel", "Panel two-way FE",
-                          ("cluster_city", "driscoll_kraay")),
+                          ("cluster_city", "driscoll_kraay", "conley", "wild_cluster_province")),
     # Driscoll–Kraay is degenerate with year-specific regressors (each lives in one year): cluster by city only
     "event_study": Estimator("panel", "scripts.estimation.panel:fit_panel", "Event study, two-way FE",
                              ("cluster_city",)),

@@ -16,7 +16,7 @@ from scripts.registry import ESTIMATORS
 
 EXPANDABLE = ("estimator", "measure", "cov", "centralities", "network", "weights", "sample", "moderator", "shock_year",
               "shock", "centrality_year", "panel_centralities", "conley_km", "effects")
-INFERENCE_KEYS = ("conley_km", "conley_kernel", "wild_bootstrap")   # read by one cov each (inference_options)
+INFERENCE_KEYS = ("conley_km", "conley_kernel", "conley_lag", "wild_bootstrap")   # read by one cov each (inference_options)
 # What re-selecting a weights matrix on an estimation sample reads (scripts.weights.sample_weights).
 WEIGHTS_SAMPLE_KEYS = ("kind", "k", "island_policy")
 
@@ -62,6 +62,9 @@ def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -
                 "measure": models["measures"][0], "all_centralities": models["centralities"], "sample": "all",
                 "moderator": "none", "shock_year": None, "shock": "none"}
         spec = inference_options({**base, **{k: v for k, v in template.items() if k not in EXPANDABLE}, **chosen})
+        if "conley_lag" in template and "conley_lag" not in spec:
+            raise InputError(f"models.specs.{group}: conley_lag is read only by panel_fe specs with cov: conley; "
+                             "drop it or set estimator panel_fe and cov conley.")
         parts = [group, *(name_part(group, key, chosen[key], spec) for key in varying
                           if key in chosen and (key != "centralities" or chosen[key] != "each")
                           and not (key == "conley_km" and "cov" in varying))]   # then the cov part carries it
@@ -76,9 +79,11 @@ def expand_group(group: str, template: dict[str, Any], models: dict[str, Any]) -
 
 
 def inference_options(spec: dict[str, Any]) -> dict[str, Any]:
-    """The inference keys a spec's ``cov`` reads, with their defaults (Conley: 500 km, Bartlett; wild bootstrap: 999
-    draws, Webb weights); specs with another ``cov`` carry none, so their identity does not depend on them."""
-    defaults = {"conley": {"conley_km": 500, "conley_kernel": "bartlett"},
+    """The inference keys a spec's ``cov`` reads, with their defaults (Conley: 500 km, Bartlett, and for panels a
+    2-year lag cutoff; wild bootstrap: 999 draws, Webb weights); specs with another ``cov`` carry none, so their
+    identity does not depend on them."""
+    defaults = {"conley": {"conley_km": 500, "conley_kernel": "bartlett",
+                           **({"conley_lag": 2} if spec["family"] == "panel" else {})},
                 "wild_cluster_province": {"wild_bootstrap": {"draws": 999, "weights": "webb"}}}.get(spec["cov"], {})
     options = {k: {**v, **spec.get(k, {})} if isinstance(v, dict) else spec.get(k, v) for k, v in defaults.items()}
     return {**{k: v for k, v in spec.items() if k not in INFERENCE_KEYS}, **options}

@@ -9,9 +9,11 @@ from scipy import stats
 
 from scripts.estimation.inference import (
     _cr1_t,
+    _wild_t,
     cluster_weights,
     conley_covariance,
     great_circle_km,
+    panel_conley_covariance,
     wild_cluster_bootstrap,
     wild_p_value,
 )
@@ -174,3 +176,96 @@ def test_conley_specs_carry_their_cutoff_and_only_their_own_keys():
     assert sorted(only_cutoff) == ["c-conley100km", "c-conley200km"]
     with pytest.raises(InputError, match="conley_km is read only by cov: conley"):
         expand_group("h", {"estimator": "ols", "cov": "HC1", "conley_km": [100, 200]}, models)
+
+
+def small_panel(cities=6, years=5, seed=3):
+    """A balanced city × year panel in three provinces: (rows with growth and dc, city points)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    codes = [f"{11 + k % 3}{k:04d}" for k in range(cities)]
+    index = pd.MultiIndex.from_product([codes, range(2015, 2015 + years)], names=["city_code", "year"])
+    dc = rng.normal(size=len(index))
+    growth = 0.3 * dc + np.repeat(rng.normal(size=cities), years) + np.tile(rng.normal(size=years), cities) \
+        + rng.normal(size=len(index))
+    points = pd.DataFrame({"city_code": codes, "lat": rng.uniform(25, 35, cities), "lon": rng.uniform(105, 115, cities)})
+    frame = pd.DataFrame({"growth": growth, "dc": dc, "dc_x_post": dc * (index.get_level_values("year") >= 2018)},
+                         index=index)
+    return frame.sort_index(), points
+
+
+def two_way_demeaned(frame):
+    """Balanced panel: z_it − z̄_i − z̄_t + z̄, by numpy on the city × year arrays."""
+    out = {}
+    for column in frame:
+        z = frame[column].unstack("year").to_numpy()
+        out[column] = (z - z.mean(axis=1, keepdims=True) - z.mean(axis=0, keepdims=True) + z.mean()).ravel()
+    return out
+
+
+@pytest.mark.parametrize("kernel,lag", [("uniform", 1), ("bartlett", 2)])
+def test_panel_conley_covariance_by_a_double_loop(kernel, lag):
+    """Hsiang (2010): pairs in the same year weighted by K(d_ij), the same city's other years by 1 − |t − s|/(L + 1)."""
+    rng = np.random.default_rng(5)
+    cities, years = np.repeat(np.arange(4), 3), np.tile(np.arange(3), 4)
+    lat, lon = np.repeat(rng.uniform(25, 35, 4), 3), np.repeat(rng.uniform(105, 115, 4), 3)
+    x, e = rng.normal(size=(12, 2)), rng.normal(size=12)
+    cutoff = 800.0
+    meat = np.zeros((2, 2))
+    for i, j in itertools.product(range(12), repeat=2):
+        if years[i] == years[j]:
+            d = great_circle_km(lat[[i, j]], lon[[i, j]])[0, 1]
+            weight = float(d <= cutoff) if kernel == "uniform" else max(0.0, 1 - d / cutoff)
+        elif cities[i] == cities[j]:
+            weight = max(0.0, 1 - abs(years[i] - years[j]) / (lag + 1))
+        else:
+            weight = 0.0
+        meat += weight * np.outer(x[i] * e[i], x[j] * e[j])
+    bread = np.linalg.inv(x.T @ x)
+    got = panel_conley_covariance(x, e, lat, lon, cities, years, cutoff, kernel, lag)
+    np.testing.assert_allclose(got, bread @ meat @ bread, rtol=1e-12)
+    hc0 = panel_conley_covariance(x, e, lat, lon, cities, years, 1e-9, "uniform", 0)   # no pairs: White's HC0
+    np.testing.assert_allclose(hc0, bread @ (x.T * e ** 2) @ x @ bread, rtol=1e-12)
+
+
+def test_panel_fe_conley_and_wild_bootstrap_on_a_by_hand_within_transformation():
+    """fit_panel's Conley SEs and wild-bootstrap p-values/CIs equal the formulas applied to the two-way demeaned data
+    computed here by hand, with PanelOLS's coefficients."""
+    from scripts.estimation.inference import wild_terms
+    from scripts.estimation.panel import fixed_effects
+
+    rows, points = small_panel(cities=12, years=6)
+    x = rows[["dc", "dc_x_post"]]
+    options = {"conley_km": 600, "conley_kernel": "bartlett", "conley_lag": 1, "cities": points, "seed": 4,
+               "wild_bootstrap": {"draws": 199, "weights": "webb"}}
+    conley = fixed_effects(rows["growth"], x, "conley", inference=options)
+    wild = fixed_effects(rows["growth"], x, "wild_cluster_province", inference=options)
+    demeaned = two_way_demeaned(rows[["growth", "dc", "dc_x_post"]])
+    xt, yt = np.column_stack([demeaned["dc"], demeaned["dc_x_post"]]), demeaned["growth"]
+    beta = np.linalg.lstsq(xt, yt, rcond=None)[0]
+    where = points.set_index("city_code").loc[rows.index.get_level_values("city_code")]
+    vcov = panel_conley_covariance(xt, yt - xt @ beta, where["lat"].to_numpy(), where["lon"].to_numpy(),
+                                   rows.index.get_level_values("city_code").to_numpy(),
+                                   rows.index.get_level_values("year").to_numpy(), 600, "bartlett", 1)
+    assert [c["estimate"] for c in conley["coefficients"]] == pytest.approx(beta)
+    assert [c["se"] for c in conley["coefficients"]] == pytest.approx(np.sqrt(np.diag(vcov)))
+    groups = rows.index.get_level_values("city_code").str[:2].factorize()[0]
+    reference = wild_terms(xt, yt, groups, ["dc", "dc_x_post"], {**options, "terms": ["dc", "dc_x_post"]})["terms"]
+    for row in wild["coefficients"]:
+        expected = reference[row["term"]]
+        assert (row["p_value"], row["ci_low"], row["ci_high"]) == pytest.approx(
+            (expected["p_value"], expected["ci_low"], expected["ci_high"]), rel=1e-6)
+    assert wild["wild_bootstrap"]["clusters"] == 3 and "province (3 clusters)" in wild["se_type"]
+
+
+def test_fast_wild_t_equals_refitting_every_bootstrap_sample():
+    """The cluster-sum algorithm against forming each y*_b = f + ũ ⊙ v_g(i),b and refitting (_cr1_t)."""
+    rng = np.random.default_rng(9)
+    n, clusters = 60, 7
+    groups = rng.integers(0, clusters, n)
+    groups[:clusters] = np.arange(clusters)
+    x = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    fitted, residuals = rng.normal(size=n), rng.normal(size=n)
+    weights = cluster_weights(clusters, 50, "webb", rng)
+    slow = _cr1_t(x, fitted[:, None] + residuals[:, None] * weights[groups], groups, 1, 0.3)
+    np.testing.assert_allclose(_wild_t(x, groups, 1, 0.3, fitted, residuals, weights), slow, rtol=1e-10)

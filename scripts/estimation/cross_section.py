@@ -8,7 +8,6 @@ y_i = α + Σ_c β_c C_i + γ'x_i + ε_i, y a resilience measure of ``models.out
   ``wild_bootstrap: {draws, weights}``); VIFs reported. Formulas: scripts/estimation/inference.py.
 - Spec option ``permutations`` (OLS: permutation p-values for the centralities).
 """
-import zlib
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ import pandas as pd
 
 from scripts.common import InputError
 from scripts.estimation.design import check_rank, province_groups
-from scripts.estimation.inference import conley_covariance, wild_cluster_bootstrap
+from scripts.estimation.inference import conley_covariance, wild_terms
 from scripts.estimation.results import coefficient_rows, normal_coefficients
 from scripts.registry import ESTIMATORS
 
@@ -79,19 +78,6 @@ def wald_f(params: np.ndarray, vcov: np.ndarray, df_resid: int) -> tuple[float, 
 
     f = float(params @ np.linalg.solve(vcov, params) / len(params))
     return f, float(stats.f.sf(f, len(params), df_resid))
-
-
-def wild_terms(x: np.ndarray, y: np.ndarray, groups: np.ndarray, names: list[str],
-               inference: dict[str, Any]) -> dict[str, Any]:
-    """Restricted wild cluster bootstrap p-value and test-inversion 95 % CI of each centrality term (seeded)."""
-    options = inference["wild_bootstrap"]
-    found = {}
-    for term in [t for t in inference["terms"] if t in names]:
-        rng = np.random.default_rng([inference["seed"], zlib.crc32(term.encode())])
-        found[term] = wild_cluster_bootstrap(x, y, groups, names.index(term), options["draws"], options["weights"],
-                                             rng)
-    return {"draws": options["draws"], "weights": options["weights"], "terms": found,
-            "clusters": int(len(set(groups)))}
 
 
 def permutation_test(sample: pd.DataFrame, y: str, regressors: list[str], terms: list[str], draws: int,

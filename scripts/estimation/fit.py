@@ -32,6 +32,13 @@ from scripts.estimation.spatial import fit_spatial
 from scripts.estimation.spatial_panel import fit_spatial_panel
 
 
+def inference_settings(spec: dict[str, Any], cities: pd.DataFrame, seed: int) -> dict[str, Any]:
+    """What the Conley and wild-bootstrap covariances read: the spec's inference keys, city points and the seed."""
+    from scripts.specs import INFERENCE_KEYS
+
+    return {**{k: spec.get(k) for k in INFERENCE_KEYS}, "cities": cities, "seed": seed}
+
+
 def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
              weights_spec: dict[str, Any], seed: int) -> dict[str, Any]:
     """Fit one cross-section or spatial spec on its design rows; the result dict written as the spec's JSON."""
@@ -46,9 +53,8 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
                         spec["cov"])
         extra["instruments"] = spec["instruments"]
     elif spec["family"] == "cross_section":
-        inference = {**{k: spec.get(k) for k in ("conley_km", "conley_kernel", "wild_bootstrap")},
-                     "cities": cities, "terms": centrality_terms(spec), "seed": seed}
-        result = fit_ols(sample, spec["measure"], regressors, spec["cov"], inference)
+        result = fit_ols(sample, spec["measure"], regressors, spec["cov"],
+                         {**inference_settings(spec, cities, seed), "terms": centrality_terms(spec)})
         if spec.get("permutations"):
             extra["permutation"] = permutation_test(sample, spec["measure"], regressors, centrality_terms(spec),
                                                     spec["permutations"], seed)
@@ -101,7 +107,8 @@ def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[
         available = set(rows.index.get_level_values("city_code"))
         if spec["sample"] == "unflagged":   # panels take no other sample (validated in scripts/config.py)
             rows = rows[~rows.index.get_level_values("city_code").isin(flagged)]
-        fitted = fit_panel(rows, spec, panel_settings) if spec["family"] == "panel" else \
+        fitted = fit_panel(rows, spec, panel_settings, inference_settings(spec, cities, seed)) \
+            if spec["family"] == "panel" else \
             fit_spatial_panel(rows, spec, panel_settings, weights, cities, weights_spec, seed)
         result = {**public, **fitted, "outcome": "growth",
                   "sample": sorted(set(rows.index.get_level_values("city_code")))}
