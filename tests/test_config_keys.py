@@ -82,7 +82,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
-    (r"models\.batch_size$", {CROSS, SPATIAL}),                     # batches whose membership changes
+    (r"models\.batch_size$", {CROSS, SPATIAL, SPANEL}),             # batches whose membership changes
     (r"models\.outcome$", {"panel?demo", "quality", "quality_report", "resilience", "design", "moran", "report",
                           "export", *ALL_MODELS}),
     (r"models\.network$", {"panel?demo", "figures", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
@@ -131,6 +131,7 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"models\.spatial\.weights$", "knn6"),
     (r"models\.measures\.1$", "gap_closed"),
     (r"models\.specs\.grid\.estimator\.\d+$", "sem"),
+    (r"models\.specs\.spatial_panel_durbin\.estimator$", "panel_sar"),   # effects is a spatial-panel key
     (r"models\.specs\.\w+\.estimator$", lambda old: {"ols": "sar", "panel_fe": "event_study"}.get(old, "panel_fe")),
     (r"models\.specs\.\w+\.measure$", "recovery"),
     (r"models\.specs\.\w+\.centralities$", "joint"),
@@ -158,6 +159,8 @@ NOT_ALONE = {
     "models.specs.quality_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.spatial_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.spatial_panel_lee_yu.network": "only gravity_resident reaches 2022, the panel's last lagged year",
+    "models.specs.spatial_panel_durbin.network": "only gravity_resident reaches 2022, the panel's last lagged year",
+    "models.specs.spatial_panel_effects.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.omicron_timing.network": "only gravity_resident reaches 2021, its second centrality year",
     "models.specs.panel_pre_shock.estimator": "panel_centralities is a key of panel_fe specs only",
     "models.specs.panel_pre_shock.panel_centralities": "lagged centralities to 2022 need network gravity_resident",
