@@ -22,7 +22,7 @@ demo: setup
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile workflow/demo.yaml
 
 test: setup
-	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile --durations=8
 
 verify: setup
 	$(VENV)/bin/python -m scripts.manifest verify results/$(RUN)/MANIFEST.json
