@@ -204,10 +204,11 @@ def instrument_errors(name: str, spec: dict[str, Any], networks: dict[str, Any])
     """An IV spec names an enabled network as its instruments, and only IV specs have instruments."""
     where = f"models/specs/{spec['group']} ({name})"
     instruments = spec.get("instruments")
-    if spec["estimator"] != "iv":
-        return [f"{where}: instruments apply to estimator iv only"] if instruments else []
+    if not ESTIMATORS[spec["estimator"]].instrumented:
+        return [f"{where}: instruments apply to estimators iv and panel_iv only"] if instruments else []
     if not instruments:
-        return [f"{where}: estimator iv needs instruments: {{network: <a key of network>, year: <year>}}"]
+        return [f"{where}: estimator {spec['estimator']} needs instruments: {{network: <a key of network>, year: "
+                "<year>}"]
     network = networks.get(instruments["network"])
     if network is None or not network.get("enabled", True):
         return [f"{where}: instruments.network '{instruments['network']}' is not an enabled key of network"]

@@ -39,7 +39,8 @@ class Estimator:
     family: cross_section | spatial | panel | spatial_panel (decides the design: one row per city, or city × year);
     fit: the library function that fits it; label: the name written into the result JSON and the tables;
     covariances: the ``cov`` values it accepts (the first is the default); impacts: whether it reports direct,
-    indirect and total impacts (LeSage & Pace 2009); durbin: whether the regressors' spatial lags W·x enter too.
+    indirect and total impacts (LeSage & Pace 2009); durbin: whether the regressors' spatial lags W·x enter too;
+    instrumented: whether the centralities are instrumented (spec key ``instruments``).
     """
 
     family: str
@@ -48,6 +49,7 @@ class Estimator:
     covariances: tuple[str, ...]
     impacts: bool = False
     durbin: bool = False
+    instrumented: bool = False
 
     @property
     def uses_weights(self) -> bool:
@@ -63,7 +65,8 @@ class Estimator:
 ESTIMATORS: dict[str, Estimator] = {
     "ols": Estimator("cross_section", "scripts.estimation.cross_section:fit_ols", "OLS",
                      ("HC1", "HC3", "cluster_province", "conley", "wild_cluster_province")),
-    "iv": Estimator("cross_section", "scripts.estimation.iv:fit_iv", "2SLS (IV)", ("HC1", "cluster_province")),
+    "iv": Estimator("cross_section", "scripts.estimation.iv:fit_iv", "2SLS (IV)", ("HC1", "cluster_province"),
+                    instrumented=True),
     "sar": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial lag (ML)", ("ml",), impacts=True),
     "sem": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial error (ML)", ("ml",)),
     "sdm": Estimator("spatial", "scripts.estimation.spatial:fit_spatial", "Spatial Durbin (ML)", ("ml",),
@@ -74,6 +77,8 @@ ESTIMATORS: dict[str, Estimator] = {
                           ("ml",)),
     "panel_fe": Estimator("panel", "scripts.estimation.panel:fit_panel", "Panel two-way FE",
                           ("cluster_city", "driscoll_kraay", "conley", "wild_cluster_province")),
+    "panel_iv": Estimator("panel", "scripts.estimation.panel:fit_panel", "Panel 2SLS, two-way FE", ("cluster_city",),
+                          instrumented=True),
     # Driscoll–Kraay is degenerate with year-specific regressors (each lives in one year): cluster by city only
     "event_study": Estimator("panel", "scripts.estimation.panel:fit_panel", "Event study, two-way FE",
                              ("cluster_city",)),

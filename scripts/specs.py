@@ -32,9 +32,9 @@ def control_name(control: dict[str, Any]) -> str:
 
 
 def holds_centralities(spec: dict[str, Any]) -> bool:
-    """Whether a panel spec holds each city's centralities at its centrality year (the event study, and
-    ``panel_centralities: pre_shock``) instead of reading them lagged, C_{t−1}."""
-    return spec["estimator"] == "event_study" or spec.get("panel_centralities", "lagged") == "pre_shock"
+    """Whether a panel spec holds each city's centralities at its centrality year (the event study, the panel IV,
+    and ``panel_centralities: pre_shock``) instead of reading them lagged, C_{t−1}."""
+    return spec["estimator"] in ("event_study", "panel_iv") or spec.get("panel_centralities", "lagged") == "pre_shock"
 
 
 def varying_keys(template: dict[str, Any]) -> list[str]:
@@ -129,7 +129,7 @@ def batch_sources(names: list[str], specs: dict[str, dict[str, Any]]) -> dict[st
     models rule's inputs list their files in this order."""
     chosen = [specs[name] for name in names]
     return {"networks": sorted({s["network"] for s in chosen} | {s["instruments"]["network"] for s in chosen
-                                                                 if s["estimator"] == "iv"}),
+                                                                 if ESTIMATORS[s["estimator"]].instrumented}),
             "weights": sorted({s["weights"] for s in chosen if ESTIMATORS[s["estimator"]].uses_weights})}
 
 

@@ -99,7 +99,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"models\.panel\.", {PANEL, SPANEL}),
     (r"models\.specs\.placebo\.shock_year\.", {CROSS, "resilience"}),    # the resilience stage makes placebo years
     (r"models\.specs\.event_study\.estimator$", {PANEL, "figures"}),      # no event study, no event-study figure
-    (r"models\.specs\.(panel|panel_pre_shock|event_study|quality_panel)\.", {PANEL}),
+    (r"models\.specs\.(panel|panel_pre_shock|panel_iv|event_study|quality_panel)\.", {PANEL}),
     (r"models\.specs\.spatial_panel\w*\.", {SPANEL}),
     (r"models\.specs\.spatial\.", {SPATIAL}),
     (r"models\.specs\.grid\.estimator\.1$", {SPATIAL}),                 # sar → sem
@@ -136,7 +136,8 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"models\.specs\.\w+\.measure$", "recovery"),
     (r"models\.specs\.\w+\.centralities$", "joint"),
     (r"models\.specs\.\w+\.shock$", "none"),
-    (r"models\.specs\.iv\.instruments\.network$", "gravity"),
+    (r"models\.specs\.(panel_)?iv\.instruments\.network$", "gravity"),
+    (r"models\.specs\.panel_iv\.network$", "gravity"),      # its centralities are held at 2019
 ]
 
 # Keys that cannot change alone: another key names their value, or they select a block of other keys.
@@ -156,6 +157,7 @@ NOT_ALONE = {
     "network.gravity_census2010.kind": "each network kind needs its own keys",
     "models.specs.spatial_inference.estimator": "conley and wild_cluster_province are OLS covariances",
     "models.specs.iv.estimator": "instruments are read by estimator iv only",
+    "models.specs.panel_iv.estimator": "instruments are read by the IV estimators only",
     "models.specs.quality_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.spatial_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
     "models.specs.spatial_panel_lee_yu.network": "only gravity_resident reaches 2022, the panel's last lagged year",

@@ -91,10 +91,82 @@ def test_iv_specs_need_instruments_from_another_network_or_year():
         "iv-drop", {**spec, "instruments": {"network": "gravity", "year": 2019}}, networks)[0]
     assert instrument_errors("iv-drop", {**spec, "instruments": {"network": "census", "year": 2010}}, networks) == []
     ols = {**spec, "estimator": "ols", "instruments": {"network": "census", "year": 2010}}
-    assert "estimator iv only" in instrument_errors("b", ols, networks)[0]
+    assert "estimators iv and panel_iv only" in instrument_errors("b", ols, networks)[0]
 
 
 def test_a_constant_instrument_stops_with_a_message():
     sample = simulated().assign(x_instrument=1.0)
     with pytest.raises(InputError, match="singular"):
         fit_iv(sample, "y", ["x"], ["w"], ["x_instrument"], "HC1")
+
+
+def test_conditional_f_is_the_first_stage_f_with_one_regressor_and_exposes_a_shared_instrument():
+    """Sanderson & Windmeijer (2016): with one instrumented regressor their F is the ordinary robust first-stage F
+    (linearmodels' f.stat); with two regressors driven by the same combination z1 + z2 each partial F is large, but
+    the conditional F — whether the instruments move x1 apart from x2 — is small; with separate instruments it is
+    large."""
+    from scripts.estimation.iv import conditional_f
+
+    sample = simulated(n=400, strength=0.6, seed=5)
+    one = fit_iv(sample, "y", ["x"], ["w"], ["x_instrument"], "HC1")
+    exog = np.column_stack([np.ones(len(sample)), sample["w"]])
+    single = conditional_f(sample[["x"]].to_numpy(), exog, sample[["x_instrument"]].to_numpy(), None)[0]
+    assert single == pytest.approx(one["diagnostics"]["first_stage"]["x"]["f_stat"], rel=1e-3)
+
+    rng = np.random.default_rng(6)
+    n = 600
+    z = rng.normal(size=(n, 2))
+    u = rng.normal(size=n)
+    shared = pd.DataFrame({"x1": z.sum(axis=1) + 0.5 * u + rng.normal(size=n),
+                           "x2": z.sum(axis=1) + 0.05 * z[:, 0] + 0.5 * u + rng.normal(size=n),
+                           "z1": z[:, 0], "z2": z[:, 1]}, index=[f"{11 + k % 6}{k:04d}" for k in range(n)])
+    shared["y"] = shared["x1"] - shared["x2"] + u
+    weak = fit_iv(shared, "y", ["x1", "x2"], [], ["z1", "z2"], "HC1")["diagnostics"]["first_stage"]
+    assert min(weak["x1"]["f_stat"], weak["x2"]["f_stat"]) > 100 and max(weak["x1"]["sw_f"], weak["x2"]["sw_f"]) < 5
+    shared["x2"] = 2 * z[:, 1] + 0.5 * u + rng.normal(size=n)
+    strong = fit_iv(shared, "y", ["x1", "x2"], [], ["z1", "z2"], "HC1")["diagnostics"]["first_stage"]
+    assert min(strong["x1"]["sw_f"], strong["x2"]["sw_f"]) > 50
+
+
+def test_panel_iv_is_2sls_on_the_two_way_within_transformation():
+    """fit_panel_iv: each C·Post instrumented by Z·Post; β equals 2SLS by numpy on data demeaned by city and year by
+    hand, and recovers a planted effect that OLS misses (C·Post correlated with the error)."""
+    from scripts.estimation.panel import fit_panel
+
+    rng = np.random.default_rng(7)
+    cities, years = [f"{11 + k % 5}{k:04d}" for k in range(150)], list(range(2014, 2022))
+    z = rng.normal(size=150)
+    confounder = rng.normal(size=150)
+    c = 0.8 * z + 0.6 * confounder + 0.3 * rng.normal(size=150)
+    index = pd.MultiIndex.from_product([cities, years], names=["city_code", "year"])
+    post = (index.get_level_values("year") >= 2020).astype(float)
+    rows = pd.DataFrame({"dc": np.repeat(c, 8), "dc_instrument": np.repeat(z, 8)}, index=index)
+    rows["growth"] = (-1.0 * rows["dc"] * post + 1.5 * np.repeat(confounder, 8) * post
+                      + np.repeat(rng.normal(size=150), 8) + np.tile(rng.normal(size=8), 150) + rng.normal(size=len(index)))
+    spec = {"estimator": "panel_iv", "centralities": "joint", "all_centralities": {"dc": "strength"},
+            "cov": "cluster_city"}
+    result = fit_panel(rows, spec, {"years": {"start": 2014, "end": 2021}, "shock_year": 2020})
+    got = next(c for c in result["coefficients"] if c["term"] == "dc_x_post")
+
+    def demeaned(values):
+        m = values.reshape(150, 8)
+        return (m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()).ravel()
+
+    x, zz = demeaned(rows["dc"].to_numpy() * post), demeaned(rows["dc_instrument"].to_numpy() * post)
+    y = demeaned(rows["growth"].to_numpy())
+    assert got["estimate"] == pytest.approx((zz @ y) / (zz @ x), rel=1e-8)
+    assert got["ci_low"] < -1.0 < got["ci_high"]
+    assert (x @ y) / (x @ x) > got["ci_high"]                      # OLS is biased up by the confounder
+    assert result["diagnostics"]["first_stage"]["dc_x_post"]["f_stat"] > 50 and result["anderson_rubin"]["p_value"] < 0.05
+    assert result["se_type"] == "clustered by city (150 clusters)" and result["fixed_effects"] == ["city", "year"]
+
+
+def test_first_stage_f_with_two_instruments_is_the_robust_wald_over_two():
+    """linearmodels reports a robust first stage's Wald χ²(2); the JSON's f_stat is that over q = 2, checked against
+    statsmodels' HC1 Wald test of both instruments."""
+    sample = simulated(n=300, seed=8)
+    sample["z2"] = np.random.default_rng(99).normal(size=300) + 0.3 * sample["x_instrument"]
+    result = fit_iv(sample, "y", ["x"], ["w"], ["x_instrument", "z2"], "HC1")
+    first = sm.OLS(sample["x"], sm.add_constant(sample[["w", "x_instrument", "z2"]])).fit(cov_type="HC1")
+    wald = first.wald_test("x_instrument = 0, z2 = 0", scalar=True, use_f=False).statistic
+    assert result["diagnostics"]["first_stage"]["x"]["f_stat"] == pytest.approx(wald / 2, rel=1e-6)

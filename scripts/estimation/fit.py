@@ -87,9 +87,15 @@ def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables:
     if spec["moderator"] != "none":
         design[spec["moderator"]] = moderator_values(panel, settings["moderators"][spec["moderator"]])
     if spec["estimator"] == "iv":
-        found = centrality_columns(instruments, spec["instruments"]["year"], spec["all_centralities"])
-        design = design.join(found.rename(columns=instrument_name), how="left")
+        design = design.join(instrument_columns(spec, instruments), how="left")
     return subsample(design, spec, panel, settings, tables["flagged"])
+
+
+def instrument_columns(spec: dict[str, Any], instruments: pd.DataFrame) -> pd.DataFrame:
+    """One row per city: the centralities of ``instruments.network`` in ``instruments.year``, as
+    ``<alias>_instrument``."""
+    found = centrality_columns(instruments, spec["instruments"]["year"], spec["all_centralities"])
+    return found.rename(columns=instrument_name)
 
 
 def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[str, Any], centrality: pd.DataFrame,
@@ -104,6 +110,10 @@ def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[
         panel_settings = {**settings["panel"], "shock_year": settings["shock_year"]}
         rows = panel_design(panel, centrality, {**spec, "estimator": "panel_fe"} if spec["family"] == "spatial_panel"
                             else spec, panel_settings)
+        if spec["estimator"] == "panel_iv":   # z-scored over the panel's cities, as the centralities
+            found = instrument_columns(spec, instruments)
+            found = (found - found.mean()) / found.std(ddof=1)
+            rows = rows.join(found, on="city_code", how="inner").dropna()
         available = set(rows.index.get_level_values("city_code"))
         if spec["sample"] == "unflagged":   # panels take no other sample (validated in scripts/config.py)
             rows = rows[~rows.index.get_level_values("city_code").isin(flagged)]

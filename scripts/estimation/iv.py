@@ -8,7 +8,8 @@ small-sample scaled n/(n − K)) or ``cluster_province``.
 
 Reported beside the estimates:
 - first stage, per instrumented centrality: partial R², Shea's partial R² and the robust partial F of the excluded
-  instruments (linearmodels ``first_stage``). With one instrumented centrality and one instrument this F is the
+  instruments (linearmodels ``first_stage``), and with several instrumented centralities the Sanderson–Windmeijer
+  (2016) conditional F (``conditional_f``; the smallest is ``min_first_stage_f``). With one instrumented centrality and one instrument this F is the
   effective F of Montiel Olea & Pflueger (2013), to be read against their critical value 23.1 (5 % test, worst-case
   bias 10 %) rather than the rule of thumb 10;
 - the Anderson–Rubin (1949) test of H0: β = β0 for one instrumented centrality (the spec's ``centralities`` one
@@ -38,19 +39,26 @@ def instrument_name(alias: str) -> str:
 
 
 def fit_iv(sample: pd.DataFrame, y: str, endogenous: list[str], controls: list[str], instruments: list[str],
-           cov: str = "HC1") -> dict[str, Any]:
-    """2SLS with first-stage diagnostics and, for one instrumented centrality, the Anderson–Rubin set."""
+           cov: str = "HC1", absorbed: bool = False) -> dict[str, Any]:
+    """2SLS with first-stage diagnostics and, for one instrumented centrality, the Anderson–Rubin set.
+    ``absorbed``: the data are within-transformed (panel IV), so no constant; ``cov`` may then be ``cluster_city``
+    (the sample's index has a city_code level)."""
     from linearmodels.iv import IV2SLS
 
-    exog = pd.concat([pd.Series(1.0, index=sample.index, name="const"), sample[controls]], axis=1)
-    names = ["const", *endogenous, *controls]
+    constant = [] if absorbed else [pd.Series(1.0, index=sample.index, name="const")]
+    exog = pd.concat([*constant, sample[controls]], axis=1)
+    names = [*(["const"] if not absorbed else []), *endogenous, *controls]
     check_rank(pd.concat([exog, sample[endogenous]], axis=1).to_numpy(dtype=float), names)
-    check_rank(pd.concat([exog, sample[instruments]], axis=1).to_numpy(dtype=float), ["const", *controls, *instruments])
-    model = IV2SLS(sample[y], exog, sample[endogenous], sample[instruments])
-    groups = province_groups(sample.index, cov) if cov == "cluster_province" else None
+    check_rank(pd.concat([exog, sample[instruments]], axis=1).to_numpy(dtype=float), [*exog.columns, *instruments])
+    model = IV2SLS(sample[y], exog if len(exog.columns) else None, sample[endogenous], sample[instruments])
+    groups = None
     if cov == "cluster_province":
+        groups = province_groups(sample.index, cov)
+    elif cov == "cluster_city":
+        groups = sample.index.get_level_values("city_code").factorize()[0]
+    if groups is not None:
         fit = model.fit(cov_type="clustered", clusters=groups, debiased=True)
-        se_type = f"clustered by province ({len(set(groups))} clusters)"
+        se_type = f"clustered by {cov.removeprefix('cluster_')} ({len(set(groups))} clusters)"
     elif cov == "HC1":
         fit = model.fit(cov_type="robust", debiased=True)
         se_type = "HC1 (heteroskedasticity-robust)"
@@ -61,24 +69,56 @@ def fit_iv(sample: pd.DataFrame, y: str, endogenous: list[str], controls: list[s
     diagnostics = fit.first_stage.diagnostics
     first_stage = {term: {"partial_r2": float(diagnostics.at[term, "partial.rsquared"]),
                           "shea_r2": float(diagnostics.at[term, "shea.rsquared"]),
-                          "f_stat": float(diagnostics.at[term, "f.stat"]),
+                          "f_stat": first_stage_f(diagnostics, term, len(instruments)),
                           "f_p_value": float(diagnostics.at[term, "f.pval"])} for term in endogenous}
+    exog_values = exog.to_numpy(dtype=float).reshape(len(sample), -1)
+    if len(endogenous) > 1:
+        conditional = conditional_f(sample[endogenous].to_numpy(dtype=float), exog_values,
+                                    sample[instruments].to_numpy(dtype=float), groups)
+        for term, f in zip(endogenous, conditional):
+            first_stage[term]["sw_f"] = float(f)
     result = {"estimator": ESTIMATORS["iv"].label, "se_type": se_type, "n": int(fit.nobs),
               "coefficients": coefficient_rows(names, params, fit.std_errors[names], fit.tstats[names],
                                                fit.pvalues[names], low, high),
               "diagnostics": {"r2": float(fit.rsquared), "instruments": instruments, "first_stage": first_stage,
-                              "min_first_stage_f": min(v["f_stat"] for v in first_stage.values())}}
+                              "min_first_stage_f": min(v.get("sw_f", v["f_stat"]) for v in first_stage.values())}}
     if len(endogenous) == 1:
         result["anderson_rubin"] = anderson_rubin_set(
-            sample[y].to_numpy(dtype=float), sample[endogenous[0]].to_numpy(dtype=float),
-            exog.to_numpy(dtype=float), sample[instruments].to_numpy(dtype=float), float(params[endogenous[0]]),
+            sample[y].to_numpy(dtype=float), sample[endogenous[0]].to_numpy(dtype=float), exog_values,
+            sample[instruments].to_numpy(dtype=float), float(params[endogenous[0]]),
             float(fit.std_errors[endogenous[0]]), groups)
     return result
 
 
+def first_stage_f(diagnostics: pd.DataFrame, term: str, instruments: int) -> float:
+    """The first-stage F of the excluded instruments: linearmodels reports the Wald χ²(q) under robust and
+    clustered covariances (its ``f.stat``), which is divided here by q so that every row is an F."""
+    wald = float(diagnostics.at[term, "f.stat"])
+    return wald / instruments if str(diagnostics.at[term, "f.dist"]).startswith("chi2") else wald
+
+
+def conditional_f(endogenous: np.ndarray, exog: np.ndarray, z: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Sanderson & Windmeijer (2016) conditional first-stage F of each of K > 1 instrumented regressors: x_j's
+    strength once the other instrumented regressors are accounted for. With W = [exog, Z] (L excluded instruments):
+    2SLS of x_j on [exog, X_−j] with instruments W gives residuals ê_j; F_j = robust Wald(Z in ê_j ~ W)/(L − K + 1),
+    HC1 or CR1 as the fit (robust_wald). With K = 1 it is the usual first-stage F; two regressors moved by one
+    combination of the instruments get small F_j although each has a large partial F."""
+    w = np.column_stack([exog, z])
+    fitted = w @ np.linalg.lstsq(w, endogenous, rcond=None)[0]
+    dof = z.shape[1] - endogenous.shape[1] + 1
+    statistics = []
+    for j in range(endogenous.shape[1]):
+        regressors = np.column_stack([exog, np.delete(endogenous, j, axis=1)])
+        projected = np.column_stack([exog, np.delete(fitted, j, axis=1)])
+        delta = np.linalg.solve(projected.T @ regressors, projected.T @ endogenous[:, j])
+        residuals = endogenous[:, j] - regressors @ delta
+        statistics.append(robust_wald(w, residuals[:, None], slice(exog.shape[1], w.shape[1]), groups)[0] / dof)
+    return np.array(statistics)
+
+
 def robust_wald(w: np.ndarray, y: np.ndarray, tested: slice, groups: np.ndarray | None) -> np.ndarray:
     """Wald statistics (χ²) of the coefficients ``tested`` of OLS of each column of y (n × G) on w, with HC1 or
-    CR1 (groups) covariance."""
+    CR1 (groups) covariance; b'V⁺b with a pseudo-inverse where V is singular."""
     n, k = w.shape
     bread = np.linalg.inv(w.T @ w)
     beta = bread @ w.T @ y
@@ -93,8 +133,10 @@ def robust_wald(w: np.ndarray, y: np.ndarray, tested: slice, groups: np.ndarray 
     meat = np.einsum("gkc,glc->ckl", summed, summed)                    # G × k × k
     vcov = factor * bread[None] @ meat @ bread[None]
     b = beta[tested].T                                                  # G × q
-    v = vcov[:, tested, tested]
-    return np.einsum("cq,cq->c", b, np.linalg.solve(v, b[..., None])[..., 0])
+    # a pseudo-inverse: in the panel IV (time-invariant instruments × common windows) the clustered covariance of a
+    # conditional first stage can be singular, and the Wald is then taken over the directions the data identify
+    inverse = np.linalg.pinv(vcov[:, tested, tested], rcond=1e-10, hermitian=True)
+    return np.einsum("cq,cqr,cr->c", b, inverse, b)
 
 
 def anderson_rubin_p(y: np.ndarray, x: np.ndarray, exog: np.ndarray, z: np.ndarray, beta0: np.ndarray,
