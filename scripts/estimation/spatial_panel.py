@@ -127,8 +127,9 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
     (listed). Spec ``effects``: ``twoway`` (default: variables demeaned by year, then spreg's within transformation
     removes city means, the direct approach), ``entity`` (spreg alone; splm's default), ``time`` (year-demeaned,
     ``panel_ml``), ``random`` (random city effects with year dummies, ``random_effects_fit``, with a Hausman test
-    against the fixed-effects fit). With ``bias_correction: lee_yu`` the model is instead fitted by Lee & Yu's (2010) transformation
-    approach (``panel_ml``), which removes the O(1/T) bias of σ² (and, with year effects, of λ) of the direct approach.
+    against the fixed-effects fit). With ``bias_correction: lee_yu`` the model is instead fitted by Lee & Yu's
+    (2010) transformation approach (``panel_ml``), which removes the O(1/T) bias of σ² (and, with year effects, of
+    λ) of the direct approach.
     Lag models report short-run direct / indirect / total impacts with simulated SEs (scripts.estimation.spatial).
     """
     from scripts.weights import sample_weights
@@ -148,8 +149,9 @@ def fit_spatial_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[s
 
 def random_effects_ml(y: np.ndarray, x: np.ndarray, w: np.ndarray, periods: int, kind: str) -> dict[str, Any]:
     """ML of the random-effects spatial lag (``sar``) or error (``sem``) panel; y, x stacked period by period (cities
-    in W's order), x with the constant. Parameters (β, ρ or λ, φ = σ²_μ/σ², σ²); covariance: the inverse negative
-    numerical Hessian of ln L, and ``gls_vcov``, β's GLS covariance σ²(X*'X*)⁻¹ given (ρ, φ) (splm's β SEs).
+    in W's order), x with the constant. Parameters (β, ρ or λ, φ = σ²_μ/σ², σ²); covariance: the inverse of the
+    negative Hessian of ln L (``partly_analytic_hessian``), and ``gls_vcov``, β's GLS covariance σ²(X*'X*)⁻¹ given
+    (ρ, φ) (splm's β SEs).
 
     Lag (Anselin, Le Gallo & Jayet 2008; Elhorst 2014, §3.4): with θ² = 1/(1 + Tφ) and z* = z − (1 − θ)z̄_i,
         ln L = −nT/2 · ln(2πσ²) + n/2 · ln θ² + T·Σ ln(1 − ρω) − e'e/(2σ²),  e = y* − ρ(Wy)* − X*β.
