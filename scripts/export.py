@@ -59,6 +59,7 @@ COLUMN_LABELS = {
     "unflagged_verdict": "Verdict without flagged cities",
     "depends_on_flagged_cities": "Whether the verdict changes without flagged cities",
     "primary_file": "Result file of the primary spec", "note": "Note",
+    "proxy": "What stands for the hypothesis' concept, when it is a proxy",
     "stage": "Pipeline stage", "source": "Source or variable", "what": "What happened",
     "n_units": "Number of units", "units": "Units concerned", "reason": "Reason",
     "a": "First item", "b": "Second item", "spearman": "Spearman rank correlation", "index": "Variable",

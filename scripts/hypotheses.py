@@ -137,8 +137,9 @@ def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFram
     return frame
 
 
-SUMMARY_COLUMNS = ["hypothesis", "shock", "family", "statement", "variable", "expected_sign", "n_specs", "median",
-                   "min", "max", "share_expected_significant", "primary_spec", "primary_estimate", "primary_n", "primary_p",
+SUMMARY_COLUMNS = ["hypothesis", "shock", "family", "statement", "variable", "proxy", "expected_sign", "n_specs",
+                   "median", "min", "max", "share_expected_significant", "primary_spec", "primary_estimate", "primary_n",
+                   "primary_p",
                    "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted",
                    "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
 
@@ -152,7 +153,7 @@ def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], fil
     for hid, declared in enabled_tests(hypotheses).items():
         for label, shock, test in per_shock(declared, main_shock):
             base = {"hypothesis": hid, "shock": label, "family": test.get("family", "seed"),
-                    "statement": test["statement"], "variable": test["variable"],
+                    "statement": test["statement"], "variable": test["variable"], "proxy": test.get("proxy", ""),
                     "expected_sign": "+" if SIGNS[str(test["sign"])] > 0 else "−", "verdict": ""}
             if not is_active(test, moderators):
                 summary.append({**base, "verdict": "inactive",
@@ -174,7 +175,7 @@ def display(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in summary.iterrows():
         rows.append({"hypothesis": r["hypothesis"], "shock": r["shock"],
-                     "variable": f"{r['variable']} ({r['expected_sign']})",
+                     "variable": f"{r['variable']} ({r['expected_sign']})" + (" · proxy" if r["proxy"] else ""),
                      "specs": "" if pd.isna(r["n_specs"]) else int(r["n_specs"]),
                      "median [min, max]": "" if pd.isna(r["median"]) else
                      f"{number(r['median'])} [{number(r['min'])}, {number(r['max'])}]",

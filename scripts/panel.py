@@ -104,7 +104,9 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
     kinds: ``deflate`` (of / provincial price index → constant base-year prices), ``share``
     (of / Σ total, in %), ``ratio`` (of / by × scale), ``index_from_growth`` (a growth rate g in % → the volume
     index 100 + g, previous year = 100), ``chain_index`` (a level at constant base-year prices chained from volume
-    indices: see chain_index), ``first_available`` (per city-year the first of ``priority`` with a value).
+    indices: see chain_index), ``first_available`` (per city-year the first of ``priority`` with a value),
+    ``province_share`` and ``province_hhi`` (the city's share of its province's ``of``, the province's Herfindahl
+    index: province_concentration).
     """
     out = panel.copy()
     if prices is not None:
@@ -123,7 +125,24 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
             out[name] = chain_index(out, spec["index"], spec["level"], spec["base_year"])
         elif kind == "first_available":
             out[name] = first_available(out, spec["priority"])
+        elif kind in ("province_share", "province_hhi"):
+            out[name] = province_concentration(out, spec["of"], kind)
     return out.drop(columns=["price_index"], errors="ignore")
+
+
+def province_concentration(panel: pd.DataFrame, of: str, kind: str) -> pd.Series:
+    """Resource concentration within each province and year (Yao Chen 2024, §3.1, "unbalanced allocation of
+    resources"), over the cities that report ``of``:
+
+        province_share: 100 · x_i / Σ_{j ∈ p(i)} x_j            (the city's share of its province, %)
+        province_hhi:   Σ_{j ∈ p(i)} (x_j / Σ_{k ∈ p(i)} x_k)²     (the province's Herfindahl index, 0–1, every city)
+
+    A province-level municipality (one city) has share 100 and HHI 1; a city without ``of`` has neither."""
+    groups = [panel["province_code"], panel["year"]]
+    share = panel[of] / panel[of].groupby(groups).transform("sum")
+    if kind == "province_share":
+        return 100.0 * share
+    return (share ** 2).groupby(groups).transform("sum").where(share.notna())
 
 
 def first_available(panel: pd.DataFrame, columns: list[str]) -> pd.Series:

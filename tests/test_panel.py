@@ -59,3 +59,15 @@ def test_source_consistency_flags_beyond_tolerance():
     index = table[table["pair"] == "index"]
     assert index["difference"].to_numpy() == pytest.approx([0.4, 2.5, 0.0])
     assert index["beyond_tolerance"].tolist() == [False, True, False]
+
+
+def test_province_share_and_herfindahl_by_hand():
+    """Province 11 has cities with GDP 6, 3, 1 (one without a value) and province 12 one city: shares 60, 30, 10 and
+    100 %; HHI 0.36 + 0.09 + 0.01 = 0.46 in 11 and 1 in 12; the city without GDP has neither."""
+    panel = pd.DataFrame({"city_code": ["110100", "110200", "110300", "110400", "120100"],
+                          "province_code": ["110000"] * 4 + ["120000"], "year": 2019,
+                          "gdp": [6.0, 3.0, 1.0, np.nan, 5.0]})
+    out = derive(panel, {"share": {"kind": "province_share", "of": "gdp"},
+                         "hhi": {"kind": "province_hhi", "of": "gdp"}}, None)
+    np.testing.assert_allclose(out["share"], [60.0, 30.0, 10.0, np.nan, 100.0])
+    np.testing.assert_allclose(out["hhi"], [0.46, 0.46, 0.46, np.nan, 1.0])

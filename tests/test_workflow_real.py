@@ -69,7 +69,9 @@ def test_real_data_quality_flags_and_evidence(real_run):
     jiaozuo = flags[(flags["city_code"] == "410800") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
     assert jiaozuo["flag"].tolist() == ["jump"] and (jiaozuo[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
     evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index(["shock", "hypothesis"])
-    assert len(evidence) == 25 and evidence.loc[("covid_2020", ["H5a", "H5e"]), "verdict"].eq("inactive").all()
+    assert len(evidence) == 25 and evidence.loc[("covid_2020", "H5e"), "verdict"] == "inactive"
+    h5a = evidence.loc[("covid_2020", "H5a")]      # active on the provincial-share proxy (moderation-concentration)
+    assert h5a["verdict"] != "inactive" and "province" in h5a["proxy"] and h5a["primary_spec"] == "moderation-concentration"
     assert evidence["primary_file"].dropna().str.startswith("results/real/models/").all()
     assert evidence.loc["omicron_2022"].index.tolist() == ["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H3a", "H3b", "H3c"]
     unflagged = json.loads((real_run / "models" / "quality-drop.json").read_text())

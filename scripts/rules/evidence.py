@@ -25,6 +25,8 @@ def main(smk: Any) -> None:
              f"{decision['alpha']} within each family of active hypotheses (all their shocks), and ≥ {decision['min_share']:.0%} of the specs "
              "significant with that sign (else 'fragile'); 'contradicted': significant opposite sign.",
              "w/o flagged: the same rule with the spec that leaves out cities flagged for data quality as primary.",
+             "· proxy: the moderator stands for the seed's concept through a proxy (column proxy of evidence.csv; "
+             "README, hypotheses).",
              "Estimates: log points of the resilience measure per SD (panel: pp of growth per SD in the shock's window). "
              "Every estimate with its result file: evidence_estimates.csv. Source of the claims: Yao Chen (2024)."]
     stem = Path(smk.output.markdown).with_suffix("")
