@@ -24,18 +24,18 @@ from scripts.estimation.design import (
     moderator_values,
     panel_design,
     prepared_sample,
+    standardize,
     subsample,
 )
 from scripts.estimation.iv import fit_iv, instrument_name
 from scripts.estimation.panel import fit_panel
 from scripts.estimation.spatial import fit_spatial
 from scripts.estimation.spatial_panel import fit_spatial_panel
+from scripts.specs import INFERENCE_KEYS
 
 
 def inference_settings(spec: dict[str, Any], cities: pd.DataFrame, seed: int) -> dict[str, Any]:
     """What the Conley and wild-bootstrap covariances read: the spec's inference keys, city points and the seed."""
-    from scripts.specs import INFERENCE_KEYS
-
     return {**{k: spec.get(k) for k in INFERENCE_KEYS}, "cities": cities, "seed": seed}
 
 
@@ -112,8 +112,7 @@ def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[
                             else spec, panel_settings)
         if spec["estimator"] == "panel_iv":   # z-scored over the panel's cities, as the centralities
             found = instrument_columns(spec, instruments)
-            found = (found - found.mean()) / found.std(ddof=1)
-            rows = rows.join(found, on="city_code", how="inner").dropna()
+            rows = rows.join(standardize(found, list(found.columns)), on="city_code", how="inner").dropna()
         available = set(rows.index.get_level_values("city_code"))
         if spec["sample"] == "unflagged":   # panels take no other sample (validated in scripts/config.py)
             rows = rows[~rows.index.get_level_values("city_code").isin(flagged)]

@@ -12,6 +12,7 @@ import pandas as pd
 from scripts.common import InputError
 from scripts.estimation.design import centrality_terms, check_rank, post_windows, province_groups
 from scripts.estimation.inference import panel_conley_covariance, wild_terms
+from scripts.estimation.iv import fit_iv, instrument_name
 from scripts.estimation.results import coefficient_rows, normal_coefficients
 from scripts.registry import ESTIMATORS
 from scripts.specs import holds_centralities
@@ -63,8 +64,6 @@ def fit_panel_iv(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, A
     fitted by ``fit_iv`` (linearmodels IV2SLS) with SEs clustered by city: the city effects are nested in the
     clusters, so the small-sample scaling leaves them out (as Stata's reghdfe/ivreghdfe); first-stage strength per
     term and, with several, Sanderson–Windmeijer conditional F."""
-    from scripts.estimation.iv import fit_iv, instrument_name
-
     windows = post_windows(rows.index.get_level_values("year"), settings)
     columns, endogenous, instruments = {"growth": rows["growth"]}, [], []
     for alias in centrality_terms(spec):

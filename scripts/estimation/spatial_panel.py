@@ -275,8 +275,8 @@ def spreg_within(y: np.ndarray, x: np.ndarray, w: Any, kind: str) -> dict[str, A
             "log_likelihood": float(np.ravel(model.logll)[0]) + len(y) / 2 * np.log(len(y))}
 
 
-def fixed_effects_fit(frame: pd.DataFrame, names: list[str], w: Any, kind: str, effects: str, correction: str
-                      ) -> dict[str, Any]:
+def fixed_effects_fit(frame: pd.DataFrame, names: list[str], w: Any, w_dense: np.ndarray, kind: str, effects: str,
+                      correction: str) -> dict[str, Any]:
     """Fixed effects: spreg's direct approach with city effects (``entity``, and ``twoway`` after year-demeaning),
     else ``panel_ml`` on data demeaned as ``effects`` says. Parameters: β, then the spatial parameter."""
     by_spreg = correction == "none" and effects != "time"       # spreg's direct approach removes city means itself
@@ -287,10 +287,11 @@ def fixed_effects_fit(frame: pd.DataFrame, names: list[str], w: Any, kind: str, 
     y, x = stacked[["growth"]].to_numpy(dtype=float), stacked[names].to_numpy(dtype=float)
     if by_spreg:
         return {"names": names, **spreg_within(y, x, w, kind)}
-    return {"names": names, **panel_ml(y.ravel(), x, w.full()[0], stacked["year"].nunique(), kind, effects, correction)}
+    return {"names": names, **panel_ml(y.ravel(), x, w_dense, stacked["year"].nunique(), kind, effects, correction)}
 
 
-def random_effects_fit(frame: pd.DataFrame, names: list[str], w: Any, kind: str) -> dict[str, Any]:
+def random_effects_fit(frame: pd.DataFrame, names: list[str], w: Any, w_dense: np.ndarray, kind: str
+                       ) -> dict[str, Any]:
     """Random city effects with year dummies (``random_effects_ml``), and the Hausman comparison with spreg's
     fixed-effects fit of the same design, on β's GLS covariance as splm's ``sphtest`` does (the full-likelihood
     covariance of the random-effects β is larger than the fixed effects' and would make V_FE − V_RE indefinite).
@@ -301,7 +302,7 @@ def random_effects_fit(frame: pd.DataFrame, names: list[str], w: Any, kind: str)
     x = np.column_stack([np.ones(len(stacked)), stacked[names].to_numpy(dtype=float), dummies])
     check_rank(x, ["const", *names, *(f"year_{t}" for t in np.unique(years)[1:])])
     y = stacked["growth"].to_numpy(dtype=float)
-    fit = random_effects_ml(y, x, w.full()[0], len(np.unique(years)), kind)
+    fit = random_effects_ml(y, x, w_dense, len(np.unique(years)), kind)
     k = len(names)
     keep = [*range(k + 1), len(fit["params"]) - 3]
     fixed = spreg_within(y[:, None], x[:, 1:], w, kind)
@@ -319,12 +320,13 @@ def estimate_panel(frame: pd.DataFrame, w: Any, estimator: str, effects: str, co
     Returns the result's estimator, n, fixed effects, coefficients, diagnostics and (lag models) impacts."""
     kind = "sem" if estimator == "panel_sem" else "sar"
     durbin = ESTIMATORS[estimator].durbin
+    w_dense = w.full()[0]
     regressors = [c for c in frame.columns if c != "growth"]
     if durbin:
-        frame = frame.join(spatial_lags(frame[regressors], w.full()[0]))
+        frame = frame.join(spatial_lags(frame[regressors], w_dense))
     names = [c for c in frame.columns if c != "growth"]
-    fit = (random_effects_fit(frame, names, w, kind) if effects == "random"
-           else fixed_effects_fit(frame, names, w, kind, effects, correction))
+    fit = (random_effects_fit(frame, names, w, w_dense, kind) if effects == "random"
+           else fixed_effects_fit(frame, names, w, w_dense, kind, effects, correction))
     params, vcov = fit["params"], fit["vcov"]
     term = "rho" if kind == "sar" else "lambda"
     result = {"estimator": ESTIMATORS[estimator].label, "se_type": "ML asymptotic", "n": len(frame),
@@ -336,6 +338,5 @@ def estimate_panel(frame: pd.DataFrame, w: Any, estimator: str, effects: str, co
     if ESTIMATORS[estimator].impacts:
         first, k = len(fit["names"]) - len(names), len(regressors)
         theta_at = list(range(first + k, first + 2 * k)) if durbin else None
-        result |= lag_impacts(regressors, params, vcov, list(range(first, first + k)), theta_at, w.full()[0], 1000,
-                              seed)
+        result |= lag_impacts(regressors, params, vcov, list(range(first, first + k)), theta_at, w_dense, 1000, seed)
     return result
