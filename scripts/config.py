@@ -119,8 +119,8 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
                 errors.append(f"derived/{name}/{key}: '{spec[key]}' is not a variable")
         for key in ("total", "index", "level", "priority"):
             errors += [f"derived/{name}/{key}: '{item}' is not a variable" for item in spec.get(key, []) if item not in known]
-        needed = {"chain_index": ("index", "level", "base_year"), "first_available": ("priority",)}.get(
-            spec.get("kind"), ("of",))
+        needed = {"chain_index": ("index", "level", "base_year"), "first_available": ("priority",),
+                  "sum": ("total",), "share": ("of", "total"), "ratio": ("of", "by")}.get(spec.get("kind"), ("of",))
         errors += [f"derived/{name}: kind '{spec.get('kind')}' needs '{key}'" for key in needed if key not in spec]
     errors += [f"quality/not_levels: '{name}' is not a variable" for name in config.get("quality", {}).get("not_levels", [])
                if name not in known]

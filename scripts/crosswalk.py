@@ -9,6 +9,7 @@ An id not in the crosswalk maps to itself if it is a unit of the geography (by c
 for name-keyed sources); otherwise it is *unknown*: reported in the attrition table, and the run goes on.
 """
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -76,12 +77,14 @@ def map_unit_ids(units: pd.Series, source: str, crosswalk: pd.DataFrame, univers
 
 
 def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, universe: pd.DataFrame,
-              by_name: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+              by_name: bool = False, summed: Collection[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Map ``source_code`` to ``city_code``, add merged units, and say what happened to every unit.
 
     Returns (mapped table keyed by city_code, year; attrition rows with stage/source/outcome/n_units/units/reason).
     A merged target gets, per year and column, the sum over its members; if a member that should be
     present that year (inside its valid_from..valid_to) is missing, the target's value is NaN that year.
+    Columns not in ``summed`` (rates, indices, shares: variables without ``aggregate: sum``; None = every column)
+    have no sum: a target with values from two or more members that year gets NaN.
     """
     rules = _rules_for(crosswalk, source)
     unit_map, attrition = map_unit_ids(pd.Series(table["source_code"].unique()), source, crosswalk, universe, by_name)
@@ -94,7 +97,7 @@ def map_units(table: pd.DataFrame, source: str, crosswalk: pd.DataFrame, univers
     outside = kept[~inside & kept[value_columns].notna().any(axis=1)]
     kept = kept[inside]
     _check_renames_unique(kept)
-    return _aggregate_members(kept, value_columns), pd.concat([attrition, _outside_rows(outside, rules, source)],
+    return _aggregate_members(kept, value_columns, value_columns if summed is None else summed), pd.concat([attrition, _outside_rows(outside, rules, source)],
                                                               ignore_index=True)
 
 
@@ -133,10 +136,13 @@ def _check_renames_unique(kept: pd.DataFrame) -> None:
             "into the other, give its crosswalk row a valid_to year; otherwise drop one of them.")
 
 
-def _aggregate_members(kept: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
-    """Sum members into their city per year; NaN where a member expected that year has no value."""
+def _aggregate_members(kept: pd.DataFrame, value_columns: list[str], summed: Collection[str]) -> pd.DataFrame:
+    """Sum members into their city per year; NaN where a member expected that year has no value, and in columns
+    that are not summed where two or more members have a value (a growth rate of a merged unit is not a sum)."""
     grouped = kept.groupby(["city_code", "year"])
     out = grouped[value_columns].sum(min_count=1)
+    unsummed = [c for c in value_columns if c not in summed]
+    out[unsummed] = out[unsummed].where(grouped[unsummed].count() <= 1)
     members = kept[["city_code", "source_code", "valid_from", "valid_to"]].drop_duplicates()
     if members["city_code"].duplicated().any():
         cells = out.index.to_frame(index=False).merge(members, on="city_code")

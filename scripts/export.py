@@ -78,7 +78,8 @@ COLUMN_LABELS = {
     "admin_change": "Flags: territorial change", "gap": "Gap to the counterfactual, ln Y − ln Ŷ (or flags: gap)",
     "duplicate": "Flags: duplicate", "source_disagreement": "Flags: sources disagree",
     "cumulative_gap": "Cumulative gap since the shock year", "share_closed": "Share of the shock-year gap closed",
-    "N": "Observations in the estimation sample", "who": "Units (name, province)",
+    "N": "Observations in the estimation sample",
+    "point": "Quantile of the moderator in the sample", "moderator_value": "Moderator value (as transformed)", "who": "Units (name, province)",
 }
 
 
@@ -89,12 +90,18 @@ def derived_formula(spec: dict[str, Any]) -> str:
         return f"chain_index: level {spec['level']} in {spec['base_year']} × product of indices {spec['index']} / 100"
     if kind == "first_available":
         return f"first_available of {spec['priority']}"
+    if kind == "sum":
+        return " + ".join(spec["total"])
     if kind == "share":
         return f"100 × {spec['of']} / ({' + '.join(spec['total'])})"
     if kind == "ratio":
         return f"{spec['of']} / {spec['by']} × {spec.get('scale', 1)}"
     if kind == "deflate":
         return f"{spec['of']} / provincial price index"
+    if kind == "province_share":
+        return f"100 × {spec['of']} / sum of {spec['of']} over the province's cities"
+    if kind == "province_hhi":
+        return f"sum over the province's cities of their squared shares of the province's {spec['of']}"
     return f"100 + {spec['of']}"   # index_from_growth
 
 

@@ -102,7 +102,7 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
     """Add derived variables, in config order.
 
     kinds: ``deflate`` (of / provincial price index → constant base-year prices), ``share``
-    (of / Σ total, in %), ``ratio`` (of / by × scale), ``index_from_growth`` (a growth rate g in % → the volume
+    (of / Σ total, in %), ``sum`` (Σ total, missing if any term is), ``ratio`` (of / by × scale), ``index_from_growth`` (a growth rate g in % → the volume
     index 100 + g, previous year = 100), ``chain_index`` (a level at constant base-year prices chained from volume
     indices: see chain_index), ``first_available`` (per city-year the first of ``priority`` with a value),
     ``province_share`` and ``province_hhi`` (the city's share of its province's ``of``, the province's Herfindahl
@@ -117,6 +117,8 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
             out[name] = out[spec["of"]] / out["price_index"]
         elif kind == "share":
             out[name] = 100.0 * out[spec["of"]] / out[spec["total"]].sum(axis=1, min_count=len(spec["total"]))
+        elif kind == "sum":
+            out[name] = out[spec["total"]].sum(axis=1, min_count=len(spec["total"]))
         elif kind == "ratio":
             out[name] = out[spec["of"]] / out[spec["by"]] * float(spec.get("scale", 1.0))
         elif kind == "index_from_growth":
@@ -256,11 +258,14 @@ def join_variables(panel: pd.DataFrame, config: dict[str, Any], raw_dir: str | P
             names_en = names_en.combine_first(english_names(table, crosswalk, universe))
             table = table.drop(columns="source_name")
         table = table[table["year"].between(first, last)]
-        mapped, rows = map_units(table, source, crosswalk, universe, by_name=spec.get("keys") == "name")
+        summed = {column for var, column in columns.items() if config["variables"][var].get("aggregate") == "sum"}
+        mapped, rows = map_units(table, source, crosswalk, universe, by_name=spec.get("keys") == "name",
+                                 summed=summed)
         attrition.append(rows)
         for var, column in columns.items():
-            panel = panel.merge(mapped[["city_code", "year", column]].rename(columns={column: var}),
-                                on=["city_code", "year"], how="left")
+            values = mapped[["city_code", "year", column]].rename(columns={column: var})
+            values[var] *= float(config["variables"][var].get("scale", 1.0))   # unit conversion
+            panel = panel.merge(values, on=["city_code", "year"], how="left")
     return panel, attrition, names_en
 
 

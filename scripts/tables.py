@@ -47,3 +47,18 @@ def attrition_summary(panel_attrition: pd.DataFrame, resilience_attrition: pd.Da
         columns={"reason": "what"})
     return pd.concat([joins, left[["stage", "source", "what", "n_units"]]], ignore_index=True)[
         ["stage", "source", "what", "n_units"]].set_index(["stage", "source"])
+
+
+def marginal_effects_table(models: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The centralities' marginal effects at the moderator's quartiles (scripts/estimation/moderation.py): display
+    table (rows: model × term; the moderator, its quartiles, and one column per quartile with 'estimate*** (se)')
+    and its long CSV."""
+    long = pd.DataFrame([{"model": m["model"], "moderator": m["marginal_effects"]["moderator"], **row}
+                         for m in models for row in m["marginal_effects"]["at"]])
+    rows = []
+    for (model, term), group in long.groupby(["model", "term"], sort=False):
+        rows.append({"": f"{model}: {term}", "moderator": group["moderator"].iloc[0],
+                     "quartiles": " / ".join(f"{v:.4g}" for v in group["moderator_value"]),
+                     **{f"at {point}": f"{e:.4f}{stars(p)} ({s:.4f})" for point, e, p, s in
+                        zip(group["point"], group["estimate"], group["p_value"], group["se"])}})
+    return pd.DataFrame(rows).set_index(""), long.sort_values(["model", "term", "point"], kind="mergesort")

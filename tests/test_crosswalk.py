@@ -40,6 +40,17 @@ def test_recode_merge_drop_and_unknown():
     assert "999999" in attrition.loc[attrition["outcome"] == "unknown id", "units"].iloc[0]
 
 
+def test_a_rate_of_a_merged_unit_is_not_summed():
+    table = pd.DataFrame({"source_code": ["370100", "371200", "370100", "110000"], "year": [2018, 2018, 2019, 2018],
+                          "gdp": [5.0, 2.0, 8.0, 10.0], "growth": [7.0, 6.0, 5.5, 6.5]})
+    mapped, _ = map_units(table, "src", XWALK, UNIVERSE, summed={"gdp"})
+    got = mapped.set_index(["city_code", "year"])
+    assert got.at[("370100", 2018), "gdp"] == 7.0               # a level: Jinan + Laiwu
+    assert np.isnan(got.at[("370100", 2018), "growth"])          # 7 % and 6 % do not make 13 %
+    assert got.at[("370100", 2019), "growth"] == 5.5             # Jinan alone after the merge
+    assert got.at[("110100", 2018), "growth"] == 6.5             # a recode is one member
+
+
 def test_name_keyed_source_maps_by_chinese_name():
     table = pd.DataFrame({"source_code": ["武汉市", "不存在市"], "year": [2020, 2020], "v": [1.0, 2.0]})
     mapped, attrition = map_units(table, "baidu", XWALK, UNIVERSE, by_name=True)

@@ -7,6 +7,8 @@ y_i = α + Σ_c β_c C_i + γ'x_i + ε_i, y a resilience measure of ``models.out
   SEs; the centralities' p-values and 95 % CIs from the restricted wild cluster bootstrap, spec key
   ``wild_bootstrap: {draws, weights}``); VIFs reported. Formulas: scripts/estimation/inference.py.
 - Spec option ``permutations`` (OLS: permutation p-values for the centralities).
+- Spec option ``moderator``: centred interactions, with the centralities' marginal effects across the moderator
+  (scripts/estimation/moderation.py).
 """
 from typing import Any
 
@@ -16,15 +18,17 @@ import pandas as pd
 from scripts.common import InputError
 from scripts.estimation.design import check_rank, province_groups
 from scripts.estimation.inference import conley_covariance, wild_terms
+from scripts.estimation.moderation import marginal_effects
 from scripts.estimation.results import coefficient_rows, normal_coefficients
 from scripts.registry import ESTIMATORS
 
 
 def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1",
-            inference: dict[str, Any] | None = None) -> dict[str, Any]:
+            inference: dict[str, Any] | None = None, moderation: dict[str, Any] | None = None) -> dict[str, Any]:
     """OLS with HC1/HC3, province-clustered, Conley or wild-cluster-bootstrap inference; R², adj. R², robust F, AIC,
     VIF per regressor. ``inference`` (conley, wild_cluster_province): the spec's keys, the city coordinates
-    (``cities``: lat, lon by city_code), the centrality ``terms`` and the ``seed``."""
+    (``cities``: lat, lon by city_code), the centrality ``terms`` and the ``seed``. ``moderation`` (specs with a
+    moderator): its name, centrality ``terms`` and sample ``values`` before z-scoring → ``marginal_effects``."""
     import statsmodels.api as sm
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
@@ -52,6 +56,7 @@ def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1
         coefficients = normal_coefficients(names, fit.params, vcov)
         f_robust, f_p_value = wald_f(fit.params[1:], vcov[1:, 1:], int(fit.df_resid))
     else:
+        vcov = np.asarray(fit.cov_params())
         coefficients = coefficient_rows(names, fit.params, fit.bse, fit.tvalues, fit.pvalues,
                                         *np.asarray(fit.conf_int()).T)
         f_robust, f_p_value = float(np.squeeze(fit.fvalue)), float(np.squeeze(fit.f_pvalue))
@@ -64,6 +69,9 @@ def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1
         options = extra["wild_bootstrap"]
         se_type += (f"; p-values and 95 % CIs of {', '.join(options['terms'])} from the restricted wild cluster "
                     f"bootstrap ({options['weights']} weights, {options['draws']} draws)")
+    if moderation:
+        extra["marginal_effects"] = marginal_effects(names, np.asarray(fit.params), vcov, moderation["terms"],
+                                                     moderation["moderator"], moderation["values"])
     vif = {n: float(variance_inflation_factor(x, k)) for k, n in enumerate(names) if k > 0}
     return {"estimator": ESTIMATORS["ols"].label, "se_type": se_type, "n": int(fit.nobs), "coefficients": coefficients,
             "diagnostics": {"r2": float(fit.rsquared), "adj_r2": float(fit.rsquared_adj), "aic": float(fit.aic),

@@ -53,8 +53,11 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
                         spec["cov"])
         extra["instruments"] = spec["instruments"]
     elif spec["family"] == "cross_section":
+        moderator = spec["moderator"]
+        moderation = {"moderator": moderator, "terms": centrality_terms(spec),
+                      "values": design.loc[sample.index, moderator]} if moderator != "none" else None
         result = fit_ols(sample, spec["measure"], regressors, spec["cov"],
-                         {**inference_settings(spec, cities, seed), "terms": centrality_terms(spec)})
+                         {**inference_settings(spec, cities, seed), "terms": centrality_terms(spec)}, moderation)
         if spec.get("permutations"):
             extra["permutation"] = permutation_test(sample, spec["measure"], regressors, centrality_terms(spec),
                                                     spec["permutations"], seed)

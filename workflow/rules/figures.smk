@@ -72,3 +72,45 @@ rule figures:
         demo=DEMO,
     script:
         entry("figures")
+
+
+# OLS specs with a moderator, by moderator: their marginal effects (table) and one figure per moderator.
+MODERATED = {}
+for name, spec in SPECS.items():
+    if spec["estimator"] == "ols" and spec["moderator"] != "none":
+        MODERATED.setdefault(spec["moderator"], []).append(name)
+
+
+if MODERATED:
+
+    rule marginal_effects:
+        input:
+            models=[f"{RUN}/models/{name}.json" for names in MODERATED.values() for name in names],
+            code=code("marginal_effects"),
+        output:
+            table=f"{RUN}/tables/marginal_effects.md",
+            table_other=[f"{RUN}/tables/marginal_effects.{suffix}" for suffix in ("tex", "html", "csv")],
+            figures=[
+                report(
+                    f"{RUN}/figures/marginal_effects_{moderator}.png",
+                    caption="../report/marginal_effects.rst",
+                    category="Models",
+                )
+                for moderator in MODERATED
+            ],
+            pdfs=[f"{RUN}/figures/marginal_effects_{moderator}.pdf" for moderator in MODERATED],
+        log:
+            f"{RUN}/logs/marginal_effects.log",
+        benchmark:
+            f"{RUN}/benchmarks/marginal_effects.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5,
+        params:
+            moderated=MODERATED,
+            aliases=ALIASES,
+            main_shock=config["resilience"]["name"],
+            demo=DEMO,
+        script:
+            entry("marginal_effects")
