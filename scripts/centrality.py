@@ -15,6 +15,13 @@ tie has length 1 and each e-fold weaker tie adds 1), the measures (long table: c
 - ``eigenvector`` (Bonacich 1972) on w, scaled to max 1 (directed: from in-ties; missing when the graph is not
   (strongly) connected, where it is undefined); ``pagerank`` (Brin & Page
   1998) on w with the configured damping.
+- ``clustering`` (Watts & Strogatz 1998) = 2 T_i / (k_i (k_i − 1)) on the binary undirected view of the
+  graph (a tie in either direction counts once), T_i the triangles through i, k_i its undirected degree; 0 where
+  k_i < 2 (1 on a complete graph). The local density of ties, e.g. on a backbone (a proxy of sparse social ties).
+- ``top3_share`` = Σ of the 3 largest w_ij / s_i, i's strength on its ``TOP_PARTNERS`` = 3 strongest partners
+  (directed: out-ties and out-strength), the 3-partner concentration ratio of i's ties (cf. the disparity
+  Y_i = Σ_j (w_ij / s_i)² of Barthélemy et al. 2005); 1 for ≤ 3 ties, missing for a node without (out-)ties. The
+  concentration of a city's outflow on few partners, e.g. in observed migration flows (a proxy of sparse ties).
 
 Engine: igraph (checked against networkx in tests). ``engine: networkit`` computes the path-based measures
 (closeness, harmonic, betweenness) with NetworKit, faster on large dense graphs (see benchmarks/).
@@ -29,6 +36,8 @@ from scripts.common import InputError
 from scripts.network import is_directed
 
 PATH_MEASURES = ["closeness", "harmonic", "betweenness"]
+TOP_PARTNERS = 3   # strongest partners in the concentration measure
+TOP_SHARE = f"top{TOP_PARTNERS}_share"
 
 
 def edge_lengths(weight: np.ndarray, mapping: str) -> np.ndarray:
@@ -91,6 +100,23 @@ def networkit_path_measures(edges_index: np.ndarray, lengths: np.ndarray | None,
             f"betweenness{suffix}": raw / pairs if pairs else np.zeros(n)}
 
 
+def local_clustering(graph) -> np.ndarray:
+    """Watts–Strogatz local clustering on the binary undirected simple view (either direction counts once); 0 for k < 2."""
+    simple = graph.as_undirected(mode="collapse") if graph.is_directed() else graph
+    return np.asarray(simple.transitivity_local_undirected(mode="zero"), dtype=float)
+
+
+def top_share(edges: pd.DataFrame, codes: np.ndarray, directed: bool) -> np.ndarray:
+    """Share of each node's (out-)strength on its TOP_PARTNERS strongest ties, in `codes` order; NaN without
+    (out-)ties. Raw weights: the ratio does not depend on their normalisation."""
+    ties = edges[["source", "target", "weight"]]
+    if not directed:
+        ties = pd.concat([ties, ties.rename(columns={"source": "target", "target": "source"})])
+    ties = ties.sort_values(["source", "weight"], ascending=[True, False], kind="mergesort")
+    top = ties.groupby("source").head(TOP_PARTNERS).groupby("source")["weight"].sum()
+    return (top / ties.groupby("source")["weight"].sum()).reindex(codes).to_numpy(dtype=float)
+
+
 def centralities(edges: pd.DataFrame, directed: bool = False, mapping: str = "inverse", engine: str = "igraph",
                  damping: float = 0.85) -> pd.DataFrame:
     """All measures of one graph (definitions in the module docstring): one row per node, one column per measure."""
@@ -129,6 +155,8 @@ def centralities(edges: pd.DataFrame, directed: bool = False, mapping: str = "in
     out["eigenvector"] = np.asarray(graph.eigenvector_centrality(directed=True, scale=True, weights=weight.tolist())) \
         if connected else np.full(n, np.nan)
     out["pagerank"] = np.asarray(graph.pagerank(directed=directed, damping=damping, weights=weight.tolist()))
+    out["clustering"] = np.ones(n) if complete else local_clustering(graph)  # complete: every neighbour pair tied
+    out[TOP_SHARE] = top_share(edges, codes, directed)
     return pd.DataFrame({"city_code": codes, **out})
 
 

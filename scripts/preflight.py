@@ -11,7 +11,8 @@ from typing import Any
 
 from scripts.specs import holds_centralities
 
-BASE_MEASURES = {"degree", "strength", "closeness", "harmonic", "betweenness", "eigenvector", "pagerank"}
+BASE_MEASURES = {"degree", "strength", "closeness", "harmonic", "betweenness", "eigenvector", "pagerank", "clustering",
+                 "top3_share"}
 BINARY_MEASURES = {"closeness_binary", "harmonic_binary", "betweenness_binary"}
 DIRECTED_MEASURES = {"degree_in", "degree_out", "strength_in", "strength_out"}
 
@@ -36,9 +37,11 @@ def network_measures(spec: dict[str, Any]) -> set[str]:
 
 def constant_measures(spec: dict[str, Any]) -> set[str]:
     """Measures that cannot vary across cities: a gravity network without a backbone ties every pair, so every degree
-    is n − 1 and every hop count 1 (degree and ``*_binary`` measures are constant; a regression on them is singular)."""
+    is n − 1, every hop count 1 and every clustering coefficient 1 (degree, ``*_binary`` and clustering are constant;
+    a regression on them is singular)."""
     complete = spec["kind"] == "gravity" and spec.get("backbone", {}).get("method", "none") == "none"
-    return (BINARY_MEASURES | {"degree", "degree_in", "degree_out"}) & network_measures(spec) if complete else set()
+    constant = BINARY_MEASURES | {"degree", "degree_in", "degree_out", "clustering"}
+    return constant & network_measures(spec) if complete else set()
 
 
 def reads_lagged_centralities(spec: dict[str, Any]) -> bool:

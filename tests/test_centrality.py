@@ -1,4 +1,5 @@
-"""Every centrality against networkx on three graph families, both engines, after matching normalisations."""
+"""Every centrality against networkx (top-3 share: a plain loop) on three graph families, both engines, after
+matching normalisations."""
 import itertools
 
 import networkx as nx
@@ -30,6 +31,13 @@ def disconnected(n=24, seed=3, directed=False):
     edges = [(f"{a:02d}", f"{b:02d}") for a, b in halves[0].edges] + \
             [(f"{a + n // 2:02d}", f"{b + n // 2:02d}") for a, b in halves[1].edges]
     return pd.DataFrame([(a, b, rng.uniform(0.1, 5)) for a, b in edges], columns=["source", "target", "weight"])
+
+
+def top3_share_loop(edges: pd.DataFrame, node: str, directed: bool) -> float:
+    """Share of the node's (out-)strength on its 3 strongest ties, by a plain loop over the edge list."""
+    ties = [w for s, t, w in edges[["source", "target", "weight"]].itertuples(index=False)
+            if s == node or (not directed and t == node)]
+    return sum(sorted(ties, reverse=True)[:3]) / sum(ties) if ties else float("nan")
 
 
 def networkx_reference(edges: pd.DataFrame, directed: bool, mapping: str = "inverse") -> pd.DataFrame:
@@ -64,6 +72,9 @@ def networkx_reference(edges: pd.DataFrame, directed: bool, mapping: str = "inve
         eig = nx.eigenvector_centrality_numpy(graph, weight="w")
         top = max(eig.values())
         ref["eigenvector"] = [eig[v] / top for v in nodes]
+    clustering = nx.clustering(nx.Graph(graph))  # undirected simple view, unweighted: either direction counts once
+    ref["clustering"] = [clustering[v] for v in nodes]
+    ref["top3_share"] = [top3_share_loop(edges, v, directed) for v in nodes]
     return pd.DataFrame({"city_code": nodes, **ref}).set_index("city_code")
 
 
@@ -95,6 +106,24 @@ def test_star_graph_by_hand():
     assert out.at["a", "closeness"] == pytest.approx(3 / 5)   # distances 1, 2, 2
     assert out.at["a", "harmonic"] == pytest.approx((1 + 0.5 + 0.5) / 3)
     assert out.at["c", "degree"] == out.at["c", "strength"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_clustering_and_top3_share_by_hand(directed):
+    # triangle a–b–c, pendants d and e on a; weights a–b 4, a–c 3, a–d 2, a–e 1, b–c 1 (directed: source → target,
+    # plus c → a 6, which the undirected view merges with a → c).
+    # clustering: a has neighbours b, c, d, e (k = 4), one tie among them (b–c): 2·1/(4·3) = 1/6; b and c have two
+    # neighbours, tied to each other: 1; d and e have one neighbour: 0.
+    # top-3 share: a's ties 4, 3, 2, 1: (4 + 3 + 2)/10 = 9/10; every other node has ≤ 3 ties: 1. Directed: a's out-ties
+    # are the same 9/10; b → c and c → a alone: 1; d and e have no out-tie: missing.
+    edges = pd.DataFrame({"source": ["a", "a", "a", "a", "b"], "target": ["b", "c", "d", "e", "c"],
+                          "weight": [4.0, 3.0, 2.0, 1.0, 1.0]})
+    if directed:
+        edges = pd.concat([edges, pd.DataFrame({"source": ["c"], "target": ["a"], "weight": [6.0]})])
+    out = centralities(edges, directed).set_index("city_code").loc[["a", "b", "c", "d", "e"]]
+    np.testing.assert_allclose(out["clustering"], [1 / 6, 1, 1, 0, 0])
+    nan = float("nan")
+    np.testing.assert_allclose(out["top3_share"], [9 / 10, 1, 1, nan, nan] if directed else [9 / 10, 1, 1, 1, 1])
 
 
 def test_diagnostics_by_hand():

@@ -11,9 +11,10 @@ from tests.conftest import validation_message
 
 
 def ring_edges(n, directed, complete):
-    """Edges of n cities: every pair (complete) or a ring with one chord, both directions when directed."""
+    """Edges of n cities: every pair (complete) or a ring with chords 0–2 and 0–3 (triangles, so clustering varies;
+    city 0 has 4 ties, so the top-3 share varies), both directions when directed."""
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)] if complete else \
-        [(i, (i + 1) % n) for i in range(n)] + [(0, n // 2)]
+        [(i, (i + 1) % n) for i in range(n)] + [(0, 2), (0, 3)]
     if directed:
         pairs += [(j, i) for i, j in pairs]
     return pd.DataFrame({"source": [f"{100000 + i}" for i, _ in pairs], "target": [f"{100000 + j}" for _, j in pairs],
