@@ -144,6 +144,13 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
     for alias in config.get("demo", {}).get("effects", {}):
         if alias not in models.get("centralities", {}):
             errors.append(f"demo/effects/{alias}: not an alias of models/centralities")
+    planted = config.get("demo", {}).get("moderation")
+    if planted:
+        if "variable" not in models.get("moderators", {}).get(planted["moderator"], {}):
+            errors.append(f"demo/moderation/moderator: '{planted['moderator']}' is not a models.moderators entry "
+                          "with a variable (a network measure is not generated before the panel)")
+        errors += [f"demo/moderation/effects/{alias}: not an alias of models/centralities"
+                   for alias in planted["effects"] if alias not in models.get("centralities", {})]
     weights = config.get("weights", {})
     for name, spec in weights.items():
         for key in ("geographic", "economic"):
@@ -166,11 +173,36 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
     for k, control in enumerate(config.get("models", {}).get("controls", [])):
         if control.get("variable") not in known:
             errors.append(f"models/controls/{k}/variable: '{control.get('variable')}' is not a variable")
+    from scripts.preflight import network_measures
+
+    networks = config.get("network", {})
+    used = used_moderators(config.get("models", {}))
+    for name, moderator in config.get("models", {}).get("moderators", {}).items():
+        if "variable" in moderator and moderator["variable"] not in known:
+            errors.append(f"models/moderators/{name}/variable: '{moderator['variable']}' is not a variable")
+        if moderator.get("network", "") not in ("", *networks):
+            errors.append(f"models/moderators/{name}/network: '{moderator['network']}' is not a key of network")
+        elif networks.get(moderator.get("network"), {}).get("enabled", True) is False and name in used:
+            errors.append(f"models/moderators/{name}/network: '{moderator['network']}' is switched off but a spec "
+                          "uses this moderator")   # an unused one may point to a switched-off network (demo)
+        elif "network" in moderator and moderator.get("measure") not in network_measures(networks[moderator["network"]]):
+            errors.append(f"models/moderators/{name}/measure: network '{moderator['network']}' has no "
+                          f"'{moderator['measure']}'; it has {sorted(network_measures(networks[moderator['network']]))}")
 
     geo = config.get("geography", {}).get("source")
     if geo is not None and geo not in sources:
         errors.append(f"geography/source: '{geo}' is not a key of sources")
     return errors
+
+
+def used_moderators(models: dict[str, Any]) -> set[str]:
+    """The moderators the enabled spec groups name (a name or a list)."""
+    names: set[str] = set()
+    for spec in models.get("specs", {}).values():
+        if spec.get("enabled", True):
+            value = spec.get("moderator", "none")
+            names.update(value if isinstance(value, list) else [value])
+    return names
 
 
 def profile_errors(resilience: dict[str, Any], known: set[str]) -> list[str]:
@@ -251,6 +283,9 @@ def spec_errors(config: dict[str, Any]) -> list[str]:
         if spec["shock"] != "none" and (spec["family"] not in ("cross_section", "spatial") or spec["shock_year"]):
             errors.append(f"models/specs/{spec['group']} ({name}): shock '{spec['shock']}' applies to cross-section "
                           "and spatial specs without a placebo shock_year")
+        if spec["moderator"] != "none" and "panel" in spec["family"] and spec["estimator"] != "panel_fe":
+            errors.append(f"models/specs/{spec['group']} ({name}): a moderator applies to cross-section, spatial and "
+                          f"panel_fe specs, not to {spec['estimator']}")
         if spec.get("panel_centralities", "lagged") != "lagged" and spec["estimator"] != "panel_fe":
             errors.append(f"models/specs/{spec['group']} ({name}): panel_centralities applies to panel_fe specs only")
         if spec.get("effects") == "random" and spec.get("bias_correction", "none") != "none":

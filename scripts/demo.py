@@ -14,6 +14,9 @@ attrition.csv), so every later stage runs unchanged. What is planted (all docume
   backbone as configured) on the models' network in the centrality year (models.centrality_year),
   z-scored over all demo cities. Controls have no planted effect. So OLS of `drop` on z(DC), z(CC), z(BC) and
   the controls should recover β, and `recovery` should give β / 2;
+- with ``demo.moderation: {moderator, effects}`` the gap also gets Σ_c γ_c z(C_i) z(M_i), M the named
+  models.moderators entry (a panel variable, in its year and transform): a moderation spec should recover γ_c as the
+  coefficient of c_x_<moderator> (and the named shocks the same, reversed);
 - every named further shock (config resilience.shocks, e.g. omicron_2022) is planted the same way in its own shock
   and recovery year, with the centralities' effects reversed: gap2_i = −0.05 − β_DC z(DC_i) − β_CC z(CC_i) −
   β_BC z(BC_i) + ε2_i, so a spec with `shock: <name>` should recover −β (and a spec that mixed up the shocks would not);
@@ -30,9 +33,14 @@ import numpy as np
 import pandas as pd
 
 from scripts.centrality import centralities
+from scripts.estimation.design import moderator_values
 from scripts.network import backbone, gravity_edges, is_directed
 
 BASE_GAP = -0.05
+
+
+def zscore(values: pd.Series) -> pd.Series:
+    return (values - values.mean()) / values.std(ddof=1)
 
 
 def demo_cities(n_rows: int, n_cols: int) -> Any:
@@ -64,9 +72,14 @@ def planted_gap(config: dict[str, Any], cities: pd.DataFrame, panel: pd.DataFram
     cent = centralities(edges, is_directed(spec), spec.get("weight_to_distance", "inverse"),
                         settings.get("engine", "igraph"), settings.get("pagerank_damping", 0.85)).set_index("city_code")
     effect = pd.Series(0.0, index=cent.index)
+    z = {alias: zscore(cent[measure]) for alias, measure in config["models"]["centralities"].items()}
     for alias, beta in config["demo"]["effects"].items():
-        measure = cent[config["models"]["centralities"][alias]]
-        effect += beta * (measure - measure.mean()) / measure.std(ddof=1)
+        effect += beta * z[alias]
+    moderation = config["demo"].get("moderation")
+    if moderation:   # γ_c z(C_i) z(M_i): the centrality's effect grows by γ_c per SD of the moderator
+        moderator = zscore(moderator_values(panel, config["models"]["moderators"][moderation["moderator"]]))
+        for alias, gamma in moderation["effects"].items():
+            effect += gamma * z[alias] * moderator.reindex(effect.index)
     noise = config["demo"]["noise_sd"]
     gap = BASE_GAP + effect + rng.normal(0.0, noise, len(effect))
     return pd.DataFrame({"gap": gap, "recovery_noise": rng.normal(0.0, noise, len(gap)), "effect": effect})

@@ -127,14 +127,20 @@ def design_entries(models: dict[str, Any], variables: dict[str, dict[str, str]])
     entries |= {alias: {"label": f"{measure} centrality, network {network}, {year} (raw)", "unit": "",
                         "source": f"centrality/{network}/centrality.parquet", "formula": measure}
                 for alias, measure in models["centralities"].items()}
-    for control in [*models["controls"], *models.get("moderators", {}).values()]:
+    for control in [*models["controls"], *(m for m in models.get("moderators", {}).values() if "variable" in m)]:
         base = variables.get(control["variable"], {"label": control["variable"], "unit": ""})
         entries[control_name(control)] = {"label": f"{control['transform']} of {base['label']} in {control['year']}",
                                           "unit": base["unit"], "source": control["variable"],
                                           "formula": f"{control['transform']}({control['variable']}_{control['year']})"}
     for name, moderator in models.get("moderators", {}).items():
-        entries[name] = {**entries[control_name(moderator)], "label": f"Moderator {name}: "
-                         + entries[control_name(moderator)]["label"]}
+        if "network" in moderator:
+            entries[name] = {"label": f"Moderator {name}: {moderator['transform']} of {moderator['measure']}, network "
+                                      f"{moderator['network']}, {moderator['year']}", "unit": "",
+                             "source": f"centrality/{moderator['network']}/centrality.parquet",
+                             "formula": f"{moderator['transform']}({moderator['measure']}_{moderator['year']})"}
+        else:
+            entries[name] = {**entries[control_name(moderator)], "label": f"Moderator {name}: "
+                             + entries[control_name(moderator)]["label"]}
     return entries
 
 

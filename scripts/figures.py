@@ -124,18 +124,19 @@ def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str
     save_figure(fig, stem)
 
 
-def marginal_effects_plot(models: list[dict[str, Any]], aliases: list[str], labels: list[str], stem: Path,
-                          title: str) -> None:
-    """Per centrality, its marginal effect on resilience across the moderator's range with the 95 % band, one line per
-    model (e.g. one per shock), the quartiles marked and the cities' moderator values as a rug."""
+def marginal_effects_plot(series: list[tuple[str, dict[str, Any], dict[str, str]]], aliases: list[str], xlabel: str,
+                          ylabel: str, stem: Path, title: str) -> None:
+    """Per centrality, its marginal effect across the moderator's range with the 95 % band, one line per series
+    (label, a result's ``marginal_effects``, the term holding each alias: e.g. one series per shock), the quartiles
+    marked and the cities' moderator values as a rug (scripts/estimation/moderation.py)."""
     plt = pyplot()
-    terms = [a for a in aliases if any(a in m["marginal_effects"]["grid"] for m in models)]
-    fig, axes = plt.subplots(1, len(terms), figsize=(3.2 * len(terms), 3.2), squeeze=False, sharey=True)
+    shown = [a for a in aliases if any(terms.get(a) in effects["grid"] for _, effects, terms in series)]
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.2), squeeze=False, sharey=True)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, term in zip(axes[0], terms):
-        for k, (model, label) in enumerate(zip(models, labels)):
-            effects = model["marginal_effects"]
-            grid, curve, colour = effects["grid"]["moderator_value"], effects["grid"][term], colours[k % len(colours)]
+    for ax, alias in zip(axes[0], shown):
+        for k, (label, effects, terms) in enumerate(series):
+            term, colour = terms[alias], colours[k % len(colours)]
+            grid, curve = effects["grid"]["moderator_value"], effects["grid"][term]
             ax.fill_between(grid, curve["ci_low"], curve["ci_high"], color=colour, alpha=0.18, linewidth=0)
             ax.plot(grid, curve["estimate"], color=colour, linewidth=1.4, label=label)
             at = [r for r in effects["at"] if r["term"] == term]
@@ -143,10 +144,9 @@ def marginal_effects_plot(models: list[dict[str, Any]], aliases: list[str], labe
             ax.plot(effects["values"], np.zeros(len(effects["values"])), "|", color="#777777", markersize=6,
                     transform=ax.get_xaxis_transform())
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_title(term.upper(), fontsize=9)
-        ax.set_xlabel(models[0]["marginal_effects"]["moderator"], fontsize=8)
-    unit = "a 1 SD higher" if models[0].get("standardized", True) else "one unit more"
-    axes[0, 0].set_ylabel(f"effect of {unit} centrality (95% CI)", fontsize=8)
+        ax.set_title(alias.upper(), fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+    axes[0, 0].set_ylabel(ylabel, fontsize=8)
     axes[0, 0].legend(fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -45,6 +45,10 @@ def term_for(variable: str, spec: dict[str, Any], shock: str | None = None) -> s
     of the main shock, c_x_post, or of the named `shock`, c_x_<shock>)."""
     if "panel" in spec["family"] and variable in spec["all_centralities"]:
         return f"{variable}_x_{shock or 'post'}"
+    moderator = spec.get("moderator", "none")
+    alias = variable.removesuffix(f"_x_{moderator}")
+    if "panel" in spec["family"] and alias != variable and alias in spec["all_centralities"]:
+        return f"{alias}_x_{shock or 'post'}_x_{moderator}"   # the moderated window interaction
     return variable
 
 

@@ -9,6 +9,7 @@ overlay cannot delete it). Unset keys take the model defaults
 (models.outcome, network, centrality_year, centralities, controls, standardize).
 """
 import itertools
+from collections.abc import Collection
 from typing import Any
 
 from scripts.common import InputError
@@ -124,12 +125,20 @@ def spec_batches(specs: dict[str, dict[str, Any]], size: int) -> dict[str, list[
             for family, names in by_family.items() for k in range(0, len(names), size)}
 
 
-def batch_sources(names: list[str], specs: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+def moderator_networks(moderators: dict[str, dict[str, Any]], names: Collection[str] | None = None) -> list[str]:
+    """The networks whose centralities the named moderators (default: all) read, sorted."""
+    return sorted({m["network"] for name, m in moderators.items() if "network" in m and (names is None or name in names)})
+
+
+def batch_sources(names: list[str], specs: dict[str, dict[str, Any]],
+                  moderators: dict[str, dict[str, Any]] | None = None) -> dict[str, list[str]]:
     """The networks whose centralities and the weights matrices a batch of specs reads, each once, sorted: the
-    models rule's inputs list their files in this order."""
+    models rule's inputs list their files in this order. Networks of the specs, their instruments and their
+    moderators (``models.moderators``)."""
     chosen = [specs[name] for name in names]
     return {"networks": sorted({s["network"] for s in chosen} | {s["instruments"]["network"] for s in chosen
-                                                                 if ESTIMATORS[s["estimator"]].instrumented}),
+                                                                 if ESTIMATORS[s["estimator"]].instrumented}
+                               | set(moderator_networks(moderators or {}, {s["moderator"] for s in chosen}))),
             "weights": sorted({s["weights"] for s in chosen if ESTIMATORS[s["estimator"]].uses_weights})}
 
 

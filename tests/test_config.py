@@ -177,3 +177,22 @@ def test_panel_shocks_and_shock_names_are_checked(config):
     assert "models/panel/shocks: 'sars_2003' (2003) must come after the main shock" in message
     assert "resilience/name: 'omicron_2022' is also a key of resilience.shocks" in message
     assert "(baseline-drop): panel_centralities applies to panel_fe specs only" in message
+
+
+def test_moderators_name_existing_variables_networks_and_measures(config):
+    moderators = config["models"]["moderators"]
+    moderators["capital"]["variable"] = "financial_dept"
+    moderators["tie_degree"]["network"] = "gravity_top5"
+    moderators["tie_clustering"]["measure"] = "clustring"
+    config["models"]["specs"]["spatial_panel"]["moderator"] = "concentration"
+    message = validation_message(config)
+    assert "models/moderators/capital/variable: 'financial_dept' is not a variable" in message
+    assert "models/moderators/tie_degree/network: 'gravity_top5' is not a key of network" in message
+    assert "models/moderators/tie_clustering/measure: network 'gravity_top10' has no 'clustring'" in message
+    assert "(spatial_panel-panel_sar): a moderator applies to cross-section, spatial and panel_fe specs" in message
+
+
+def test_a_moderator_is_a_variable_or_a_network_measure_not_both(config):
+    config["models"]["moderators"]["capital"]["network"] = "gravity"
+    with pytest.raises(InputError, match=r"models/moderators/capital"):
+        validate_config(config)

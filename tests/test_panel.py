@@ -71,3 +71,14 @@ def test_province_share_and_herfindahl_by_hand():
                          "hhi": {"kind": "province_hhi", "of": "gdp"}}, None)
     np.testing.assert_allclose(out["share"], [60.0, 30.0, 10.0, np.nan, 100.0])
     np.testing.assert_allclose(out["hhi"], [0.46, 0.46, 0.46, np.nan, 1.0])
+
+
+def test_financial_depth_from_a_sum_and_a_ratio_by_hand():
+    """(loans + deposits) / GDP: (2 + 3) / 2.5 = 2; a missing deposit leaves the sum, and the depth, missing."""
+    panel = pd.DataFrame({"loans": [2.0, 1.0], "deposits": [3.0, np.nan], "gdp": [2.5, 4.0]})
+    out = derive(panel, {"credit": {"kind": "sum", "total": ["loans", "deposits"]},
+                         "depth": {"kind": "ratio", "of": "credit", "by": "gdp"},
+                         "urban": {"kind": "ratio", "of": "loans", "by": "gdp", "scale": 100}}, None)
+    np.testing.assert_allclose(out["credit"], [5.0, np.nan])
+    np.testing.assert_allclose(out["depth"], [2.0, np.nan])
+    np.testing.assert_allclose(out["urban"], [80.0, 25.0])

@@ -26,9 +26,10 @@ def demo_runs(tmp_path_factory):
 
 
 def test_demo_recovers_planted_effects(demo_runs):
-    """Every planted coefficient lies in its model's interval, jointly: the 27 terms are checked at a family-wise
-    95 % level (Bonferroni, estimate ± z_{1 − 0.05/(2·27)}·se), since 27 separate 95 % intervals would miss one in
-    three runs of a correct estimator (per-term coverage over many seeds is tests/test_coverage.py's job)."""
+    """Every planted coefficient lies in its model's interval, jointly: the 31 terms (with the planted moderation and
+    its marginal effects at the moderator's quartiles) are checked at a family-wise 95 % level (Bonferroni,
+    estimate ± z_{1 − 0.05/(2·31)}·se), since 31 separate 95 % intervals would miss at least one in most runs of a
+    correct estimator (1 − 0.95³¹ ≈ 0.8; per-term coverage over many seeds is tests/test_coverage.py's job)."""
     from scipy.stats import norm
 
     run = demo_runs[0]
@@ -45,10 +46,19 @@ def test_demo_recovers_planted_effects(demo_runs):
     event_study = json.loads((run / "models" / "event_study.json").read_text())
     checks += [("event_study", term, beta, coefficient(event_study, term))
                for term, beta in truth["event_study_effects_pp"].items()]
+    planted = truth["moderation_effects_per_sd"]   # γ·z(DC)·z(capital), reversed in the second shock
+    for name, sign in (("moderation-capital", 1), ("moderation_omicron-capital", -1)):
+        model = json.loads((run / "models" / f"{name}.json").read_text())
+        checks.append((name, "dc_x_capital", sign * planted["effects"]["dc"], coefficient(model, "dc_x_capital")))
+    effects = json.loads((run / "models" / "moderation-capital.json").read_text())["marginal_effects"]
+    for at in (r for r in effects["at"] if r["term"] == "dc" and r["point"] != "p50"):   # β + γ·a(q) at p25, p75
+        shift = (at["moderator_value"] - effects["mean"]) / effects["sd"]
+        checks.append(("moderation-capital ME", at["point"],
+                       truth["effects_per_sd"]["dc"] + planted["effects"]["dc"] * shift, at))
     z = norm.ppf(1 - 0.05 / (2 * len(checks)))
     missed = [(name, term, beta, c["estimate"], c["se"]) for name, term, beta, c in checks
               if abs(c["estimate"] - beta) > z * c["se"]]
-    assert len(checks) == 27 and not missed, missed
+    assert len(checks) == 31 and not missed, missed
 
 
 def test_demo_evidence_verdicts_follow_the_planted_signs(demo_runs):
@@ -60,7 +70,8 @@ def test_demo_evidence_verdicts_follow_the_planted_signs(demo_runs):
     assert evidence[["H1a", "H1b", "H3a", "H3b"]].eq("supported").all()
     assert evidence[["H2a", "H2b"]].eq("contradicted").all()
     assert evidence["H5a"] == "not supported"        # synthetic moderator, no planted interaction
-    assert evidence["H5b"] == "inactive"
+    assert evidence["H5a-capital"] == "supported" and omicron["H5a-capital"] == "contradicted"   # planted, reversed
+    assert "H5b" not in evidence and evidence["H5c"] == "inactive"   # H5b's flows are not in the demo
     # the second shock is planted with the effects reversed: its own evidence rows turn round
     assert omicron[["H1a", "H1b", "H3b"]].eq("contradicted").all() and omicron["H2b"] == "supported"
     estimates = pd.read_csv(demo_runs[0] / "tables" / "evidence_estimates.csv")

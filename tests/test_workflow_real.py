@@ -69,13 +69,43 @@ def test_real_data_quality_flags_and_evidence(real_run):
     jiaozuo = flags[(flags["city_code"] == "410800") & (flags["variable"] == "real_gdp") & (flags["year"] == 2020)]
     assert jiaozuo["flag"].tolist() == ["jump"] and (jiaozuo[["z_city", "z_province"]].abs() > 3.5).all(axis=None)
     evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index(["shock", "hypothesis"])
-    assert len(evidence) == 25 and evidence.loc[("covid_2020", "H5e"), "verdict"] == "inactive"
+    assert len(evidence) == 37 and evidence.loc[("covid_2020", "H5e"), "verdict"] == "inactive"
     h5a = evidence.loc[("covid_2020", "H5a")]      # active on the provincial-share proxy (moderation-concentration)
     assert h5a["verdict"] != "inactive" and "province" in h5a["proxy"] and h5a["primary_spec"] == "moderation-concentration"
     assert evidence["primary_file"].dropna().str.startswith("results/real/models/").all()
-    assert evidence.loc["omicron_2022"].index.tolist() == ["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H3a", "H3b", "H3c"]
+    assert evidence.loc["omicron_2022"].index.tolist() == ["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H3a", "H3b", "H3c",
+                                                           *PROXIED]
     unflagged = json.loads((real_run / "models" / "quality-drop.json").read_text())
     assert "410800" in unflagged["dropped"]["data-quality flag on the outcome"] and "410800" not in unflagged["sample"]
+
+
+PROXIED = ["H5a", "H5a-capital", "H5a-human", "H5a-urban", "H5b", "H5b-degree", "H5b-clustering"]
+
+
+def test_real_data_proxies_of_the_dilemmas(real_run):
+    panel = pd.read_parquet(stage_path(real_run, "data", "panel.parquet")).set_index(["city_code", "year"])
+    depth, census = panel.xs(2019, level="year")["financial_depth"], panel.xs(2020, level="year")
+    assert depth.notna().sum() >= 290 and depth.median() == pytest.approx(2.5, abs=0.3)
+    # Beijing's urbanisation by hand from the census: 19,166,433 urban of 21,893,095 residents
+    assert census.at["110100", "urbanisation"] == pytest.approx(100 * 19166433 / 21893095)
+    assert census["working_age_share"].between(40, 90).sum() >= 300
+    # a rate of a merged unit is not summed: Jinan + Laiwu's CSMAR growth (2015) is missing, not ≈ 15 %
+    assert pd.isna(panel.at[("370100", 2015), "gdp_index_csmar"])
+    consistency = pd.read_csv(stage_path(real_run, "data", "source_consistency.csv"), dtype={"city_code": str})
+    finance = consistency[consistency["pair"] == "finance_file_gdp"].groupby("year")["beyond_tolerance"].mean()
+    assert finance[2019] < 0.02 and finance[2016] > 0.2        # like the nominal GDP: revised levels before 2019
+    capital = json.loads((real_run / "models" / "moderation-capital.json").read_text())
+    assert capital["dropped"]["moderator value flagged as a one-year spike"] == ["220300"]   # Siping's deposits ×11
+    flows = pd.read_parquet(stage_path(real_run, "centrality/baidu_flows_all", "centrality.parquet"))
+    top3 = flows[flows["measure"] == "top3_share"].set_index("city_code")["value"]
+    assert top3.notna().sum() >= 300 and top3.between(0, 1).all() and top3["420100"] < 0.5   # Wuhan's outflow spreads
+    evidence = pd.read_csv(real_run / "tables" / "evidence.csv").set_index(["shock", "hypothesis"])
+    proxied = evidence.loc["covid_2020"].loc[PROXIED]
+    assert (proxied["verdict"] != "inactive").all() and proxied["proxy"].notna().all()
+    assert (proxied["family"] == "dilemmas").all()
+    effects = pd.read_csv(real_run / "tables" / "marginal_effects.csv")
+    assert {"moderation-capital", "moderation_panel-capital", "moderation_omicron-sparse_ties"} <= set(effects["model"])
+    assert (real_run / "figures" / "marginal_effects_capital_panel.png").stat().st_size > 0
 
 
 def test_real_data_official_real_gdp_and_source_consistency(real_run):

@@ -80,9 +80,19 @@ def require_measures(available, aliases: dict[str, str], year: Any) -> None:
                          f"{sorted(available)}); choose measures it computes.")
 
 
-def moderator_values(panel: pd.DataFrame, moderator: dict[str, Any]) -> pd.Series:
-    """A models.moderators entry by city: its variable in its year, transformed."""
-    values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
+def moderator_values(panel: pd.DataFrame, moderator: dict[str, Any],
+                     networks: dict[str, pd.DataFrame] | None = None) -> pd.Series:
+    """A models.moderators entry by city, transformed: its panel ``variable`` in its year, or the ``measure`` of a
+    ``network``'s centralities in its year (``networks``: centrality tables by network name)."""
+    if "network" in moderator:
+        table = (networks or {})[moderator["network"]]
+        chosen = table[(table["year"] == moderator["year"]) & (table["measure"] == moderator["measure"])]
+        if chosen.empty:
+            raise InputError(f"models.moderators: network '{moderator['network']}' has no '{moderator['measure']}' "
+                             f"in {moderator['year']}; choose a measure it computes and a year in its range.")
+        values = chosen.set_index("city_code")["value"]
+    else:
+        values = panel.loc[panel["year"] == moderator["year"]].set_index("city_code")[moderator["variable"]]
     return transform(values, moderator["transform"])
 
 

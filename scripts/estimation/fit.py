@@ -4,8 +4,9 @@
 sample-selection keys of the weights, panel years and balance rule, the real shock year, moderators, size classes.
 ``tables`` holds the inputs every spec of a batch shares: ``panel`` (the analysis panel), ``resilience``,
 ``placebo`` (the measures of placebo shock years, keyed by shock_year), ``shocks`` (those of the named shocks,
-keyed by shock), ``cities`` (points) and ``flagged`` (cities
-flagged on the outcome: left out by ``sample: unflagged``).
+keyed by shock), ``cities`` (points), ``flagged`` (cities
+flagged on the outcome: left out by ``sample: unflagged``) and ``networks`` (centrality tables by network, of the
+moderators that read a network).
 
 Spec option ``shock_year`` (placebo): the design takes the measures recomputed by the resilience stage with every
 resilience year moved to that year, and the centralities of the year before it. Spec option ``shock`` (a key of
@@ -14,6 +15,7 @@ centrality year (by default the pre-pandemic models.centrality_year).
 """
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scripts.estimation.cross_section import fit_ols, permutation_test
@@ -33,10 +35,26 @@ from scripts.estimation.spatial import fit_spatial
 from scripts.estimation.spatial_panel import fit_spatial_panel
 from scripts.specs import INFERENCE_KEYS
 
+MODERATOR_SPIKE = "moderator value flagged as a one-year spike"
+
 
 def inference_settings(spec: dict[str, Any], cities: pd.DataFrame, seed: int) -> dict[str, Any]:
     """What the Conley and wild-bootstrap covariances read: the spec's inference keys, city points and the seed."""
     return {**{k: spec.get(k) for k in INFERENCE_KEYS}, "cities": cities, "seed": seed}
+
+
+def moderator_column(name: str, settings: dict[str, Any], tables: dict[str, Any]) -> tuple[pd.Series, list[str]]:
+    """A spec's moderator by city (design.moderator_values) and the cities whose value is set missing because the
+    quality stage flagged it as a one-year spike that reverses (``tables["spikes"]``: city_code, year, variable),
+    e.g. deposits ×11 in one year: one such value would otherwise set the moderator's range."""
+    moderator = settings["moderators"][name]
+    values = moderator_values(tables["panel"], moderator, tables.get("networks"))
+    spikes = tables.get("spikes")
+    if spikes is None:
+        spikes = pd.DataFrame(columns=["city_code", "year", "variable"])
+    hit = spikes[(spikes["variable"] == moderator.get("variable")) & (spikes["year"] == moderator["year"])]
+    masked = sorted(set(hit["city_code"]) & set(values.dropna().index))
+    return values.drop(masked), masked
 
 
 def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataFrame, cities: pd.DataFrame,
@@ -88,7 +106,7 @@ def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables:
     design = design_table(resilience, centrality, panel, spec["outcome"], year, spec["all_centralities"],
                           spec["controls"])
     if spec["moderator"] != "none":
-        design[spec["moderator"]] = moderator_values(panel, settings["moderators"][spec["moderator"]])
+        design[spec["moderator"]] = moderator_column(spec["moderator"], settings, tables)[0]
     if spec["estimator"] == "iv":
         design = design.join(instrument_columns(spec, instruments), how="left")
     return subsample(design, spec, panel, settings, tables["flagged"])
@@ -119,15 +137,28 @@ def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[
         available = set(rows.index.get_level_values("city_code"))
         if spec["sample"] == "unflagged":   # panels take no other sample (validated in scripts/config.py)
             rows = rows[~rows.index.get_level_values("city_code").isin(flagged)]
-        fitted = fit_panel(rows, spec, panel_settings, inference_settings(spec, cities, seed)) \
+        values, dropped = None, {}
+        if spec["moderator"] != "none":       # z-scored over the panel's cities, as the centralities
+            values, masked = moderator_column(spec["moderator"], settings, tables)
+            in_panel = rows.index.get_level_values("city_code").unique()
+            values = values.reindex(in_panel)[lambda v: np.isfinite(v)]
+            dropped[spec["moderator"]] = sorted(set(in_panel) - set(values.index) - set(masked))
+            dropped[MODERATOR_SPIKE] = sorted(set(masked) & set(in_panel))
+            rows = rows.join(standardize(values.rename(spec["moderator"]).to_frame(), [spec["moderator"]]),
+                             on="city_code", how="inner")
+        fitted = fit_panel(rows, spec, panel_settings, inference_settings(spec, cities, seed), values) \
             if spec["family"] == "panel" else \
             fit_spatial_panel(rows, spec, panel_settings, weights, cities, weights_spec, seed)
-        result = {**public, **fitted, "outcome": "growth",
+        result = {**public, **fitted, "outcome": "growth", **({"dropped": dropped} if dropped else {}),
                   "sample": sorted(set(rows.index.get_level_values("city_code")))}
     else:
         design = cross_section_design(spec, settings, tables, centrality, instruments)
         available = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
         result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, seed)}
+        if spec["moderator"] != "none":   # listed by reason, not under the moderator's column
+            masked = set(moderator_column(spec["moderator"], settings, tables)[1]) & set(design.index)
+            found = result["dropped"].pop(spec["moderator"], [])
+            result["dropped"] |= {spec["moderator"]: sorted(set(found) - masked), MODERATOR_SPIKE: sorted(masked)}
     if spec["sample"] == "unflagged":
         result.setdefault("dropped", {})["data-quality flag on the outcome"] = sorted(set(flagged) & available)
     return result

@@ -13,18 +13,21 @@ from scripts.common import InputError
 from scripts.estimation.design import centrality_terms, check_rank, post_windows, province_groups
 from scripts.estimation.inference import panel_conley_covariance, wild_terms
 from scripts.estimation.iv import fit_iv, instrument_name
+from scripts.estimation.moderation import marginal_effects
 from scripts.estimation.results import coefficient_rows, normal_coefficients
 from scripts.registry import ESTIMATORS
 from scripts.specs import holds_centralities
 
 
 def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any],
-              inference: dict[str, Any] | None = None) -> dict[str, Any]:
+              inference: dict[str, Any] | None = None, moderator_values: pd.Series | None = None) -> dict[str, Any]:
     """Two-way FE (city, year) regressions with linearmodels.PanelOLS.
 
     ``panel_fe``: growth_it = α_i + γ_t + Σ_c (δ_c C_{i,t−1} + Σ_k β_ck C_{i,t−1}·Post^k_t) + ε_it, Post^k the
     window of shock k (``post_windows``); β_ck is how much more (or less) a 1-SD more central city grew in shock k's
-    window. With spec ``panel_centralities: pre_shock`` C is held at the spec's centrality year (time-invariant, so
+    window. With a spec ``moderator`` M (z-scored over the panel's cities; ``moderator_values``: its raw values by
+    city), moderated_terms adds M·Post^k, C·M and C·Post^k·M, and the result the window effects' marginal effects
+    across M. With spec ``panel_centralities: pre_shock`` C is held at the spec's centrality year (time-invariant, so
     δ_c is absorbed by the city effects and only the interactions are estimated).
     ``event_study``: growth_it = α_i + γ_t + Σ_c Σ_{τ≠ref} β_cτ C_{i,ref}·1[t = τ] + ε_it, ref = the spec's
     centrality year (models.centrality_year unless the spec sets its own).
@@ -42,19 +45,41 @@ def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]
     x = pd.DataFrame(index=rows.index)
     if spec["estimator"] == "panel_fe":
         windows = post_windows(years, settings)
+        moderator = spec.get("moderator", "none")
         for alias in terms:
             if not holds_centralities(spec):
                 x[alias] = rows[alias]
             for suffix, window in windows.items():
                 x[f"{alias}_x_{suffix}"] = rows[alias] * window
+        if moderator != "none":
+            x = x.join(moderated_terms(rows, terms, moderator, windows, holds_centralities(spec)))
+            moderation = {"moderator": moderator, "terms": [f"{a}_x_{s}" for a in terms for s in windows],
+                          "values": moderator_values}
     else:
         reference = spec["centrality_year"]
         for alias in terms:
             for year in sorted(set(years) - {reference}):
                 x[f"{alias}_x_{year}"] = rows[alias] * (years == year)
-    result = fixed_effects(rows["growth"], x, spec["cov"], time_effects=True, inference=inference)
+    result = fixed_effects(rows["growth"], x, spec["cov"], time_effects=True, inference=inference,
+                           moderation=moderation if spec.get("moderator", "none") != "none" else None)
     label = ESTIMATORS[spec["estimator"]].label
     return {**result, "estimator": label, "diagnostics": {**result["diagnostics"], "outcome": "100·Δln Y (% growth)"}}
+
+
+def moderated_terms(rows: pd.DataFrame, terms: list[str], moderator: str, windows: dict[str, np.ndarray],
+                    held: bool) -> pd.DataFrame:
+    """The moderator's terms of a ``panel_fe`` spec (triple interaction; the moderator M_i is time-invariant and
+    centred, so its own level is absorbed by the city effects): M_i·Post^k_t, C_{i,t−1}·M_i (not with held
+    centralities, where it is absorbed too) and C·Post^k·M, whose coefficient is how much the window effect β_ck
+    changes per SD of the moderator."""
+    m = rows[moderator]
+    x = pd.DataFrame({f"{moderator}_x_{suffix}": m * window for suffix, window in windows.items()}, index=rows.index)
+    for alias in terms:
+        if not held:
+            x[f"{alias}_x_{moderator}"] = rows[alias] * m
+        for suffix, window in windows.items():
+            x[f"{alias}_x_{suffix}_x_{moderator}"] = rows[alias] * window * m
+    return x
 
 
 def fit_panel_iv(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -89,9 +114,11 @@ def within(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = True,
-                  inference: dict[str, Any] | None = None) -> dict[str, Any]:
+                  inference: dict[str, Any] | None = None, moderation: dict[str, Any] | None = None) -> dict[str, Any]:
     """PanelOLS with entity (and time) effects; SEs clustered by entity, Driscoll–Kraay, Conley–Hsiang, or by
-    province with wild-bootstrap inference (``fit_panel``).
+    province with wild-bootstrap inference (``fit_panel``). ``moderation``: the moderator, the window ``terms``
+    (c_x_<window>) and the cities' moderator ``values`` → their ``marginal_effects`` across the moderator (the
+    wild-bootstrap specs from their province-clustered covariance).
 
     ``r2_within`` is the R² of the regression after the fixed effects are removed (linearmodels ``rsquared``).
     """
@@ -130,6 +157,7 @@ def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = 
                                        inference["conley_kernel"], inference["conley_lag"])
         coefficients = normal_coefficients(names, np.asarray(fit.params), vcov)
     else:
+        vcov = np.asarray(fit.cov)
         low, high = np.asarray(fit.conf_int()).T
         coefficients = coefficient_rows(names, fit.params, fit.std_errors, fit.tstats, fit.pvalues, low, high)
     if cov == "wild_cluster_province":
@@ -138,6 +166,9 @@ def fixed_effects(y: pd.Series, x: pd.DataFrame, cov: str, time_effects: bool = 
             row.update({k: extra["wild_bootstrap"]["terms"][row["term"]][k] for k in ("p_value", "ci_low", "ci_high")})
         se_type += (f"; p-values and 95 % CIs from the restricted wild cluster bootstrap on the within-transformed "
                     f"design ({extra['wild_bootstrap']['weights']} weights, {extra['wild_bootstrap']['draws']} draws)")
+    if moderation:
+        extra["marginal_effects"] = marginal_effects(names, np.asarray(fit.params), vcov, moderation["terms"],
+                                                     moderation["moderator"], moderation["values"])
     return {"se_type": se_type, "n": int(fit.nobs), "fixed_effects": ["city", *(["year"] if time_effects else [])],
             "coefficients": coefficients,
             "diagnostics": {"r2_within": float(fit.rsquared), "entities": int(fit.entity_info["total"]),

@@ -20,6 +20,7 @@ def main(smk: Any) -> None:
                 "named_shock_effects_per_sd": {name: {k: -v for k, v in p.demo["effects"].items()}
                                                for name in p.resilience.get("shocks", {})},
                 "event_study_effects_pp": event_study_truth(settings),
+                "moderation_effects_per_sd": p.demo.get("moderation", {}),
                 "noise_sd": p.demo["noise_sd"]}, smk.output.truth)
 
 

@@ -19,8 +19,10 @@ def main(smk: Any) -> None:
     design = design_table(pd.read_parquet(smk.input.resilience), pd.read_parquet(smk.input.centrality),
                           panel, models["outcome"], models["centrality_year"],
                           models["centralities"], models["controls"])
+    networks = {net: pd.read_parquet(path) for net, path in zip(smk.params.moderator_networks,
+                                                                 smk.input.moderator_networks)}
     for name, moderator in models.get("moderators", {}).items():
-        design[name] = moderator_values(panel, moderator).reindex(design.index)
+        design[name] = moderator_values(panel, moderator, networks).reindex(design.index)
     LOG.info("design: %d cities, complete cases per column %s", len(design), design.notna().sum().to_dict())
     design.reset_index().to_parquet(smk.output.design, index=False)
 

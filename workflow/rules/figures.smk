@@ -74,31 +74,47 @@ rule figures:
         entry("figures")
 
 
-# OLS specs with a moderator, by moderator: their marginal effects (table) and one figure per moderator.
-MODERATED = {}
+# Specs with a moderator, by moderator: OLS (cross-section) and panel_fe specs, whose results carry marginal effects.
+MODERATED = {"cross_section": {}, "panel": {}}
 for name, spec in SPECS.items():
-    if spec["estimator"] == "ols" and spec["moderator"] != "none":
-        MODERATED.setdefault(spec["moderator"], []).append(name)
+    if spec["estimator"] in ("ols", "panel_fe") and spec["moderator"] != "none":
+        MODERATED[spec["family"]].setdefault(spec["moderator"], []).append(name)
 
 
-if MODERATED:
+def moderator_label(moderator):
+    """A moderator as the figures' x axis names it: variable or network measure, and year."""
+    entry = MODELS["moderators"][moderator]
+    what = entry.get("variable") or f"{entry['measure']} in {entry['network']}"
+    transform = "" if entry["transform"] == "none" else f"{entry['transform']} of "
+    return f"{moderator}: {transform}{what}, {entry['year']}"
+
+
+MODERATED_FIGURES = [
+    f"{RUN}/figures/marginal_effects_{moderator}{suffix}"
+    for family, suffix in (("cross_section", ""), ("panel", "_panel"))
+    for moderator in MODERATED[family]
+]
+
+
+if MODERATED_FIGURES:
 
     rule marginal_effects:
         input:
-            models=[f"{RUN}/models/{name}.json" for names in MODERATED.values() for name in names],
+            models=[
+                f"{RUN}/models/{name}.json"
+                for family in MODERATED.values()
+                for names in family.values()
+                for name in names
+            ],
             code=code("marginal_effects"),
         output:
             table=f"{RUN}/tables/marginal_effects.md",
             table_other=[f"{RUN}/tables/marginal_effects.{suffix}" for suffix in ("tex", "html", "csv")],
             figures=[
-                report(
-                    f"{RUN}/figures/marginal_effects_{moderator}.png",
-                    caption="../report/marginal_effects.rst",
-                    category="Models",
-                )
-                for moderator in MODERATED
+                report(f"{stem}.png", caption="../report/marginal_effects.rst", category="Models")
+                for stem in MODERATED_FIGURES
             ],
-            pdfs=[f"{RUN}/figures/marginal_effects_{moderator}.pdf" for moderator in MODERATED],
+            pdfs=[f"{stem}.pdf" for stem in MODERATED_FIGURES],
         log:
             f"{RUN}/logs/marginal_effects.log",
         benchmark:
@@ -108,7 +124,9 @@ if MODERATED:
             mem_mb=1000,
             runtime=5,
         params:
-            moderated=MODERATED,
+            cross_section=MODERATED["cross_section"],
+            panel=MODERATED["panel"],
+            moderator_labels={m: moderator_label(m) for family in MODERATED.values() for m in family},
             aliases=ALIASES,
             main_shock=config["resilience"]["name"],
             demo=DEMO,

@@ -1,13 +1,18 @@
 # Design table for figures, and the model specs (scripts/specs.py expands models.specs): one job per batch of
 # models.batch_size specs of a family (imports are paid once per batch), or, with batch_size 0, one wildcard job
 # per spec (for clusters). Either way every spec writes models/<spec>.json.
-from scripts.specs import batch_settings, batch_sources, spec_batches
+from scripts.specs import batch_settings, batch_sources, moderator_networks, spec_batches
+
+MODERATORS = MODELS.get("moderators", {})
+# The design table's moderators: those on switched-off networks (unused: scripts/config.py) are left out.
+DESIGN_MODERATORS = {name: entry for name, entry in MODERATORS.items() if entry.get("network", MODEL_NET) in NETWORKS}
 
 
 rule design:
     input:
         resilience=RESILIENCE["resilience"],
         centrality=centrality_file(MODEL_NET),
+        moderator_networks=[centrality_file(net) for net in moderator_networks(DESIGN_MODERATORS)],
         panel=ANALYSIS_PANEL,
         code=code("design"),
     output:
@@ -21,7 +26,11 @@ rule design:
         mem_mb=1000,
         runtime=5,
     params:
-        models=pick(MODELS, "outcome", "centrality_year", "centralities", "controls", "moderators"),
+        models={
+            **pick(MODELS, "outcome", "centrality_year", "centralities", "controls"),
+            "moderators": DESIGN_MODERATORS,
+        },
+        moderator_networks=moderator_networks(DESIGN_MODERATORS),
     script:
         entry("design")
 
@@ -39,7 +48,7 @@ BATCHES = spec_batches(SPECS, MODELS.get("batch_size", 0))
 
 def batch_inputs(names):
     """The centrality and weights files of a batch of specs, in the order of batch_sources."""
-    sources = batch_sources(names, SPECS)
+    sources = batch_sources(names, SPECS, MODERATORS)
     return {
         "centrality": [centrality_file(net) for net in sources["networks"]],
         "weights": [weights_file(name) for name in sources["weights"]],
@@ -66,7 +75,7 @@ for batch, names in BATCHES.items():
             mem_mb=2000,
             runtime=30,
         params:
-            sources=batch_sources(names, SPECS),
+            sources=batch_sources(names, SPECS, MODERATORS),
             settings=batch_settings(names, SPECS, config),
         script:
             entry("models")
@@ -91,7 +100,7 @@ if not BATCHES:
             mem_mb=1500,
             runtime=15,
         params:
-            sources=lambda wildcards: batch_sources([wildcards.spec], SPECS),
+            sources=lambda wildcards: batch_sources([wildcards.spec], SPECS, MODERATORS),
             settings=lambda wildcards: batch_settings([wildcards.spec], SPECS, config),
         script:
             entry("models")

@@ -7,12 +7,19 @@ if DEMO:
         "seed": config["seed"],
         "years": config["years"],
         "variables": variable_names(),
-        "demo": pick(config["demo"], "n_rows", "n_cols", "effects", "noise_sd"),
+        "demo": pick(config["demo"], "n_rows", "n_cols", "effects", "noise_sd", "moderation"),
         "resilience": {
             **pick(config["resilience"], "pre_period", "shock_year", "recovery_year"),
             "shocks": undocumented(config["resilience"].get("shocks", {})),
         },
-        "models": pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
+        "models": {
+            **pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
+            "moderators": {  # the planted moderator's entry only
+                name: MODELS["moderators"][name]
+                for name in [config["demo"].get("moderation", {}).get("moderator")]
+                if name
+            },
+        },
         "network": {MODEL_NET: config["network"][MODEL_NET]},
         "centrality": config.get("centrality", {}),
         "consistency": undocumented(config.get("consistency", {})),
