@@ -75,14 +75,14 @@ READERS: list[tuple[str, set[str]]] = [
     (r"resilience\.shocks\.[^.]+\.description$", set()),
     (r"resilience\.shocks\.[^.]+\.shock_year$", {"panel?demo", "resilience", PANEL, SPANEL}),   # the panel windows
     (r"resilience\.shocks\.", {"panel?demo", "resilience"}),
-    (r"resilience\.name$", {"resilience", "resilience_report", "evidence", "export"}),
+    (r"resilience\.name$", {"resilience", "resilience_report", "evidence", "export", "marginal_effects"}),
     (r"resilience\.profile\.top_share$", {"resilience", "resilience_report"}),   # the ranking table's note
     (r"resilience\.", {"resilience"}),
     (r"quality\.(city_z|province_z|min_scale|variables|not_levels)(\.|$)", {"quality", "quality_report"}),   # notes
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
-    (r"models\.batch_size$", {CROSS, SPATIAL, SPANEL}),             # batches whose membership changes
+    (r"models\.batch_size$", {CROSS, SPATIAL, PANEL, SPANEL}),      # batches whose membership changes
     (r"models\.outcome$", {"panel?demo", "quality", "quality_report", "resilience", "design", "moran", "report",
                           "export", *ALL_MODELS}),
     (r"models\.network$", {"panel?demo", "figures", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
@@ -102,12 +102,19 @@ READERS: list[tuple[str, set[str]]] = [
     (r"models\.specs\.(panel|panel_pre_shock|panel_iv|event_study|quality_panel)\.", {PANEL}),
     (r"models\.specs\.spatial_panel\w*\.", {SPANEL}),
     (r"models\.specs\.spatial\.", {SPATIAL}),
+    (r"models\.specs\.moderation_panel\.estimator$", {CROSS, PANEL, "marginal_effects"}),   # panel_fe → ols
+    (r"models\.specs\.moderation_panel\.", {PANEL, "marginal_effects"}),
+    (r"models\.specs\.moderation\w*\.estimator$", {CROSS, SPATIAL, "marginal_effects"}),   # ols → sar: no ME
+    (r"models\.specs\.moderation\.moderator\.", {CROSS, "marginal_effects"}),   # the order of the figures
+    (r"models\.specs\.moderation\w*\.", {CROSS}),   # same spec names: the figures' inputs change, not their params
     (r"models\.specs\.grid\.estimator\.1$", {SPATIAL}),                 # sar → sem
     (r"models\.specs\.grid\.weights\.", {SPATIAL}),                     # the OLS specs of the grid take no weights
     (r"models\.specs\.grid\.", {CROSS, SPATIAL}),
     (r"models\.specs\.\w+\.estimator$", {CROSS, SPATIAL}),               # ols → sar moves a spec between families
     (r"models\.specs\.", {CROSS}),
-    (r"models\.moderators\.", {CROSS, "design", "export"}),
+    (r"models\.moderators\.(concentration|capital|working_age|sparse_ties|tie_degree)\.",   # also in moderation_panel
+     {CROSS, PANEL, "design", "export", "marginal_effects"}),
+    (r"models\.moderators\.", {CROSS, "design", "export", "marginal_effects"}),
     (r"demo\.(n_rows|n_cols)$", {"*"}),                            # new synthetic cities: every stage
     (r"demo\.", {"panel"}),
 ]
@@ -122,9 +129,9 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"user_crosswalk$", "data/crosswalk/jia_et_al_2020.csv"),
     (r"report\.cjk_font$", "Noto Sans CJK SC"),
     (r"quality\.variables$", ["gdp", "real_gdp"]),
-    (r"hypotheses\.tests\.\w+\.sign$", lambda old: "-" if old == "+" else "+"),
-    (r"hypotheses\.tests\.\w+\.variable$", lambda old: "cc" if old != "cc" else "dc"),
-    (r"hypotheses\.tests\.\w+\.(shocks\.\w+\.)?(primary|unflagged|specs\.\d+)$",
+    (r"hypotheses\.tests\.[^.]+\.sign$", lambda old: "-" if old == "+" else "+"),
+    (r"hypotheses\.tests\.[^.]+\.variable$", lambda old: "cc" if old != "cc" else "dc"),
+    (r"hypotheses\.tests\.[^.]+\.(shocks\.\w+\.)?(primary|unflagged|specs\.\d+)$",
      lambda old: "orthogonal" if old != "orthogonal" else "baseline-drop"),
     (r"report\.main_table\.\d+$", "orthogonal"),
     (r"(models\.outcome|resilience\.report\.outcome)$", "gdp"),
@@ -132,12 +139,18 @@ ALTERNATIVES: list[tuple[str, object]] = [
     (r"models\.measures\.1$", "gap_closed"),
     (r"models\.specs\.grid\.estimator\.\d+$", "sem"),
     (r"models\.specs\.spatial_panel_durbin\.estimator$", "panel_sar"),   # effects is a spatial-panel key
+    (r"models\.specs\.moderation_panel\.estimator$", "ols"),   # an event study takes no moderator
     (r"models\.specs\.\w+\.estimator$", lambda old: {"ols": "sar", "panel_fe": "event_study"}.get(old, "panel_fe")),
     (r"models\.specs\.\w+\.measure$", "recovery"),
     (r"models\.specs\.\w+\.centralities$", "joint"),
     (r"models\.specs\.\w+\.shock$", "none"),
     (r"models\.specs\.(panel_)?iv\.instruments\.network$", "gravity"),
     (r"models\.specs\.panel_iv\.network$", "gravity"),      # its centralities are held at 2019
+    (r"derived\.[^.]+\.kind$", lambda old: "index_from_growth" if old != "index_from_growth" else "deflate"),   # `of`
+    (r"demo\.moderation\.moderator$", "concentration"),
+    (r"models\.moderators\.\w+\.variable$", "gdp_per_capita"),
+    (r"models\.moderators\.\w+\.network$", lambda old: "gravity" if old != "gravity" else "gravity_top10"),
+    (r"models\.moderators\.\w+\.measure$", lambda old: "degree" if old != "degree" else "strength"),
 ]
 
 # Keys that cannot change alone: another key names their value, or they select a block of other keys.
@@ -180,6 +193,14 @@ NOT_ALONE = {
     "models.specs.one_at_a_time.centralities": "hypotheses name its specs one_at_a_time-dc/cc/bc",
     "models.specs.moderation.moderator.0": "(demo) the only moderator the demo supplies",
     "network.baidu_flows.enabled": "(demo) a flows network needs retrieved files, which the demo does not retrieve",
+    "network.baidu_flows_all.enabled": "(demo) a flows network needs retrieved files, which the demo does not "
+                                       "retrieve",
+    "network.baidu_flows_all.kind": "each network kind needs its own keys",
+    "derived.loans_deposits_gp.kind": "sum takes total; the other kinds take `of`",
+    "models.specs.moderation_panel.network": "only gravity_resident reaches 2022, the panel's last lagged year",
+    "hypotheses.tests.H5a-urban.enabled": "(demo) its omicron spec moderation_omicron-urbanisation is pruned",
+    "hypotheses.tests.H5b.enabled": "(demo) its moderator reads the Baidu flows, which the demo does not have",
+    "hypotheses.tests.H5b-clustering.enabled": "(demo) its omicron spec moderation_omicron-tie_clustering is pruned",
 }
 
 
