@@ -53,10 +53,11 @@ def build_igraph(edges: pd.DataFrame, directed: bool):
     """igraph Graph over the sorted node codes of an edge list; returns (graph, codes, normalised weights)."""
     import igraph as ig
 
-    codes = np.union1d(edges["source"].to_numpy(), edges["target"].to_numpy())
-    index = pd.Series(np.arange(len(codes)), index=codes)
-    pairs = np.column_stack([index[edges["source"]].to_numpy(), index[edges["target"]].to_numpy()])
-    graph = ig.Graph(n=len(codes), edges=pairs.tolist(), directed=directed)
+    # one hash pass over both ends (a sort of the few hundred distinct codes only): ~3× faster than a sort of every
+    # end's code plus a label lookup on 56–113 k ties a year
+    ends, codes = pd.factorize(pd.concat([edges["source"], edges["target"]], ignore_index=True), sort=True)
+    graph = ig.Graph(n=len(codes), edges=ends.reshape(2, -1).T, directed=directed)
+    codes = np.asarray(codes, dtype=object)
     weight = edges["weight"].to_numpy(dtype=float)
     if (weight <= 0).any():
         raise InputError("centralities need positive tie weights; drop zero-weight ties before this stage.")
@@ -120,7 +121,13 @@ def top_share(edges: pd.DataFrame, codes: np.ndarray, directed: bool) -> np.ndar
 def centralities(edges: pd.DataFrame, directed: bool = False, mapping: str = "inverse", engine: str = "igraph",
                  damping: float = 0.85) -> pd.DataFrame:
     """All measures of one graph (definitions in the module docstring): one row per node, one column per measure."""
-    graph, codes, weight = build_igraph(edges, directed)
+    return graph_measures(build_igraph(edges, directed), edges, directed, mapping, engine, damping)
+
+
+def graph_measures(built: tuple, edges: pd.DataFrame, directed: bool, mapping: str, engine: str,
+                   damping: float) -> pd.DataFrame:
+    """``centralities`` of a graph already built from ``edges`` (build_igraph's graph, codes, weights)."""
+    graph, codes, weight = built
     n = len(codes)
     if n < 3:
         raise InputError(f"a network year has only {n} nodes; centralities need at least 3.")
@@ -160,32 +167,37 @@ def centralities(edges: pd.DataFrame, directed: bool = False, mapping: str = "in
     return pd.DataFrame({"city_code": codes, **out})
 
 
-def centrality_table(edges: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]) -> pd.DataFrame:
-    """Long table city_code, year, measure, value for every year of a network."""
+def centrality_table(edges: pd.DataFrame, spec: dict[str, Any],
+                     settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long table city_code, year, measure, value for every year of a network, and its diagnostics (each year's graph
+    built once for both)."""
     directed = is_directed(spec)
-    frames = []
+    frames, rows = [], []
     for year, group in edges.groupby("year", sort=True):
-        wide = centralities(group, directed, spec.get("weight_to_distance", "inverse"),
-                            settings.get("engine", "igraph"), settings.get("pagerank_damping", 0.85))
+        built = build_igraph(group, directed)
+        wide = graph_measures(built, group, directed, spec.get("weight_to_distance", "inverse"),
+                              settings.get("engine", "igraph"), settings.get("pagerank_damping", 0.85))
         frames.append(wide.melt(id_vars="city_code", var_name="measure", value_name="value").assign(year=year))
-    return pd.concat(frames, ignore_index=True)[["city_code", "year", "measure", "value"]]
+        rows.append({"year": year, **graph_summary(built[0], group["weight"].to_numpy(dtype=float), directed)})
+    return pd.concat(frames, ignore_index=True)[["city_code", "year", "measure", "value"]], pd.DataFrame(rows)
 
 
 def diagnostics(edges: pd.DataFrame, directed: bool) -> pd.DataFrame:
     """Per year: nodes, edges, density, (weak) components, largest component share, weight and degree summaries."""
-    rows = []
-    for year, group in edges.groupby("year", sort=True):
-        graph, _, _ = build_igraph(group, directed)
-        n, m = graph.vcount(), graph.ecount()
-        components = graph.connected_components(mode="weak")
-        degree = np.asarray(graph.degree(), dtype=float)
-        weight = group["weight"].to_numpy(dtype=float)
-        rows.append({"year": year, "nodes": n, "edges": m,
-                     "density": m / (n * (n - 1) if directed else n * (n - 1) / 2),
-                     "components": len(components), "largest_component_share": max(components.sizes()) / n,
-                     "weight_min": weight.min(), "weight_p25": np.quantile(weight, 0.25),
-                     "weight_median": np.median(weight), "weight_p75": np.quantile(weight, 0.75),
-                     "weight_max": weight.max(), "weight_mean": weight.mean(),
-                     "degree_mean": degree.mean(), "degree_sd": degree.std(ddof=1) if n > 1 else 0.0,
-                     "degree_min": degree.min(), "degree_max": degree.max()})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"year": year, **graph_summary(build_igraph(group, directed)[0],
+                                                          group["weight"].to_numpy(dtype=float), directed)}
+                         for year, group in edges.groupby("year", sort=True)])
+
+
+def graph_summary(graph: Any, weight: np.ndarray, directed: bool) -> dict[str, Any]:
+    """One year's diagnostics row (without the year) from its graph and raw tie weights."""
+    n, m = graph.vcount(), graph.ecount()
+    components = graph.connected_components(mode="weak")
+    degree = np.asarray(graph.degree(), dtype=float)
+    return {"nodes": n, "edges": m, "density": m / (n * (n - 1) if directed else n * (n - 1) / 2),
+            "components": len(components), "largest_component_share": max(components.sizes()) / n,
+            "weight_min": weight.min(), "weight_p25": np.quantile(weight, 0.25),
+            "weight_median": np.median(weight), "weight_p75": np.quantile(weight, 0.75),
+            "weight_max": weight.max(), "weight_mean": weight.mean(),
+            "degree_mean": degree.mean(), "degree_sd": degree.std(ddof=1) if n > 1 else 0.0,
+            "degree_min": degree.min(), "degree_max": degree.max()}

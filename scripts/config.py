@@ -69,14 +69,18 @@ def repeated_configfile_flags(argv: list[str]) -> list[str]:
     return groups
 
 
-def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[str]:
-    """Every schema violation as 'key/path: message', sorted."""
+@cache
+def schema_validator(schema_path: Path = SCHEMA):
+    """The jsonschema validator of the config schema (built once per process)."""
     from jsonschema import Draft202012Validator
 
-    schema = load_schema(schema_path)
-    validator = Draft202012Validator(schema)
+    return Draft202012Validator(load_schema(schema_path))
+
+
+def schema_errors(config: dict[str, Any], schema_path: Path = SCHEMA) -> list[str]:
+    """Every schema violation as 'key/path: message', sorted."""
     messages = []
-    for error in validator.iter_errors(config):
+    for error in schema_validator(schema_path).iter_errors(config):
         message = error.message
         if error.validator == "additionalProperties":
             message = f"unknown key: {message} (check the spelling against {schema_path.name})"

@@ -10,7 +10,9 @@ SIGNS = {"+": 1, "-": -1, "−": -1}
 
 def matching_specs(patterns: list[str], specs: list[str]) -> list[str]:
     """Spec names matched by names or glob patterns, in spec order, each once."""
-    return [s for s in specs if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
+    names = {p for p in patterns if not any(c in p for c in "*?[")}   # plain names: a set lookup, no glob matching
+    globs = [p for p in patterns if p not in names]
+    return [s for s in specs if s in names or any(fnmatch.fnmatchcase(s, p) for p in globs)]
 
 
 def is_active(test: dict[str, Any], moderators: Collection[str]) -> bool:

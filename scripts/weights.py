@@ -118,7 +118,7 @@ def apply_island_policy(table: pd.DataFrame, codes: list[str], cities: pd.DataFr
     codes = sorted(codes)
     policy = spec["island_policy"]
     table = active_links(table, codes, spec)[TABLE_COLUMNS]
-    islands = sorted(set(codes) - set(table["focal"]))
+    islands = sorted(set(codes) - set(table["focal"].tolist()))
     report: dict[str, Any] = {"policy": policy, "islands": islands}
     if not islands:
         return table, codes, report
@@ -148,9 +148,15 @@ def to_libpysal(table: pd.DataFrame, codes: list[str]):
     """Row-standardised libpysal W in the order of `codes`."""
     from libpysal.weights import W
 
-    grouped = {focal: group for focal, group in table.sort_values(["focal", "neighbor"]).groupby("focal")}
-    neighbors = {c: grouped[c]["neighbor"].tolist() if c in grouped else [] for c in codes}
-    weights = {c: grouped[c]["weight"].astype(float).tolist() if c in grouped else [] for c in codes}
+    ordered = table.sort_values(["focal", "neighbor"])
+    neighbors: dict[str, list] = {c: [] for c in codes}
+    weights: dict[str, list] = {c: [] for c in codes}
+    # plain lists first: element access on Arrow-backed string columns is slow, a per-focal groupby slower still
+    for focal, neighbor, weight in zip(ordered["focal"].tolist(), ordered["neighbor"].tolist(),
+                                       ordered["weight"].astype(float).tolist()):
+        if focal in neighbors:
+            neighbors[focal].append(neighbor)
+            weights[focal].append(weight)
     w = W(neighbors, weights, id_order=codes, silence_warnings=True)
     w.transform = "r"
     return w

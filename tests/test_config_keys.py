@@ -328,10 +328,18 @@ def dag_jobs(root: Path, configfiles: list[Path]) -> dict:
                                     snakefile=root / "Snakefile", workdir=root)
         workflow = workflow_api.dag(dag_settings=DAGSettings()).workflow_api._workflow
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True, nolock=True)
-        workflow._build_dag()
+        dag = workflow.dag
+
+        async def resolve():
+            """The jobs and their dependencies only (DAG.init without the needrun, incomplete-file and inventory
+            steps a dry run adds: a third of each build, and no job's params depend on them)."""
+            for rule in dag.targetrules:
+                await dag.update([await dag.rule2job(rule)])
+
+        workflow.async_run(resolve())
         return {(job.rule.name, tuple(sorted(without_keys(str(path)) for path in job.output))):
                 (without_keys(json.dumps(sorted(job.params.items()), default=str)), tuple(sorted(map(str, job.input))))
-                for job in workflow.dag.jobs}
+                for job in dag.jobs}
 
 
 def rerun_rules(before: dict, after: dict) -> set[str]:

@@ -103,7 +103,8 @@ def test_a_hypothesis_on_an_unknown_shock_or_spec_is_named(config):
 def test_inactive_hypotheses_are_not_checked_until_their_moderator_is_supplied(config):
     from scripts.config import validate_config
 
-    del config["models"]["specs"]["moderation"]               # without the proxies' moderators and their group …
+    for group in ("moderation", "moderation_omicron", "moderation_panel"):   # without the proxies' moderators and
+        del config["models"]["specs"][group]                                  # their groups …
     config["models"]["moderators"] = {}
     validate_config(config)                                   # … H5a–e are inactive: H5e names specs not there yet
     config["models"]["moderators"] = {"innovation": {"variable": "gdp_per_capita", "year": 2019, "transform": "log"}}

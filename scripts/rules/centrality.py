@@ -3,9 +3,8 @@ from typing import Any
 
 import pandas as pd
 
-from scripts.centrality import centrality_table, diagnostics
+from scripts.centrality import centrality_table
 from scripts.common import LOG, run_rule, write_table
-from scripts.network import is_directed
 
 
 def main(smk: Any) -> None:
@@ -16,11 +15,11 @@ def main(smk: Any) -> None:
 
         nk.setNumberOfThreads(smk.threads)   # the rule's declared threads (default OpenMP would take every core)
     edges = pd.read_parquet(smk.input.edges)
-    table = centrality_table(edges, spec, settings)
+    table, summary = centrality_table(edges, spec, settings)
     LOG.info("%s: %d measures for %d cities in %d years (engine %s)", smk.wildcards.net, table["measure"].nunique(),
              table["city_code"].nunique(), table["year"].nunique(), settings.get("engine", "igraph"))
     write_table(table, smk.output.centrality, ["city_code", "year", "measure"])
-    write_table(diagnostics(edges, is_directed(spec)), smk.output.diagnostics, ["year"])
+    write_table(summary, smk.output.diagnostics, ["year"])
 
 
 if "snakemake" in globals():
