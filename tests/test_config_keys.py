@@ -82,7 +82,7 @@ READERS: list[tuple[str, set[str]]] = [
     (r"quality\.", {"quality"}),
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
-    (r"models\.batch_size$", {CROSS, SPATIAL, PANEL, SPANEL}),      # batches whose membership changes
+    (r"models\.batch_size$", {CROSS}),   # the batches whose membership changes (one batch each for the others)
     (r"models\.outcome$", {"panel?demo", "quality", "quality_report", "resilience", "design", "moran", "report",
                           "export", *ALL_MODELS}),
     (r"models\.network$", {"panel?demo", "figures", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
