@@ -27,13 +27,14 @@ if OVERLAYS:
         f"--configfile is given {len(OVERLAYS)} times ({'; '.join(OVERLAYS)}): Snakemake would keep only the last "
         f"and ignore the others. Name every overlay after one flag: --configfile {' '.join(OVERLAYS)}"
     )
-try:
-    load_yaml(os.path.join(workflow.basedir, "config.yaml"))  # syntax errors with file and line
-except InputError as err:
-    raise WorkflowError(str(err)) from None
-
-
-configfile: "config.yaml"
+try:  # the `configfile:` directive, as a call so that a YAML error can be caught
+    workflow.configfile("config.yaml")
+except Exception:  # parsed again only then, for a syntax error with file, line and column (Snakemake names neither)
+    try:
+        load_yaml(os.path.join(workflow.basedir, "config.yaml"))
+    except InputError as err:
+        raise WorkflowError(str(err)) from None
+    raise
 
 
 report: "workflow/report/workflow.rst"
@@ -158,8 +159,9 @@ include: "workflow/rules/hypotheses.smk"
 
 
 def every_output():
-    """Every file a job of this config writes (the manifest aside). As targets of rule all they make a deleted
-    intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files made from it are current."""
+    """Every file a job of this config writes (the manifest aside). As inputs of the manifest, which rule all asks
+    for, they make a deleted intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files
+    made from it are current. (Listing them under rule all as well doubled each start's file-to-job lookups.)"""
     values = {"net": NETWORKS, "spec": list(SPECS)}
     keyed = {"network": NETWORK_DIRS, "centrality": CENTRALITY_DIRS}  # rules whose folder key varies by network
     files = set()
@@ -188,5 +190,4 @@ include: "workflow/rules/manifest.smk"
 rule all:
     default_target: True
     input:
-        ALL_OUTPUTS,
         rules.manifest.output,

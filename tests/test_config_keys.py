@@ -420,9 +420,18 @@ def edited_dag(root: Path, base_files: list[Path], config: dict, path: tuple[str
     raise error
 
 
-def check_key(args) -> tuple[str, str | None]:
+WALK: dict = {}   # a worker process's shared arguments of check_key, set once per process by the pool
+
+
+def share_walk(root: Path, base_files: list[Path], base_jobs: dict, config: dict, demo: bool) -> None:
+    """Pool initializer: the arguments every key shares, sent to each worker once instead of with every key."""
+    WALK.update(root=root, base_files=base_files, base_jobs=base_jobs, config=config, demo=demo)
+
+
+def check_key(path: tuple[str, ...]) -> tuple[str, str | None]:
     """Change one key in a copy of the config and compare the DAGs (run in a worker process)."""
-    root, base_files, base_jobs, config, path, demo = args
+    root, base_files, base_jobs, config, demo = (WALK[k] for k in ("root", "base_files", "base_jobs", "config",
+                                                                   "demo"))
     dotted = ".".join(path)
     if dotted in NOT_ALONE:
         return dotted, None
@@ -453,9 +462,9 @@ def walk(config: dict, base_files: list[Path], demo: bool, keys=None) -> list[st
     """Problems of every leaf key (or of `keys`), checked two at a time."""
     base_jobs = dag_jobs(ROOT, base_files)
     paths = [p for p, _ in leaves(config) if keys is None or ".".join(p) in keys]
-    jobs = [(ROOT, base_files, base_jobs, config, path, demo) for path in paths]
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(check_key, jobs))
+    with ProcessPoolExecutor(max_workers=2, initializer=share_walk,
+                             initargs=(ROOT, base_files, base_jobs, config, demo)) as pool:
+        results = list(pool.map(check_key, paths, chunksize=8))
     return [f"{key}: {problem}" for key, problem in results if problem]
 
 
