@@ -159,29 +159,33 @@ include: "workflow/rules/hypotheses.smk"
 
 
 def every_output():
-    """Every file a job of this config writes (the manifest aside). As inputs of the manifest, which rule all asks
-    for, they make a deleted intermediate rebuilt: Snakemake otherwise leaves a missing file alone while the files
-    made from it are current. (Listing them under rule all as well doubled each start's file-to-job lookups.)"""
+    """Every file a job of this config writes (the manifest aside), and the first file of each job. As targets of
+    rule all the files make a deleted intermediate rebuilt: Snakemake otherwise leaves a missing file alone while
+    the files made from it are current. The manifest waits for one file per job (a job writes all its files at
+    once): listing every file there too doubled each start's file-to-job lookups."""
     values = {"net": NETWORKS, "spec": list(SPECS)}
     keyed = {"network": NETWORK_DIRS, "centrality": CENTRALITY_DIRS}  # rules whose folder key varies by network
-    files = set()
+    files, firsts = set(), set()
     for rule in workflow.rules:
         if rule.name != "all":
-            for pattern in rule.output:  # without the wildcard constraints Snakemake has added ({net,regex})
+            for k, pattern in enumerate(rule.output):  # without the wildcard constraints Snakemake has added
                 plain = re.sub(r"\{(\w+),[^}]*\}", r"{\1}", str(pattern))
                 if rule.name in keyed:
                     folders = keyed[rule.name]
                     keys = [folder.rsplit("/", 1)[1] for folder in folders.values()]
-                    files.update(expand(plain, zip, net=list(folders), key=keys))
+                    made = expand(plain, zip, net=list(folders), key=keys)
                 else:
-                    files.update(expand(plain, **{name: values[name] for name in rule.wildcard_names}))
-    return sorted(files)
+                    made = expand(plain, **{name: values[name] for name in rule.wildcard_names})
+                files.update(made)
+                if k == 0:
+                    firsts.update(made)
+    return sorted(files), sorted(firsts)
 
 
 include: "workflow/rules/export.smk"  # labels every table found above
 
 
-ALL_OUTPUTS = every_output()
+ALL_OUTPUTS, JOB_OUTPUTS = every_output()
 
 
 include: "workflow/rules/manifest.smk"
@@ -190,4 +194,5 @@ include: "workflow/rules/manifest.smk"
 rule all:
     default_target: True
     input:
+        ALL_OUTPUTS,
         rules.manifest.output,

@@ -1,5 +1,5 @@
 # Exports for Stata and R users (export/*.dta and *.parquet with a codebook) and the codebook of every table.
-TABLE_CSVS = [f for f in every_output() if f.startswith(f"{RUN}/tables/") and f.endswith(".csv")]
+TABLE_CSVS = [f for f in every_output()[0] if f.startswith(f"{RUN}/tables/") and f.endswith(".csv")]
 EXPORTED = ("panel", "design", "resilience")
 
 

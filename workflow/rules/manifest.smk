@@ -20,7 +20,7 @@ def rule_descriptions():
 
 rule manifest:
     input:
-        ALL_OUTPUTS,
+        JOB_OUTPUTS,  # one file per job: the manifest runs after every job (it scans the folders, not its inputs)
         requirements="requirements.txt",
         code=code("manifest"),
     output:
