@@ -182,15 +182,9 @@ def centrality_table(edges: pd.DataFrame, spec: dict[str, Any],
     return pd.concat(frames, ignore_index=True)[["city_code", "year", "measure", "value"]], pd.DataFrame(rows)
 
 
-def diagnostics(edges: pd.DataFrame, directed: bool) -> pd.DataFrame:
-    """Per year: nodes, edges, density, (weak) components, largest component share, weight and degree summaries."""
-    return pd.DataFrame([{"year": year, **graph_summary(build_igraph(group, directed)[0],
-                                                          group["weight"].to_numpy(dtype=float), directed)}
-                         for year, group in edges.groupby("year", sort=True)])
-
-
 def graph_summary(graph: Any, weight: np.ndarray, directed: bool) -> dict[str, Any]:
-    """One year's diagnostics row (without the year) from its graph and raw tie weights."""
+    """One year's diagnostics row (without the year) from its graph and raw tie weights: nodes, edges, density, (weak)
+    components, largest component share, weight and degree summaries."""
     n, m = graph.vcount(), graph.ecount()
     components = graph.connected_components(mode="weak")
     degree = np.asarray(graph.degree(), dtype=float)

@@ -78,8 +78,8 @@ COLUMN_LABELS = {
     "admin_change": "Flags: territorial change", "gap": "Gap to the counterfactual, ln Y − ln Ŷ (or flags: gap)",
     "duplicate": "Flags: duplicate", "source_disagreement": "Flags: sources disagree",
     "cumulative_gap": "Cumulative gap since the shock year", "share_closed": "Share of the shock-year gap closed",
-    "N": "Observations in the estimation sample",
-    "point": "Quantile of the moderator in the sample", "moderator_value": "Moderator value (as transformed)", "who": "Units (name, province)",
+    "N": "Observations in the estimation sample", "who": "Units (name, province)",
+    "point": "Quantile of the moderator in the sample", "moderator_value": "Moderator value (as transformed)",
 }
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scripts.centrality import centralities, diagnostics, edge_lengths
+from scripts.centrality import centralities, centrality_table, edge_lengths
 
 
 def complete_weighted(n=14, seed=1):
@@ -129,7 +129,7 @@ def test_clustering_and_top3_share_by_hand(directed):
 def test_diagnostics_by_hand():
     edges = pd.DataFrame({"year": 2020, "source": ["a", "a", "c"], "target": ["b", "c", "d"], "weight": [1.0, 2.0, 3.0]})
     edges = pd.concat([edges, pd.DataFrame({"year": [2020], "source": ["e"], "target": ["f"], "weight": [4.0]})])
-    row = diagnostics(edges, directed=False).iloc[0]
+    row = centrality_table(edges, {"kind": "gravity"}, {})[1].iloc[0]
     assert (row["nodes"], row["edges"], row["components"]) == (6, 4, 2)
     assert row["density"] == pytest.approx(4 / 15)
     assert row["largest_component_share"] == pytest.approx(4 / 6)

@@ -8,7 +8,7 @@ import statsmodels.api as sm
 from scripts.common import InputError
 from scripts.estimation.cross_section import fit_ols
 from scripts.estimation.design import standardize
-from scripts.estimation.moderation import QUANTILES, marginal_effects
+from scripts.estimation.moderation import QUANTILES
 
 
 def moderated_sample(n=200, seed=5):
@@ -50,18 +50,6 @@ def test_marginal_effects_recover_the_planted_slope_and_the_grid_spans_the_range
     assert grid["moderator_value"][0] == raw["m"].min() and grid["moderator_value"][-1] == raw["m"].max()
     slope = np.polyfit(grid["moderator_value"], grid["dc"]["estimate"], 1)[0]
     assert slope == pytest.approx(0.8, abs=0.05)
-
-
-def test_at_the_mean_the_marginal_effect_is_the_coefficient():
-    raw = moderated_sample()
-    result = fitted(raw, "HC1")
-    coefficient = next(c for c in result["coefficients"] if c["term"] == "dc")
-    names, params = ["const", "dc", "dc_x_m"], np.array([0.0, coefficient["estimate"], 1.0])
-    vcov = np.diag([1.0, coefficient["se"] ** 2, 1.0])
-    at_mean = marginal_effects(names, params, vcov, ["dc"], "m", pd.Series([1.0, 2.0, 3.0]))
-    middle = next(r for r in at_mean["at"] if r["point"] == "p50")   # median = mean = 2
-    assert middle["estimate"] == pytest.approx(coefficient["estimate"])
-    assert middle["se"] == pytest.approx(coefficient["se"])
 
 
 def test_panel_moderation_recovers_a_planted_triple_interaction_and_its_marginal_effects():

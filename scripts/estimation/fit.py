@@ -92,9 +92,11 @@ def fit_spec(spec: dict[str, Any], design: pd.DataFrame, weights_table: pd.DataF
 
 
 def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables: dict[str, Any],
-                         centrality: pd.DataFrame, instruments: pd.DataFrame | None = None) -> pd.DataFrame:
+                         centrality: pd.DataFrame,
+                         instruments: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Design rows of a cross-section/spatial spec: placebo years, moderator column, the IV instruments (the
-    centralities of ``instruments.network`` in ``instruments.year``, as ``<alias>_instrument``) and subsample."""
+    centralities of ``instruments.network`` in ``instruments.year``, as ``<alias>_instrument``) and subsample; and
+    the cities whose moderator value was left out as a spike (moderator_column)."""
     panel, resilience, year = tables["panel"], tables["resilience"], spec["centrality_year"]
     if spec.get("shock", "none") != "none":
         shocks = tables["shocks"]
@@ -105,11 +107,13 @@ def cross_section_design(spec: dict[str, Any], settings: dict[str, Any], tables:
         year = spec["shock_year"] - 1
     design = design_table(resilience, centrality, panel, spec["outcome"], year, spec["all_centralities"],
                           spec["controls"])
+    masked: list[str] = []
     if spec["moderator"] != "none":
-        design[spec["moderator"]] = moderator_column(spec["moderator"], settings, tables)[0]
+        design[spec["moderator"]], masked = moderator_column(spec["moderator"], settings, tables)
     if spec["estimator"] == "iv":
         design = design.join(instrument_columns(spec, instruments), how="left")
-    return subsample(design, spec, panel, settings, tables["flagged"])
+    design = subsample(design, spec, panel, settings, tables["flagged"])
+    return design, sorted(set(masked) & set(design.index))
 
 
 def instrument_columns(spec: dict[str, Any], instruments: pd.DataFrame) -> pd.DataFrame:
@@ -152,13 +156,12 @@ def fit_named_spec(spec: dict[str, Any], settings: dict[str, Any], tables: dict[
         result = {**public, **fitted, "outcome": "growth", **({"dropped": dropped} if dropped else {}),
                   "sample": sorted(set(rows.index.get_level_values("city_code")))}
     else:
-        design = cross_section_design(spec, settings, tables, centrality, instruments)
+        design, masked = cross_section_design(spec, settings, tables, centrality, instruments)
         available = set(tables["resilience"].loc[tables["resilience"]["measure"] == spec["measure"], "city_code"])
         result = {**public, **fit_spec(spec, design, weights, cities, weights_spec, seed)}
         if spec["moderator"] != "none":   # listed by reason, not under the moderator's column
-            masked = set(moderator_column(spec["moderator"], settings, tables)[1]) & set(design.index)
             found = result["dropped"].pop(spec["moderator"], [])
-            result["dropped"] |= {spec["moderator"]: sorted(set(found) - masked), MODERATOR_SPIKE: sorted(masked)}
+            result["dropped"] |= {spec["moderator"]: sorted(set(found) - set(masked)), MODERATOR_SPIKE: masked}
     if spec["sample"] == "unflagged":
         result.setdefault("dropped", {})["data-quality flag on the outcome"] = sorted(set(flagged) & available)
     return result

@@ -42,7 +42,7 @@ def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]
         return fit_panel_iv(rows, spec, settings)
     terms = centrality_terms(spec)
     years = rows.index.get_level_values("year")
-    x = pd.DataFrame(index=rows.index)
+    x, moderation = pd.DataFrame(index=rows.index), None
     if spec["estimator"] == "panel_fe":
         windows = post_windows(years, settings)
         moderator = spec.get("moderator", "none")
@@ -61,7 +61,7 @@ def fit_panel(rows: pd.DataFrame, spec: dict[str, Any], settings: dict[str, Any]
             for year in sorted(set(years) - {reference}):
                 x[f"{alias}_x_{year}"] = rows[alias] * (years == year)
     result = fixed_effects(rows["growth"], x, spec["cov"], time_effects=True, inference=inference,
-                           moderation=moderation if spec.get("moderator", "none") != "none" else None)
+                           moderation=moderation)
     label = ESTIMATORS[spec["estimator"]].label
     return {**result, "estimator": label, "diagnostics": {**result["diagnostics"], "outcome": "100·Δln Y (% growth)"}}
 
