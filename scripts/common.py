@@ -105,7 +105,7 @@ def provenance_record(smk: Any) -> dict[str, Any]:
 
 def profiled(main: Callable[[Any], None], smk: Any) -> None:
     """``main(smk)``, under cProfile when the environment names a folder in CITYRES_PROFILE (a developer's tool: the
-    job's profile goes to ``<folder>/<rule>.prof``, for ``python -m pstats`` or snakeviz)."""
+    job's profile goes to ``<folder>/<rule>[_<wildcard values>].prof``, for ``python -m pstats`` or snakeviz)."""
     folder = os.environ.get("CITYRES_PROFILE")
     if not folder:
         main(smk)
@@ -115,7 +115,7 @@ def profiled(main: Callable[[Any], None], smk: Any) -> None:
     Path(folder).mkdir(parents=True, exist_ok=True)
     with cProfile.Profile() as profile:
         main(smk)
-    profile.dump_stats(Path(folder) / f"{smk.rule}.prof")
+    profile.dump_stats(Path(folder) / f"{'_'.join([smk.rule, *map(str, smk.wildcards)])}.prof")
 
 
 def run_rule(main: Callable[[Any], None], smk: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import label_extremes, map_frame, pyplot, save_figure
+from scripts.render import choropleth, draw_cities, label_extremes, map_frame, pyplot, save_figure
 
 LISA_COLOURS = {"HH": "#b2182b", "LL": "#2166ac", "HL": "#f4a582", "LH": "#92c5de", "not significant": "#eeeeee"}
 
@@ -98,9 +98,9 @@ def category_map(cities: Any, labels: pd.Series, stem: Path, title: str) -> None
     plt = pyplot()
     from matplotlib.patches import Patch
 
-    frame = cities.assign(label=cities["city_code"].map(labels))
     fig, ax = plt.subplots(figsize=(8, 6.5))
-    frame.plot(ax=ax, color=frame["label"].map(LISA_COLOURS).fillna("#ffffff"), edgecolor="#999999", linewidth=0.2)
+    draw_cities(ax, cities, cities["city_code"].map(labels).map(LISA_COLOURS).fillna("#ffffff").tolist(),
+                edgecolor="#999999")
     map_frame(ax, cities)
     ax.legend(handles=[Patch(color=c, label=k) for k, c in LISA_COLOURS.items()], fontsize=7, loc="lower left")
     ax.set_title(title)
@@ -111,13 +111,12 @@ def value_map(cities: Any, values: pd.Series, stem: Path, title: str, label: str
               n_labels: int) -> None:
     """Continuous choropleth clipped at the 5th/95th percentiles; the n_labels highest and lowest cities named."""
     plt = pyplot()
-    frame = cities.assign(value=cities["city_code"].map(values))
-    fig, ax = plt.subplots(figsize=(8, 6.5))
-    frame[frame["value"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
-    finite = frame["value"].dropna()
+    from matplotlib.colors import Normalize
+
+    finite = cities["city_code"].map(values).dropna()
     low, high = np.percentile(finite, [5, 95]) if len(finite) else (0.0, 1.0)
-    frame[frame["value"].notna()].plot(ax=ax, column="value", cmap="viridis", vmin=low, vmax=high, legend=True,
-                                       edgecolor="white", linewidth=0.2, legend_kwds={"shrink": 0.6, "label": label})
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    choropleth(ax, cities, values, "viridis", Normalize(vmin=low, vmax=high), label)
     map_frame(ax, cities)
     label_extremes(ax, cities, values, names, n_labels)
     ax.set_title(title)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scripts.render import map_frame, pyplot, save_figure
+from scripts.render import draw_cities, map_frame, pyplot, save_figure
 
 
 def comparison_year(years: np.ndarray, target: int) -> int:
@@ -65,7 +65,7 @@ def plot_links(cities: Any, edges: pd.DataFrame, year: int, top: int, path: str,
     strongest = edges[edges["year"] == year].nlargest(top, "weight", keep="first")
     xy = cities.set_index("city_code")[["lon", "lat"]]
     fig, ax = plt.subplots(figsize=(9, 7))
-    cities.plot(ax=ax, color="#f2f2f2", edgecolor="#bbbbbb", linewidth=0.2)
+    draw_cities(ax, cities, "#f2f2f2", edgecolor="#bbbbbb")
     widths = 0.3 + 2.5 * strongest["weight"] / strongest["weight"].max()
     for (source, target), width in zip(strongest[["source", "target"]].itertuples(index=False), widths):
         ax.plot(*zip(xy.loc[source], xy.loc[target]), color="#b2182b", linewidth=width, alpha=0.6)

@@ -222,14 +222,14 @@ def window_table(flags: pd.DataFrame, cities: pd.DataFrame, variable: str, years
 
 def flag_map(cities: Any, flags: pd.DataFrame, variable: str, years: tuple[int, int], stem: Any, title: str) -> None:
     """Cities whose outcome is flagged in the resilience window, coloured by the first year flagged."""
-    from scripts.render import map_frame, pyplot, save_figure
+    from scripts.render import draw_cities, map_frame, pyplot, save_figure
 
     plt = pyplot()
     hit = flags[flags["flag"].isin(MASKED_FLAGS) & (flags["variable"] == variable) & flags["year"].between(*years)]
     first = hit.groupby("city_code")["year"].min()
     frame = cities.assign(year=cities["city_code"].map(first.astype(int).astype(str)))
     fig, ax = plt.subplots(figsize=(8, 6.5))
-    frame.plot(ax=ax, color="#eeeeee", edgecolor="#999999", linewidth=0.2)
+    draw_cities(ax, frame, "#eeeeee", edgecolor="#999999")
     if len(first):
         frame[frame["year"].notna()].plot(ax=ax, column="year", categorical=True, cmap="plasma", legend=True,
                                           edgecolor="#333333", linewidth=0.3,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scripts.registry import MEASURES, lower_is_resilient
-from scripts.render import label_extremes, map_frame, pyplot, save_figure
+from scripts.render import choropleth, label_extremes, map_frame, pyplot, save_figure
 
 LOWER_IS_RESILIENT = lower_is_resilient()
 
@@ -130,17 +130,14 @@ def plot_measure_map(cities: Any, values: pd.Series, measure: str, path: str, la
     plt = pyplot()
     from matplotlib.colors import TwoSlopeNorm
 
-    frame = cities.assign(value=cities["city_code"].map(values))
     centre = MEASURES[measure].neutral
-    finite = frame["value"].dropna()
+    finite = cities["city_code"].map(values).dropna()
     low, high = (np.percentile(finite, [5, 95]) if len(finite) else (centre - 1, centre + 1))
     half = max(abs(low - centre), abs(high - centre), 1e-9)  # symmetric scale: equal colours mean equal distances
     norm = TwoSlopeNorm(vcenter=centre, vmin=centre - half, vmax=centre + half)
     cmap = "RdBu_r" if measure in LOWER_IS_RESILIENT else "RdBu"
     fig, ax = plt.subplots(figsize=(8, 6.5))
-    frame[frame["value"].isna()].plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.2)
-    frame[frame["value"].notna()].plot(ax=ax, column="value", cmap=cmap, norm=norm, legend=True, edgecolor="white",
-                                       linewidth=0.2, legend_kwds={"shrink": 0.6, "label": measure})
+    choropleth(ax, cities, values, cmap, norm, measure)
     map_frame(ax, cities)
     label_extremes(ax, cities, values, names, n_labels)
     ax.set_title(label, fontsize=10)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from scripts.common import LOG, run_rule, write_table
 from scripts.crosswalk import load_crosswalks
-from scripts.network import build_network
+from scripts.network import build_network, tied_nodes
 
 
 def main(smk: Any) -> None:
@@ -18,7 +18,7 @@ def main(smk: Any) -> None:
                                      gpd.read_parquet(smk.input.cities), load_crosswalks(list(smk.input.crosswalk)),
                                      [Path(p) for p in smk.input.files])
     for year, group in edges.groupby("year", sort=True):
-        LOG.info("%s %s: %d nodes, %d ties", name, year, len(set(group["source"]) | set(group["target"])),
+        LOG.info("%s %s: %d nodes, %d ties", name, year, len(tied_nodes(group)),
                  len(group))
     for row in attrition.itertuples(index=False):
         LOG.info("attrition: %s", " | ".join(str(v) for v in row))
