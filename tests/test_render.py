@@ -2,6 +2,7 @@
 import warnings
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
@@ -52,3 +53,37 @@ def test_missing_cjk_font_tells_how_to_install_one(monkeypatch):
     monkeypatch.setattr(render, "bundled_cjk_font", lambda: None)
     with pytest.raises(InputError, match=r"no CJK font was found.*pip install mplfonts.*city_names: en"):
         city_labels(cities(), {"city_names": "zh"})
+
+
+def test_a_city_path_is_what_geopandas_draws_holes_and_islands_included():
+    """Reference: geopandas' own _PolygonPatch (what GeoDataFrame.plot drew before) gives the same vertices and
+    codes for a polygon with a hole and for a two-part MultiPolygon."""
+    from geopandas.plotting import _PolygonPatch
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from scripts.render import geometry_path
+
+    holed = Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    islands = MultiPolygon([holed, Polygon([(5, 5), (6, 5), (6, 6)])])
+    for shape in (holed, islands):
+        ours, theirs = geometry_path(shape), _PolygonPatch(shape).get_path()
+        np.testing.assert_array_equal(ours.vertices, theirs.vertices)
+        np.testing.assert_array_equal(ours.codes, theirs.codes)
+
+
+def test_a_choropleth_points_its_colour_bar_only_where_values_are_clipped():
+    from matplotlib.colors import Normalize
+
+    from scripts.render import choropleth
+
+    plt = pyplot()
+    frame = cities()
+    for values, extend in (([0.5, 2.0, None], "max"), ([-1.0, 0.5, None], "min"), ([-1.0, 2.0, 0.1], "both"),
+                           ([0.2, 0.4, None], "neither")):
+        fig, ax = plt.subplots()
+        choropleth(ax, frame, pd.Series(values, index=frame["city_code"], dtype=float), "viridis", Normalize(0, 1), "x")
+        shown, grey = ax.collections[1], ax.collections[0]
+        assert len(grey.get_paths()) == sum(v is None for v in values)
+        np.testing.assert_array_equal(shown.get_array(), [v for v in values if v is not None])
+        assert fig.axes[1].get_label() == "<colorbar>" and fig.axes[1]._colorbar.extend == extend
+        plt.close(fig)
