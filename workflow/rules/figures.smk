@@ -119,6 +119,7 @@ if MODERATED_FIGURES:
             f"{RUN}/logs/marginal_effects.log",
         benchmark:
             f"{RUN}/benchmarks/marginal_effects.tsv"
+        priority: PRIORITY["summary"]
         threads: 1
         resources:
             mem_mb=1000,

@@ -15,6 +15,7 @@ rule evidence:
         f"{RUN}/logs/evidence.log",
     benchmark:
         f"{RUN}/benchmarks/evidence.tsv"
+    priority: PRIORITY["summary"]
     threads: 1
     resources:
         mem_mb=1000,

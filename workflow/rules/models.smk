@@ -21,6 +21,7 @@ rule design:
         f"{RUN}/logs/design.log",
     benchmark:
         f"{RUN}/benchmarks/design.tsv"
+    priority: PRIORITY["stage"]
     threads: 1
     resources:
         mem_mb=1000,
@@ -70,6 +71,7 @@ for batch, names in BATCHES.items():
             f"{RUN}/logs/models/{batch}.log",
         benchmark:
             f"{RUN}/benchmarks/models/{batch}.tsv"
+        priority: PRIORITY["model"]
         threads: 1
         resources:
             mem_mb=2000,
@@ -95,6 +97,7 @@ if not BATCHES:
             f"{RUN}/logs/models/{{spec}}.log",
         benchmark:
             f"{RUN}/benchmarks/models/{{spec}}.tsv"
+        priority: PRIORITY["model"]
         threads: 1
         resources:
             mem_mb=1500,

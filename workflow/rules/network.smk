@@ -59,6 +59,7 @@ rule network:
         f"{NETWORK_FOLDER}/logs/network.log",
     benchmark:
         f"{NETWORK_FOLDER}/benchmarks/network.tsv"
+    priority: PRIORITY["stage"]
     threads: 1
     resources:
         mem_mb=2000,
@@ -80,6 +81,7 @@ rule centrality:
         f"{CENTRALITY_FOLDER}/logs/centrality.log",
     benchmark:
         f"{CENTRALITY_FOLDER}/benchmarks/centrality.tsv"
+    priority: PRIORITY["stage"]
     threads: 4 if config.get("centrality", {}).get("engine") == "networkit" else 1
     resources:
         mem_mb=4000,
@@ -116,6 +118,7 @@ rule network_report:
         f"{RUN}/logs/network_report.log",
     benchmark:
         f"{RUN}/benchmarks/network_report.tsv"
+    priority: PRIORITY["summary"]
     threads: 1
     resources:
         mem_mb=1500,

@@ -34,6 +34,7 @@ rule quality:
         f"{QUALITY_DIR}/logs/quality.log",
     benchmark:
         f"{QUALITY_DIR}/benchmarks/quality.tsv"
+    priority: PRIORITY["stage"]
     threads: 1
     resources:
         mem_mb=1500,

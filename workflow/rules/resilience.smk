@@ -48,6 +48,7 @@ rule resilience:
         f"{RESILIENCE_DIR}/logs/resilience.log",
     benchmark:
         f"{RESILIENCE_DIR}/benchmarks/resilience.tsv"
+    priority: PRIORITY["stage"]
     threads: 1
     resources:
         mem_mb=2000,
@@ -107,6 +108,7 @@ rule resilience_report:
         f"{RUN}/logs/resilience_report.log",
     benchmark:
         f"{RUN}/benchmarks/resilience_report.tsv"
+    priority: PRIORITY["summary"]
     threads: 1
     resources:
         mem_mb=1500,

@@ -23,6 +23,7 @@ rule weights:
         f"{WEIGHTS_DIR}/logs/weights.log",
     benchmark:
         f"{WEIGHTS_DIR}/benchmarks/weights.tsv"
+    priority: PRIORITY["stage"]
     threads: 1
     resources:
         mem_mb=1500,
@@ -55,6 +56,7 @@ rule moran:
         f"{MORAN_DIR}/logs/moran.log",
     benchmark:
         f"{MORAN_DIR}/benchmarks/moran.tsv"
+    priority: PRIORITY["model"]
     threads: 1
     resources:
         mem_mb=1000,
