@@ -56,6 +56,7 @@ rule figures:
         f"{RUN}/logs/figures.log",
     benchmark:
         f"{RUN}/benchmarks/figures.tsv"
+    priority: PRIORITY["summary"]
     threads: 1
     resources:
         mem_mb=1500,
