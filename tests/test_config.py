@@ -196,3 +196,20 @@ def test_a_moderator_is_a_variable_or_a_network_measure_not_both(config):
     config["models"]["moderators"]["capital"]["network"] = "gravity"
     with pytest.raises(InputError, match=r"models/moderators/capital"):
         validate_config(config)
+
+
+def test_the_snakefile_layers_config_yaml_and_the_command_line_as_snakemake_does(tmp_path):
+    """config.yaml is read by the Snakefile itself (libyaml); the command line still goes on top (--configfile, then
+    --config), and --replace-workflow-config still drops config.yaml, as Snakemake's configfile directive does."""
+    from tests.workflow_support import copy_project, snakemake
+
+    work = copy_project(tmp_path)
+    (work / "mine.yaml").write_text("run: from_overlay\n", encoding="utf-8")
+    overlaid = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", "mine.yaml")
+    assert overlaid.returncode == 0 and "results/from_overlay/models/" in overlaid.stdout, overlaid.stderr[-2000:]
+    assert re.search(r"Config file\(s\): \[.*demo\.yaml'\), PosixPath\('.*mine\.yaml'\), 'config\.yaml'\]", overlaid.stdout)
+    cli = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", "mine.yaml", "--config", "run=from_cli")
+    assert cli.returncode == 0 and "results/from_cli/models/" in cli.stdout, cli.stderr[-2000:]
+    replaced = snakemake(work, "-n", "--replace-workflow-config", "--configfile", "mine.yaml")
+    assert replaced.returncode != 0
+    assert "'models' is a required property" in replaced.stdout + replaced.stderr, replaced.stderr[-2000:]
