@@ -254,27 +254,33 @@ def set_path(config, path, value):
 
 
 def cached_config_loader():
-    """Snakemake's config-file loader, remembering the parsed content of the YAML files (the walk parses
-    config.yaml hundreds of times; its content does not change, a deep copy is handed out each time). The edited
-    overlays (JSON) are always read afresh."""
+    """The config-file loaders, remembering the parsed content of the YAML files (the walk parses config.yaml
+    hundreds of times; its content does not change, a deep copy is handed out each time): the Snakefile's own for
+    config.yaml (scripts.config.load_yaml), Snakemake's for the overlays. The edited overlays (JSON) are always read
+    afresh."""
     import snakemake.common.configfile as configfile
     import snakemake.settings.types as types
 
-    original, seen = configfile.load_configfile, {}
-    if getattr(original, "cached", False):
+    import scripts.config
+
+    if getattr(configfile.load_configfile, "cached", False):
         return
+    seen = {}
 
-    def load(path):
-        if str(path).endswith(".json"):
-            return original(path)
-        key = (str(path), Path(path).stat().st_mtime_ns)
-        if key not in seen:
-            seen[key] = original(path)
-        return copy.deepcopy(seen[key])
+    def remembered(original):
+        def load(path):
+            if str(path).endswith(".json"):
+                return original(path)
+            key = (str(path), Path(path).stat().st_mtime_ns)
+            if key not in seen:
+                seen[key] = original(path)
+            return copy.deepcopy(seen[key])
 
-    load.cached = True
-    configfile.load_configfile = load
-    types.load_configfile = load   # bound there at import time
+        load.cached = True
+        return load
+
+    configfile.load_configfile = types.load_configfile = remembered(configfile.load_configfile)  # bound at import
+    scripts.config.load_yaml = remembered(scripts.config.load_yaml)   # the Snakefile imports it on each run
 
 
 def cached_snakefile_parser():
