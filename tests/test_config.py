@@ -213,3 +213,6 @@ def test_the_snakefile_layers_config_yaml_and_the_command_line_as_snakemake_does
     replaced = snakemake(work, "-n", "--replace-workflow-config", "--configfile", "mine.yaml")
     assert replaced.returncode != 0
     assert "'models' is a required property" in replaced.stdout + replaced.stderr, replaced.stderr[-2000:]
+    (work / "config.yaml").write_text("run: real\nseed: [1, 2\n", encoding="utf-8")
+    broken = snakemake(work, "-n")
+    assert broken.returncode != 0 and "config.yaml, line 3, column 1: not valid YAML" in broken.stdout + broken.stderr

@@ -29,13 +29,14 @@ def fit_ols(sample: pd.DataFrame, y: str, regressors: list[str], cov: str = "HC1
     VIF per regressor. ``inference`` (conley, wild_cluster_province): the spec's keys, the city coordinates
     (``cities``: lat, lon by city_code), the centrality ``terms`` and the ``seed``. ``moderation`` (specs with a
     moderator): its name, centrality ``terms`` and sample ``values`` before z-scoring → ``marginal_effects``."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: its imports cost ≈ 0.4 s a job
     from statsmodels.stats.outliers_influence import variance_inflation_factor
+    from statsmodels.tools.tools import add_constant
 
-    x = sm.add_constant(sample[regressors].to_numpy(dtype=float), has_constant="add")
+    x = add_constant(sample[regressors].to_numpy(dtype=float), has_constant="add")
     names = ["const", *regressors]
     check_rank(x, names)
-    model = sm.OLS(sample[y].to_numpy(dtype=float), x)
+    model = OLS(sample[y].to_numpy(dtype=float), x)
     extra: dict[str, Any] = {}
     if cov in ("cluster_province", "wild_cluster_province"):
         groups = province_groups(sample.index, cov)
