@@ -18,8 +18,7 @@ def main(smk: Any) -> None:
                                      gpd.read_parquet(smk.input.cities), load_crosswalks(list(smk.input.crosswalk)),
                                      [Path(p) for p in smk.input.files])
     for year, group in edges.groupby("year", sort=True):
-        LOG.info("%s %s: %d nodes, %d ties", name, year, len(tied_nodes(group)),
-                 len(group))
+        LOG.info("%s %s: %d nodes, %d ties", name, year, len(tied_nodes(group)), len(group))
     for row in attrition.itertuples(index=False):
         LOG.info("attrition: %s", " | ".join(str(v) for v in row))
     write_table(edges, smk.output.edges, ["year", "source", "target"])
