@@ -66,6 +66,8 @@ def _save_known_imports() -> None:
 
 
 def _parsed_imports(text: bytes, path: Path) -> list[str]:
+    """Dotted names of every module imported anywhere in a file's source, sorted (``from a import b`` may name
+    module a.b; relative imports are not project modules here)."""
     names = set()
     for node in _statements(ast.parse(text, filename=str(path)).body):
         if isinstance(node, ast.Import):

@@ -143,8 +143,8 @@ def apply_decision(frame: pd.DataFrame, decision: dict[str, Any]) -> pd.DataFram
 
 SUMMARY_COLUMNS = ["hypothesis", "shock", "family", "statement", "variable", "proxy", "expected_sign", "n_specs",
                    "median", "min", "max", "share_expected_significant", "primary_spec", "primary_estimate", "primary_n",
-                   "primary_p", "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate", "unflagged_p_adjusted",
-                   "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
+                   "primary_p", "primary_p_adjusted", "verdict", "unflagged_spec", "unflagged_estimate",
+                   "unflagged_p_adjusted", "unflagged_verdict", "depends_on_flagged_cities", "primary_file", "note"]
 
 
 def evidence(hypotheses: dict[str, Any], results: dict[str, dict[str, Any]], files: dict[str, str],

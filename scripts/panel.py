@@ -104,9 +104,9 @@ def derive(panel: pd.DataFrame, derived: dict[str, dict[str, Any]], prices: pd.D
     kinds: ``deflate`` (of / provincial price index → constant base-year prices), ``share``
     (of / Σ total, in %), ``sum`` (Σ total, missing if any term is), ``ratio`` (of / by × scale),
     ``index_from_growth`` (a growth rate g in % → the volume index 100 + g, previous year = 100), ``chain_index`` (a
-    level at constant base-year prices chained from volume indices: see chain_index), ``first_available`` (per city-year the first of ``priority`` with a value),
-    ``province_share`` and ``province_hhi`` (the city's share of its province's ``of``, the province's Herfindahl
-    index: province_concentration).
+    level at constant base-year prices chained from volume indices: see chain_index), ``first_available`` (per
+    city-year the first of ``priority`` with a value), ``province_share`` and ``province_hhi`` (the city's share of
+    its province's ``of``, the province's Herfindahl index: province_concentration).
     """
     out = panel.copy()
     if prices is not None:

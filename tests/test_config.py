@@ -207,7 +207,9 @@ def test_the_snakefile_layers_config_yaml_and_the_command_line_as_snakemake_does
     (work / "mine.yaml").write_text("run: from_overlay\n", encoding="utf-8")
     overlaid = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", "mine.yaml")
     assert overlaid.returncode == 0 and "results/from_overlay/models/" in overlaid.stdout, overlaid.stderr[-2000:]
-    assert re.search(r"Config file\(s\): \[.*demo\.yaml'\), PosixPath\('.*mine\.yaml'\), 'config\.yaml'\]", overlaid.stdout)
+    # the header lists the overlays, then config.yaml, as Snakemake's configfile directive did
+    listed = r"Config file\(s\): \[.*demo\.yaml'\), PosixPath\('.*mine\.yaml'\), 'config\.yaml'\]"
+    assert re.search(listed, overlaid.stdout)
     cli = snakemake(work, "-n", "--configfile", "workflow/demo.yaml", "mine.yaml", "--config", "run=from_cli")
     assert cli.returncode == 0 and "results/from_cli/models/" in cli.stdout, cli.stderr[-2000:]
     replaced = snakemake(work, "-n", "--replace-workflow-config", "--configfile", "mine.yaml")
