@@ -24,6 +24,7 @@ from snakemake.persistence import PersistenceBase  # noqa: E402
 PersistenceBase._serialize_param = property(lambda self: self._serialize_param_builtin)
 
 sys.path.insert(0, workflow.basedir)
+from scripts import warm  # noqa: E402
 from scripts.code_deps import imported_files  # noqa: E402
 from scripts.common import InputError  # noqa: E402
 from scripts.config import load_yaml, repeated_configfile_flags, validate_config  # noqa: E402
@@ -157,6 +158,21 @@ def weights_in_sample(name):
 # those that gate the report; the short ones (priority 0) fill idle cores. Without it a centrality job waited 20 s
 # behind report figures while the models waited for it.
 PRIORITY = {"stage": 3, "model": 2, "summary": 1}
+
+
+# The jobs of a local run execute in forks of one process that has imported the heavy libraries once
+# (scripts/warm.py; CITYRES_WARM=0 runs them cold). Snakemake calls these hooks in real runs only, not in dry runs.
+onstart:
+    if workflow.local_exec:
+        warm.start(".snakemake/cityres_warm.log")
+
+
+onsuccess:
+    warm.stop()
+
+
+onerror:
+    warm.stop()
 
 
 wildcard_constraints:

@@ -1,6 +1,6 @@
 """Benchmark: the whole pipeline on the real data, not a test.
 
-  PYTHONPATH=. .venv/bin/python benchmarks/bench_pipeline.py [--configfile workflow/grid.yaml] [--cores 2]
+  PYTHONPATH=. .venv/bin/python benchmarks/bench_pipeline.py [--configfile workflow/grid.yaml] [--cores 2] [--cold]
 
 In a fresh copy of the project (git-tracked files), with the data already in the copy's cache (retrieved once,
 untimed, from the mirror), every figure as a ratio to a bare `snakemake --version` measured in the same run
@@ -10,7 +10,8 @@ untimed, from the mirror), every figure as a ratio to a bare `snakemake --versio
   3. the edit-one-key loop on the finished run: a model spec's covariance changed; a figure option changed;
   4. a models-only overlay as a new run (`run: models_only`, one spec group added): it reuses the shared stages
      (results/shared: retrieval and panel, networks, centralities, weights) of run 1, against run 1's time;
-and where the time of runs 1 and 4 goes: job-seconds per rule from the rules' benchmark files.
+and where the time of runs 1 and 4 goes: job-seconds per rule from the rules' benchmark files. ``--cold`` runs every
+job in a new interpreter (CITYRES_WARM=0), without the warm start of scripts/warm.py, as the baseline for it.
 """
 import argparse
 import shutil
@@ -63,12 +64,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--configfile", default=None, help="overlay, e.g. workflow/grid.yaml")
     parser.add_argument("--cores", default="2")
+    parser.add_argument("--cold", action="store_true", help="no warm start (CITYRES_WARM=0)")
     args = parser.parse_args()
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     overlay = yaml.safe_load((ROOT / args.configfile).read_text(encoding="utf-8")) if args.configfile else {}
     run = overlay.get("run", config["run"])
     env = {"PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin",
-           "CITYRES_MIRROR": str((ROOT / config["mirror"]).resolve()), "HOME": tempfile.gettempdir()}
+           "CITYRES_MIRROR": str((ROOT / config["mirror"]).resolve()), "HOME": tempfile.gettempdir(),
+           **({"CITYRES_WARM": "0"} if args.cold else {})}
     overlays = [args.configfile] if args.configfile else []
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_project(Path(tmp))
@@ -95,7 +98,7 @@ def main() -> None:
         started = time.time()
         models_only = call(files=("models_only.yaml",))
         models_only_jobs = job_seconds([results / "models_only", results / "shared"], since=started)
-    print(f"run '{run}', --cores {args.cores}; bare `snakemake --version` {bare:.2f} s (best of 3) = 1x")
+    print(f"run '{run}', --cores {args.cores}, {'cold' if args.cold else 'warm'} start; bare `snakemake --version` {bare:.2f} s (best of 3) = 1x")
     print(f"full run from empty results        {full:7.1f} s   {full / bare:6.1f}x")
     print(f"no-op rerun (best of 3)            {noop:7.2f} s   {noop / bare:6.1f}x")
     for label, seconds in edits.items():

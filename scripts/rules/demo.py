@@ -1,4 +1,8 @@
 """Rule ``panel`` of the demo: the synthetic panel, cities and attrition, and the planted truth."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 from scripts.common import LOG, run_rule, write_json

@@ -4,6 +4,10 @@ Columns: city_code, every resilience measure of models.outcome, the centrality a
 moderators of models.moderators (transformed, named by the moderator), so the descriptives cover every model
 variable.
 """
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 import pandas as pd

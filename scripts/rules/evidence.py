@@ -1,4 +1,8 @@
 """Rule ``evidence``: the hypotheses' evidence table (every format), the estimates behind it, and its figure."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 import json
 from pathlib import Path
 from typing import Any

@@ -1,5 +1,9 @@
 """Rule ``export``: panel, design and resilience measures as Stata .dta and Parquet with a codebook, and the
 codebook of every table in tables/ (scripts/export.py)."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from pathlib import Path
 from typing import Any
 

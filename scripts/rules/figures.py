@@ -1,5 +1,9 @@
 """Rule ``figures``: coefficient plot, specification curve, event study (when a spec fits one), LISA map of the
 headline measure, centrality maps (PNG + PDF)."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 import json
 from pathlib import Path
 from typing import Any

@@ -1,6 +1,10 @@
 """Rule ``marginal_effects``: the centralities' marginal effects at each moderator's quartiles (table) and across
 its range (figures), from the moderation specs' JSONs: per moderator one figure of its cross-section specs (one
 line per shock) and one of its panel specs (one line per shock window)."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from pathlib import Path
 from typing import Any
 

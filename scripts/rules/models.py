@@ -1,4 +1,8 @@
 """Rule ``models_<batch>`` (or ``model``): fit a batch of specs, one JSON result each."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 import pandas as pd

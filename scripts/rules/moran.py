@@ -1,4 +1,8 @@
 """Rule ``moran``: Moran's I of the resilience measures and the centralities under every weights matrix."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 import pandas as pd

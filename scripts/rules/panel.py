@@ -1,4 +1,8 @@
 """Rule ``panel``: the city × year panel, the cities (points and boundaries) and the join attrition."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 from scripts.common import LOG, run_rule

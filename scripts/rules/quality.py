@@ -1,4 +1,8 @@
 """Rule ``quality``: data-quality flags, their summary, and the analysis panel later stages read."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 import pandas as pd

@@ -1,5 +1,9 @@
 """Rule ``report``: regression table (every format) of the main specs, map of the headline measure and its
 scatter on the centralities."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from pathlib import Path
 from typing import Any
 

@@ -1,5 +1,9 @@
 """Rule ``resilience``: measures, attrition and counterfactual paths per outcome, the named further shocks, the
 resilience profile (rank probabilities, weight sensitivity, screening) and the placebo shock years."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 import pandas as pd

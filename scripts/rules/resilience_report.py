@@ -1,5 +1,9 @@
 """Rule ``resilience_report``: ranking tables with rank intervals, one map per measure, trajectories against the
 counterfactual, the composite's rank intervals and weight sensitivity, and the screened shock years."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from pathlib import Path
 from typing import Any
 

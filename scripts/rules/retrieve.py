@@ -1,4 +1,8 @@
 """Rule ``retrieve``: every source file verified into the cache (SHA-256), copied to the run, and its origin."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from pathlib import Path
 from typing import Any
 

@@ -1,5 +1,9 @@
 """Rule ``spec_curve``: every model's centrality coefficients in one table (tables/spec_curve.csv), and the units
 each model left out, with names and reasons (tables/model_attrition.*)."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 import json
 from pathlib import Path
 from typing import Any

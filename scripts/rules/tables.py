@@ -1,4 +1,8 @@
 """Rule ``tables``: impacts, descriptives, centrality correlation matrix and attrition summary, every format."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 import json
 from pathlib import Path
 from typing import Any

@@ -1,4 +1,8 @@
 """Rule ``weights``: every spatial weights matrix of the config (raw, long) and its summary, in one process."""
+from scripts.warm import hand_over
+
+hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
+
 from typing import Any
 
 import pandas as pd

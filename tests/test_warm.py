@@ -1,0 +1,112 @@
+"""The warm start (scripts/warm.py): jobs run in forks of a process that preloaded the libraries, see their own folder,
+environment and streams, fail as cold jobs fail, stop when Snakemake cancels them, and run cold when they should.
+
+Each test runs Snakemake on a small workflow of tests/warm_entry.py jobs, with the pipeline's own hooks."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SNAKEFILE = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from scripts import warm
+
+onstart:
+    warm.start(".snakemake/cityres_warm.log")
+
+onsuccess:
+    warm.stop()
+
+onerror:
+    warm.stop()
+
+rule job:
+    output: "{{name}}.json"
+    log: "logs/{{name}}.log"
+    threads: lambda wildcards: 2 if wildcards.name == "threaded" else 1
+    params:
+        action=lambda wildcards: wildcards.name if wildcards.name in ("fail", "wait") else "write",
+        pid_file="wait.pid",
+    script: {str(ROOT / "tests" / "warm_entry.py")!r}
+"""
+
+
+def snakemake(workdir: Path, *targets: str, env: dict | None = None, wait: bool = True):
+    """Snakemake on the small workflow (a running process when ``wait`` is false)."""
+    (workdir / "Snakefile").write_text(SNAKEFILE, encoding="utf-8")
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", *targets]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "WARM_TEST_MARKER": "from the job's environment",
+                   **(env or {})}
+    if not wait:
+        return subprocess.Popen(command, cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+    return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
+
+
+def warm_socket(workdir: Path) -> Path:
+    """The socket the run's warm process listened at (from its log)."""
+    log = (workdir / ".snakemake" / "cityres_warm.log").read_text(encoding="utf-8")
+    return Path(re.search(r"listening at (\S+)", log).group(1))
+
+
+def test_a_job_runs_in_a_warm_fork_with_its_own_folder_environment_and_streams(tmp_path):
+    done = snakemake(tmp_path, "ok.json", "threaded.json")
+    assert done.returncode == 0, done.stderr
+    warm, threaded = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("ok", "threaded"))
+    assert warm["preloaded"], "the job did not run in the warm process's fork (igraph was not imported already)"
+    assert (warm["cwd"], warm["marker"], warm["threads"]) == (str(tmp_path), "from the job's environment", "1")
+    assert "warm test job printed this" in done.stdout + done.stderr
+    assert "done: 1 output file(s) written" in (tmp_path / "logs" / "ok.log").read_text()
+    assert (tmp_path / "logs" / "ok.provenance.json").is_file()
+    # Snakemake sets the BLAS thread variables per job and the warm process has one thread: a 2-thread job runs cold.
+    assert not threaded["preloaded"] and threaded["threads"] == "2"
+    assert not warm_socket(tmp_path).parent.exists(), "the warm process's folder outlived the run"
+
+
+def test_cityres_warm_0_runs_every_job_cold(tmp_path):
+    done = snakemake(tmp_path, "ok.json", env={"CITYRES_WARM": "0"})
+    assert done.returncode == 0, done.stderr
+    assert not json.loads((tmp_path / "ok.json").read_text())["preloaded"]
+    assert not (tmp_path / ".snakemake" / "cityres_warm.log").exists()
+
+
+def test_a_failing_job_fails_the_run_with_its_message_as_a_cold_job_would(tmp_path):
+    failed = snakemake(tmp_path, "fail.json")
+    assert failed.returncode != 0
+    assert "cityres input error in rule 'job':\n  the stand-in job failed on purpose" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert not (tmp_path / "fail.json").exists()
+    assert not warm_socket(tmp_path).parent.exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="process checks through /proc")
+def test_an_interrupted_run_stops_the_job_running_in_the_fork(tmp_path):
+    """The fork is not in the terminal's process group: it stops when the job's process, interrupted, goes away."""
+    run = snakemake(tmp_path, "wait.json", wait=False)
+    pid_file = tmp_path / "wait.pid"
+    for _ in range(600):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        run.kill()
+        pytest.fail(f"the waiting job never started: {run.communicate()[1]}")
+    fork = int(pid_file.read_text())
+    os.killpg(run.pid, signal.SIGINT)  # as Ctrl-C in a terminal: Snakemake and its jobs' processes
+    run.communicate(timeout=60)
+    for _ in range(100):
+        if not Path(f"/proc/{fork}").exists() or "Z" in Path(f"/proc/{fork}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(fork, signal.SIGKILL)
+        pytest.fail("the job's fork kept running after Snakemake was interrupted")
