@@ -88,32 +88,43 @@ def stop() -> None:
 
 
 def serve(socket_path: str) -> None:
-    """The warm process: listen, import :data:`PRELOAD`, then fork one child per connecting job until Snakemake, its
-    parent, exits or stops it. It listens before it imports, so a job that starts meanwhile waits for it rather than
-    importing the same libraries cold beside it on the same cores."""
+    """The warm process: listen, import :data:`PRELOAD`, and fork one child per connecting job until Snakemake, its
+    parent, exits or stops it. A job that connects while the imports go on is forked between two of them, with what is
+    imported so far (pandas comes first): the run's first jobs neither wait for the whole preload nor run cold."""
     parent = os.getppid()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the forks; their statuses go over the socket
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(socket_path)
         listener.listen(64)
-        print(f"cityres warm start: listening at {socket_path}", flush=True)
+        listener.setblocking(False)
+        print(f"cityres warm start: process {os.getpid()} listening at {socket_path}", flush=True)
         for name in PRELOAD:
             try:
                 importlib.import_module(name)
             except ImportError as err:
                 print(f"cityres warm start: {name} not preloaded ({err})", flush=True)
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the forks; their statuses go over the socket
+            while _fork_for_next(listener):
+                pass
         listener.settimeout(1.0)
         while os.getppid() == parent:
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            sys.stdout.flush()
-            if os.fork() == 0:
-                listener.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the job's own subprocesses need their statuses
-                os._exit(_run_request(connection))
-            connection.close()
+            _fork_for_next(listener)
+
+
+def _fork_for_next(listener: socket.socket) -> bool:
+    """Accept the next job's connection and fork a child to run it; False when no job is waiting (within the
+    listener's timeout)."""
+    try:
+        connection, _ = listener.accept()
+    except (BlockingIOError, TimeoutError):
+        return False
+    sys.stdout.flush()
+    if os.fork() == 0:
+        listener.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the job's own subprocesses need their statuses
+        connection.setblocking(True)
+        os._exit(_run_request(connection))
+    connection.close()
+    return True
 
 
 def hand_over(namespace: dict[str, Any]) -> None:

@@ -52,31 +52,32 @@ def snakemake(workdir: Path, *targets: str, env: dict | None = None, wait: bool 
     return subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True, timeout=300)
 
 
-def warm_socket(workdir: Path) -> Path:
-    """The socket the run's warm process listened at (from its log)."""
+def warm_process(workdir: Path) -> tuple[int, Path]:
+    """The process ID and socket of the run's warm process (from its log)."""
     log = (workdir / ".snakemake" / "cityres_warm.log").read_text(encoding="utf-8")
-    return Path(re.search(r"listening at (\S+)", log).group(1))
+    found = re.search(r"process (\d+) listening at (\S+)", log)
+    return int(found.group(1)), Path(found.group(2))
 
 
 def test_a_job_runs_in_a_warm_fork_with_its_own_folder_environment_and_streams(tmp_path):
     done = snakemake(tmp_path, "ok.json", "threaded.json")
     assert done.returncode == 0, done.stderr
     warm, threaded = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("ok", "threaded"))
-    assert warm["preloaded"], "the job did not run in the warm process's fork (igraph was not imported already)"
+    server, socket_path = warm_process(tmp_path)
+    assert warm["parent"] == server, "the job did not run in a fork of the warm process"
     assert (warm["cwd"], warm["marker"], warm["threads"]) == (str(tmp_path), "from the job's environment", "1")
     assert "warm test job printed this" in done.stdout + done.stderr
     assert "done: 1 output file(s) written" in (tmp_path / "logs" / "ok.log").read_text()
     assert (tmp_path / "logs" / "ok.provenance.json").is_file()
     # Snakemake sets the BLAS thread variables per job and the warm process has one thread: a 2-thread job runs cold.
-    assert not threaded["preloaded"] and threaded["threads"] == "2"
-    assert not warm_socket(tmp_path).parent.exists(), "the warm process's folder outlived the run"
+    assert threaded["parent"] != server and threaded["threads"] == "2"
+    assert not socket_path.parent.exists(), "the warm process's folder outlived the run"
 
 
 def test_cityres_warm_0_runs_every_job_cold(tmp_path):
     done = snakemake(tmp_path, "ok.json", env={"CITYRES_WARM": "0"})
     assert done.returncode == 0, done.stderr
-    assert not json.loads((tmp_path / "ok.json").read_text())["preloaded"]
-    assert not (tmp_path / ".snakemake" / "cityres_warm.log").exists()
+    assert not (tmp_path / ".snakemake" / "cityres_warm.log").exists(), "a warm process started"
 
 
 def test_a_failing_job_fails_the_run_with_its_message_as_a_cold_job_would(tmp_path):
@@ -85,7 +86,7 @@ def test_a_failing_job_fails_the_run_with_its_message_as_a_cold_job_would(tmp_pa
     assert "cityres input error in rule 'job':\n  the stand-in job failed on purpose" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert not (tmp_path / "fail.json").exists()
-    assert not warm_socket(tmp_path).parent.exists()
+    assert not warm_process(tmp_path)[1].parent.exists()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="process checks through /proc")

@@ -5,7 +5,6 @@ hand_over(globals())
 
 import json  # noqa: E402
 import os  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -15,7 +14,7 @@ from scripts.common import InputError, run_rule  # noqa: E402
 
 def main(smk: Any) -> None:
     """Write what the job saw (before importing anything itself), or fail, or wait, as params.action says."""
-    seen = {"preloaded": "igraph" in sys.modules, "pid": os.getpid(), "cwd": os.getcwd(),
+    seen = {"parent": os.getppid(), "pid": os.getpid(), "cwd": os.getcwd(),
             "marker": os.environ.get("WARM_TEST_MARKER"), "threads": os.environ.get("OMP_NUM_THREADS")}
     if smk.params.action == "fail":
         raise InputError("the stand-in job failed on purpose")
