@@ -28,6 +28,7 @@ from scripts import warm  # noqa: E402
 from scripts.code_deps import imported_files  # noqa: E402
 from scripts.common import InputError  # noqa: E402
 from scripts.config import load_yaml, repeated_configfile_flags, validate_config  # noqa: E402
+from scripts.registry import MEASURES  # noqa: E402
 from scripts.specs import WEIGHTS_SAMPLE_KEYS, expand_specs  # noqa: E402
 
 OVERLAYS = repeated_configfile_flags(sys.argv) if os.path.basename(sys.argv[0]) == "snakemake" else []
@@ -143,9 +144,9 @@ def variable_names():
     return [*config["variables"], *config.get("derived", {})]
 
 
-def city_names():
-    """The report keys that decide how city names are drawn in figures."""
-    return pick(config["report"], "city_names", "cjk_font", "label_cities")
+def city_names(labels=True):
+    """The report keys that decide how city names are drawn in figures (with ``labels``, how many a map names)."""
+    return pick(config["report"], "city_names", "cjk_font", *(["label_cities"] if labels else []))
 
 
 def weights_in_sample(name):
@@ -179,6 +180,7 @@ wildcard_constraints:
     net="[A-Za-z0-9_-]+",
     key="[0-9a-f]+",  # stage_folder keys
     spec="|".join(SPECS) or "none",
+    measure="|".join(config["resilience"]["measures"]),
 
 
 include: "workflow/rules/panel.smk"
@@ -198,7 +200,7 @@ def every_output():
     rule all the files make a deleted intermediate rebuilt: Snakemake otherwise leaves a missing file alone while
     the files made from it are current. The manifest waits for one file per job (a job writes all its files at
     once): listing every file there too doubled each start's file-to-job lookups."""
-    values = {"net": NETWORKS, "spec": list(SPECS)}
+    values = {"net": NETWORKS, "spec": list(SPECS), "measure": config["resilience"]["measures"]}
     keyed = {"network": NETWORK_DIRS, "centrality": CENTRALITY_DIRS}  # rules whose folder key varies by network
     files, firsts = set(), set()
     for rule in workflow.rules:

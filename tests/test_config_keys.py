@@ -32,12 +32,12 @@ from tests.conftest import ROOT
 CROSS, SPATIAL, PANEL, SPANEL = ("models_cross_section_[0-9]*", "models_spatial_[0-9]*", "models_panel_[0-9]*",
                                  "models_spatial_panel_[0-9]*")
 ALL_MODELS = {CROSS, SPATIAL, PANEL, SPANEL}
-REPORTS = {"report", "resilience_report", "figures"}            # readers of how cities are named, the headline
+CITY_FIGURES = {"maps", "resilience_map", "resilience_report"}   # readers of how cities are named
 
 # (regex on the dotted key path, the rules that read it). First match wins; the manifest is added to every key.
 READERS: list[tuple[str, set[str]]] = [
     (r"run$", {"*"}),                                              # every output path moves
-    (r"seed$", {"panel?demo", "resilience", "moran", "figures", *ALL_MODELS}),
+    (r"seed$", {"panel?demo", "resilience", "moran", "maps", *ALL_MODELS}),
     (r"(mirror|allow_network)$", {"retrieve"}),
     (r"years\.", {"panel", "resilience"}),
     (r"geography\.", {"panel"}),
@@ -57,20 +57,25 @@ READERS: list[tuple[str, set[str]]] = [
     (r"network\.gravity\.", {"network", "panel?demo"}),
     (r"network\.", {"network"}),
     (r"centrality\.", {"centrality", "panel?demo"}),
-    (r"weights\.queen\.(kind|island_policy)$", {"weights", "moran", "figures", SPATIAL, SPANEL}),
+    (r"weights\.queen\.(kind|island_policy)$", {"weights", "moran", "maps", SPATIAL, SPANEL}),
     (r"weights\.knn6\.(kind|k|island_policy)$", {"weights", "moran", SPATIAL}),
     (r"weights\.[^.]+\.(kind|k|island_policy)$", {"weights", "moran"}),
     (r"weights\.", {"weights"}),
     (r"moran\.", {"moran"}),
     (r"report\.top_links$", {"network_report"}),
     (r"report\.main_table\.", {"report", "figures"}),
-    (r"report\.", REPORTS),
+    (r"report\.label_cities$", {"maps", "resilience_map"}),     # trajectories name cities, maps label some
+    (r"report\.headline_measure$", {"maps", "resilience_report"}),
+    (r"report\.", CITY_FIGURES),
     (r"resilience\.outcomes\.", {"quality", "resilience", "resilience_report"}),
-    (r"resilience\.shock_year$", {"panel?demo", "resilience", "resilience_report", "figures", CROSS, PANEL, SPANEL}),
+    (r"resilience\.shock_year$", {"panel?demo", "resilience", "resilience_report", "resilience_map", "maps", CROSS,
+                                  PANEL, SPANEL}),
     (r"resilience\.(recovery_year|pre_period\.start)$", {"panel?demo", "quality", "quality_report", "resilience", CROSS,
                                                           PANEL}),   # the flag window
     (r"resilience\.pre_period\.end$", {"panel?demo", "resilience"}),
+    (r"resilience\.shift_share\.label$", {"resilience", "resilience_report", "resilience_map"}),
     (r"resilience\.(counterfactual|measures\.\d+|shift_share\..*)$", {"resilience", "resilience_report"}),
+    (r"resilience\.report\.outcome$", {"resilience_report", "resilience_map"}),   # the maps' outcome
     (r"resilience\.report\.", {"resilience_report"}),
     (r"resilience\.shocks\.[^.]+\.description$", set()),
     (r"resilience\.shocks\.[^.]+\.shock_year$", {"panel?demo", "resilience", PANEL, SPANEL}),   # the panel windows
@@ -83,18 +88,18 @@ READERS: list[tuple[str, set[str]]] = [
     (r"hypotheses\.", {"evidence"}),
     (r"models\.(max_specs|confirm_large_grid)$", set()),
     (r"models\.batch_size$", {CROSS}),   # the batches whose membership changes (one batch each for the others)
-    (r"models\.outcome$", {"panel?demo", "quality", "quality_report", "resilience", "design", "moran", "report",
+    (r"models\.outcome$", {"panel?demo", "quality", "quality_report", "resilience", "design", "moran", "maps",
                           "export", *ALL_MODELS}),
-    (r"models\.network$", {"panel?demo", "figures", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
-    (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", "export",
-                                  *ALL_MODELS}),
-    (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "report", "evidence",
+    (r"models\.network$", {"panel?demo", "maps", "export", CROSS, SPATIAL, PANEL}),   # spatial panels name theirs
+    (r"models\.centrality_year$", {"panel?demo", "design", "moran", "network_report", "figures", "maps",
+                                  "export", *ALL_MODELS}),
+    (r"models\.centralities\.", {"panel?demo", "design", "moran", "network_report", "figures", "maps", "evidence",
                                  "export", *ALL_MODELS}),      # tables and spec_curve read the aliases only
     (r"models\.standardize$", ALL_MODELS),
     (r"models\.controls\.", {"design", "export", *ALL_MODELS}),
     (r"models\.measures\.0$", {PANEL, SPANEL}),                    # the default measure of specs that set none
     (r"models\.measures\.", {"resilience_report"}),                # the extremes table
-    (r"models\.spatial\.weights$", {"figures", *ALL_MODELS}),
+    (r"models\.spatial\.weights$", {"maps", *ALL_MODELS}),
     (r"models\.size_classes\.", {CROSS}),
     (r"models\.panel\.", {PANEL, SPANEL}),
     (r"models\.specs\.placebo\.shock_year\.", {CROSS, "resilience"}),    # the resilience stage makes placebo years

@@ -1,5 +1,5 @@
-"""Rule ``resilience_report``: ranking tables with rank intervals, one map per measure, trajectories against the
-counterfactual, the composite's rank intervals and weight sensitivity, and the screened shock years."""
+"""Rule ``resilience_report``: ranking tables with rank intervals, trajectories against the counterfactual, the
+composite's rank intervals and weight sensitivity, and the screened shock years (the maps: rule resilience_map)."""
 from scripts.warm import hand_over
 
 hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here
@@ -10,10 +10,8 @@ from typing import Any
 import pandas as pd
 
 from scripts.common import run_rule, write_table
-from scripts.registry import MEASURES
 from scripts.render import city_labels, write_all
 from scripts.resilience_report import (
-    plot_measure_map,
     plot_rank_intervals,
     plot_trajectories,
     plot_weight_sensitivity,
@@ -27,7 +25,7 @@ from scripts.resilience_report import (
 
 
 def main(smk: Any) -> None:
-    """Ranking tables, maps per measure, trajectory plot."""
+    """Ranking tables, rank intervals, weight sensitivity, screening table, trajectory plot."""
     import geopandas as gpd
 
     p = smk.params
@@ -63,13 +61,6 @@ def main(smk: Any) -> None:
               ["A fall below the city's trend over the years before, one-sided p < resilience.profile.screening.alpha "
                "(scripts/resilience_profile.py screen); every city-year: resilience_screening.parquet."], csv=counts)
     names = city_labels(cities, p.city_names)
-    n_labels = p.city_names["label_cities"]
-    label_of = {m: spec["shift_share"]["label"] if MEASURES[m].outcome == "shift_share" else outcome
-                for m in spec["measures"]}
-    for measure, path in zip(spec["measures"], smk.output.maps):
-        values = table[(table["outcome"] == label_of[measure]) & (table["measure"] == measure)]
-        plot_measure_map(cities, values.set_index("city_code")["value"], measure, path,
-                         f"{demo}{measure} ({label_of[measure]}, shock {spec['shock_year']})", names, n_labels)
     codes = trajectory_cities(table, outcome, report.get("trajectory_cities", []), report.get("n_extreme", 5),
                               headline)
     paths = pd.read_parquet(smk.input.paths)

@@ -1,4 +1,4 @@
-# Figures drawn from result files: coefficients, specification curve, event study, LISA map, centrality maps.
+# Figures drawn from result files: coefficients, specification curve, event study; maps of cities; marginal effects.
 EVENT_STUDY = next((name for name, spec in SPECS.items() if spec["estimator"] == "event_study"), None)
 ALIASES = list(MODELS["centralities"])
 # The event-study figure is drawn when a spec fits an event study.
@@ -21,9 +21,6 @@ rule figures:
         **EVENT_INPUT,
         table_models=[f"{RUN}/models/{name}.json" for name in TABLE_MODELS],
         spec_curve=f"{RUN}/tables/spec_curve.csv",
-        design=f"{RUN}/models/design.parquet",
-        weights=weights_file(MODELS["spatial"]["weights"]),
-        cities=f"{DATA}/cities_map.parquet",
         code=code("figures"),
     output:
         **EVENT_OUTPUT,
@@ -33,6 +30,38 @@ rule figures:
             category="Models",
         ),
         spec_curve=report(f"{RUN}/figures/spec_curve.png", caption="../report/spec_curve.rst", category="Models"),
+        pdfs=[
+            f"{RUN}/figures/{stem}.pdf"
+            for stem in ("coefficients", "spec_curve", *(["event_study"] if EVENT_STUDY else []))
+        ],
+    log:
+        f"{RUN}/logs/figures.log",
+    benchmark:
+        f"{RUN}/benchmarks/figures.tsv"
+    priority: PRIORITY["summary"]
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        main_table=TABLE_MODELS,
+        models=pick(MODELS, "centrality_year", "centralities"),
+        demo=DEMO,
+    script:
+        entry("figures")
+
+
+# The figures of cities, from the design table: maps of the centralities, of the headline measure and of its LISA
+# clusters, and the headline's scatter on the centralities. Apart from the model figures, so that a model edit does
+# not redraw them and an edit of how cities are named does not redraw the model figures.
+rule maps:
+    input:
+        design=f"{RUN}/models/design.parquet",
+        resilience=RESILIENCE["resilience"],
+        weights=weights_file(MODELS["spatial"]["weights"]),
+        cities=f"{DATA}/cities_map.parquet",
+        code=code("maps"),
+    output:
         lisa=report(f"{RUN}/figures/lisa_{HEADLINE}.png", caption="../report/lisa.rst", category="Resilience"),
         centrality_maps=[
             report(
@@ -42,28 +71,32 @@ rule figures:
             )
             for alias in ALIASES
         ],
+        map=report(f"{RUN}/figures/map_{HEADLINE}.png", caption="../report/map_drop.rst", category="Resilience"),
+        scatter=report(
+            f"{RUN}/figures/scatter_centrality_{HEADLINE}.png",
+            caption="../report/scatter.rst",
+            category="Models",
+        ),
         pdfs=[
             f"{RUN}/figures/{stem}.pdf"
             for stem in (
-                "coefficients",
-                "spec_curve",
-                *(["event_study"] if EVENT_STUDY else []),
                 f"lisa_{HEADLINE}",
                 *(f"map_{a}" for a in ALIASES),
+                f"map_{HEADLINE}",
+                f"scatter_centrality_{HEADLINE}",
             )
         ],
     log:
-        f"{RUN}/logs/figures.log",
+        f"{RUN}/logs/maps.log",
     benchmark:
-        f"{RUN}/benchmarks/figures.tsv"
+        f"{RUN}/benchmarks/maps.tsv"
     priority: PRIORITY["summary"]
     threads: 1
     resources:
         mem_mb=1500,
         runtime=10,
     params:
-        main_table=TABLE_MODELS,
-        models=pick(MODELS, "network", "centrality_year", "centralities"),
+        models=pick(MODELS, "outcome", "network", "centrality_year", "centralities"),
         weights_name=MODELS["spatial"]["weights"],
         weights=weights_in_sample(MODELS["spatial"]["weights"]),
         headline_measure=HEADLINE,
@@ -72,7 +105,7 @@ rule figures:
         seed=config["seed"],
         demo=DEMO,
     script:
-        entry("figures")
+        entry("maps")
 
 
 # Specs with a moderator, by moderator: OLS (cross-section) and panel_fe specs, whose results carry marginal effects.

@@ -73,15 +73,6 @@ rule resilience_report:
         ranking=f"{RUN}/tables/resilience_ranking.csv",
         ranking_md=f"{RUN}/tables/resilience_extremes.md",
         ranking_other=[f"{RUN}/tables/resilience_extremes.{suffix}" for suffix in ("tex", "html", "csv")],
-        maps=[
-            report(
-                f"{RUN}/figures/resilience_{m}.png",
-                caption="../report/resilience_map.rst",
-                category="Resilience",
-            )
-            for m in config["resilience"]["measures"]
-        ],
-        maps_pdf=expand(f"{RUN}/figures/resilience_{{measure}}.pdf", measure=config["resilience"]["measures"]),
         trajectories=report(
             f"{RUN}/figures/resilience_trajectories.png",
             caption="../report/trajectories.rst",
@@ -121,7 +112,46 @@ rule resilience_report:
         main_shock=MAIN_SHOCK,
         top_share=config["resilience"]["profile"]["top_share"],
         extremes=[m for m in dict.fromkeys([HEADLINE, *MODELS["measures"]]) if m in config["resilience"]["measures"]],
-        city_names=city_names(),
+        city_names=city_names(labels=False),
         demo=DEMO,
     script:
         entry("resilience_report")
+
+
+# One map per resilience measure, a job each: an edit of how cities are named redraws them two at a time, and nothing
+# else of the resilience report. A shift-share measure is mapped for its own outcome, the others for the report's.
+REPORT_OUTCOME = config["resilience"].get("report", {}).get("outcome", config["resilience"]["outcomes"][0])
+MAP_OUTCOME = {
+    m: config["resilience"]["shift_share"]["label"] if MEASURES[m].outcome == "shift_share" else REPORT_OUTCOME
+    for m in config["resilience"]["measures"]
+}
+
+
+rule resilience_map:
+    input:
+        resilience=RESILIENCE["resilience"],
+        cities=f"{DATA}/cities_map.parquet",
+        code=code("resilience_map"),
+    output:
+        png=report(
+            f"{RUN}/figures/resilience_{{measure}}.png",
+            caption="../report/resilience_map.rst",
+            category="Resilience",
+        ),
+        pdf=f"{RUN}/figures/resilience_{{measure}}.pdf",
+    log:
+        f"{RUN}/logs/resilience_map/{{measure}}.log",
+    benchmark:
+        f"{RUN}/benchmarks/resilience_map/{{measure}}.tsv"
+    priority: PRIORITY["summary"]
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        outcome=lambda wildcards: MAP_OUTCOME[wildcards.measure],
+        shock_year=config["resilience"]["shock_year"],
+        city_names=city_names(),
+        demo=DEMO,
+    script:
+        entry("resilience_map")
