@@ -180,7 +180,6 @@ wildcard_constraints:
     net="[A-Za-z0-9_-]+",
     key="[0-9a-f]+",  # stage_folder keys
     spec="|".join(SPECS) or "none",
-    measure="|".join(config["resilience"]["measures"]),
 
 
 include: "workflow/rules/panel.smk"
@@ -200,7 +199,7 @@ def every_output():
     rule all the files make a deleted intermediate rebuilt: Snakemake otherwise leaves a missing file alone while
     the files made from it are current. The manifest waits for one file per job (a job writes all its files at
     once): listing every file there too doubled each start's file-to-job lookups."""
-    values = {"net": NETWORKS, "spec": list(SPECS), "measure": config["resilience"]["measures"]}
+    values = {"net": NETWORKS, "spec": list(SPECS)}
     keyed = {"network": NETWORK_DIRS, "centrality": CENTRALITY_DIRS}  # rules whose folder key varies by network
     files, firsts = set(), set()
     for rule in workflow.rules:

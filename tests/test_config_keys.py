@@ -32,7 +32,7 @@ from tests.conftest import ROOT
 CROSS, SPATIAL, PANEL, SPANEL = ("models_cross_section_[0-9]*", "models_spatial_[0-9]*", "models_panel_[0-9]*",
                                  "models_spatial_panel_[0-9]*")
 ALL_MODELS = {CROSS, SPATIAL, PANEL, SPANEL}
-CITY_FIGURES = {"maps", "resilience_map", "resilience_report"}   # readers of how cities are named
+CITY_FIGURES = {"maps", "resilience_maps", "resilience_report"}   # readers of how cities are named
 
 # (regex on the dotted key path, the rules that read it). First match wins; the manifest is added to every key.
 READERS: list[tuple[str, set[str]]] = [
@@ -64,18 +64,19 @@ READERS: list[tuple[str, set[str]]] = [
     (r"moran\.", {"moran"}),
     (r"report\.top_links$", {"network_report"}),
     (r"report\.main_table\.", {"report", "figures"}),
-    (r"report\.label_cities$", {"maps", "resilience_map"}),     # trajectories name cities, maps label some
+    (r"report\.label_cities$", {"maps", "resilience_maps"}),     # trajectories name cities, maps label some
     (r"report\.headline_measure$", {"maps", "resilience_report"}),
     (r"report\.", CITY_FIGURES),
     (r"resilience\.outcomes\.", {"quality", "resilience", "resilience_report"}),
-    (r"resilience\.shock_year$", {"panel?demo", "resilience", "resilience_report", "resilience_map", "maps", CROSS,
+    (r"resilience\.shock_year$", {"panel?demo", "resilience", "resilience_report", "resilience_maps", "maps", CROSS,
                                   PANEL, SPANEL}),
     (r"resilience\.(recovery_year|pre_period\.start)$", {"panel?demo", "quality", "quality_report", "resilience", CROSS,
                                                           PANEL}),   # the flag window
     (r"resilience\.pre_period\.end$", {"panel?demo", "resilience"}),
-    (r"resilience\.shift_share\.label$", {"resilience", "resilience_report", "resilience_map"}),
-    (r"resilience\.(counterfactual|measures\.\d+|shift_share\..*)$", {"resilience", "resilience_report"}),
-    (r"resilience\.report\.outcome$", {"resilience_report", "resilience_map"}),   # the maps' outcome
+    (r"resilience\.shift_share\.label$", {"resilience", "resilience_report", "resilience_maps"}),
+    (r"resilience\.measures\.\d+$", {"resilience", "resilience_report", "resilience_maps"}),
+    (r"resilience\.(counterfactual|shift_share\..*)$", {"resilience", "resilience_report"}),
+    (r"resilience\.report\.outcome$", {"resilience_report", "resilience_maps"}),   # the maps' outcome
     (r"resilience\.report\.", {"resilience_report"}),
     (r"resilience\.shocks\.[^.]+\.description$", set()),
     (r"resilience\.shocks\.[^.]+\.shock_year$", {"panel?demo", "resilience", PANEL, SPANEL}),   # the panel windows

@@ -1,5 +1,5 @@
 """Rule ``resilience_report``: ranking tables with rank intervals, trajectories against the counterfactual, the
-composite's rank intervals and weight sensitivity, and the screened shock years (the maps: rule resilience_map)."""
+composite's rank intervals and weight sensitivity, and the screened shock years (the maps: rule resilience_maps)."""
 from scripts.warm import hand_over
 
 hand_over(globals())  # a warm run's job: a fork of the warm process runs it, and this process exits here

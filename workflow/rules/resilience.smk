@@ -118,8 +118,10 @@ rule resilience_report:
         entry("resilience_report")
 
 
-# One map per resilience measure, a job each: an edit of how cities are named redraws them two at a time, and nothing
-# else of the resilience report. A shift-share measure is mapped for its own outcome, the others for the report's.
+# The maps of the resilience measures, apart from the report's tables and charts: an edit of how cities are named
+# redraws them and nothing else of the resilience report. One job draws them all: each map takes ≈ 0.5 s, and in one
+# process the cities' outlines are turned into paths once (render.geometry_path); a job per map took 1.0 s a map.
+# A shift-share measure is mapped for its own outcome, the others for the report's.
 REPORT_OUTCOME = config["resilience"].get("report", {}).get("outcome", config["resilience"]["outcomes"][0])
 MAP_OUTCOME = {
     m: config["resilience"]["shift_share"]["label"] if MEASURES[m].outcome == "shift_share" else REPORT_OUTCOME
@@ -127,31 +129,34 @@ MAP_OUTCOME = {
 }
 
 
-rule resilience_map:
+rule resilience_maps:
     input:
         resilience=RESILIENCE["resilience"],
         cities=f"{DATA}/cities_map.parquet",
-        code=code("resilience_map"),
+        code=code("resilience_maps"),
     output:
-        png=report(
-            f"{RUN}/figures/resilience_{{measure}}.png",
-            caption="../report/resilience_map.rst",
-            category="Resilience",
-        ),
-        pdf=f"{RUN}/figures/resilience_{{measure}}.pdf",
+        maps=[
+            report(
+                f"{RUN}/figures/resilience_{measure}.png",
+                caption="../report/resilience_map.rst",
+                category="Resilience",
+            )
+            for measure in MAP_OUTCOME
+        ],
+        pdfs=[f"{RUN}/figures/resilience_{measure}.pdf" for measure in MAP_OUTCOME],
     log:
-        f"{RUN}/logs/resilience_map/{{measure}}.log",
+        f"{RUN}/logs/resilience_maps.log",
     benchmark:
-        f"{RUN}/benchmarks/resilience_map/{{measure}}.tsv"
+        f"{RUN}/benchmarks/resilience_maps.tsv"
     priority: PRIORITY["summary"]
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=1500,
+        runtime=10,
     params:
-        outcome=lambda wildcards: MAP_OUTCOME[wildcards.measure],
+        outcomes=MAP_OUTCOME,
         shock_year=config["resilience"]["shock_year"],
         city_names=city_names(),
         demo=DEMO,
     script:
-        entry("resilience_map")
+        entry("resilience_maps")
