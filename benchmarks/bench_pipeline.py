@@ -98,7 +98,8 @@ def main() -> None:
         started = time.time()
         models_only = call(files=("models_only.yaml",))
         models_only_jobs = job_seconds([results / "models_only", results / "shared"], since=started)
-    print(f"run '{run}', --cores {args.cores}, {'cold' if args.cold else 'warm'} start; bare `snakemake --version` {bare:.2f} s (best of 3) = 1x")
+    start = "cold" if args.cold else "warm"
+    print(f"run '{run}', --cores {args.cores}, {start} start; bare `snakemake --version` {bare:.2f} s (best of 3) = 1x")
     print(f"full run from empty results        {full:7.1f} s   {full / bare:6.1f}x")
     print(f"no-op rerun (best of 3)            {noop:7.2f} s   {noop / bare:6.1f}x")
     for label, seconds in edits.items():

@@ -45,9 +45,10 @@ PROJECT = Path(__file__).resolve().parents[1]
 # costs only its import time in the jobs that use it; one that fails to import is skipped.
 PRELOAD = (
     "numpy", "pandas", "pyarrow.parquet", "pyarrow.dataset", "scipy.linalg", "scipy.optimize", "scipy.sparse",
-    "scipy.sparse.linalg", "scipy.stats", "shapely", "geopandas", "matplotlib.pyplot", "matplotlib.backends.backend_pdf",
-    "matplotlib.backends.backend_agg", "igraph", "statsmodels.api", "statsmodels.stats.multitest", "linearmodels",
-    "linearmodels.iv", "libpysal", "libpysal.weights", "esda", "spreg", "python_calamine", "yaml", "snakemake.script",
+    "scipy.sparse.linalg", "scipy.stats", "shapely", "geopandas", "matplotlib.pyplot",
+    "matplotlib.backends.backend_pdf", "matplotlib.backends.backend_agg", "igraph", "statsmodels.api",
+    "statsmodels.stats.multitest", "linearmodels", "linearmodels.iv", "libpysal", "libpysal.weights", "esda", "spreg",
+    "python_calamine", "yaml", "snakemake.script",
 )
 # What Snakemake's shell sets for a one-thread job (snakemake/shell.py); the warm process imports numpy under these.
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -90,7 +91,8 @@ def stop() -> None:
 def serve(socket_path: str) -> None:
     """The warm process: listen, import :data:`PRELOAD`, and fork one child per connecting job until Snakemake, its
     parent, exits or stops it. A job that connects while the imports go on is forked between two of them, with what is
-    imported so far (pandas comes first): the run's first jobs neither wait for the whole preload nor run cold."""
+    imported so far (numpy and pandas come first): the run's first jobs neither wait for the whole preload nor run
+    cold."""
     parent = os.getppid()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the forks; their statuses go over the socket
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
