@@ -27,7 +27,7 @@ sys.path.insert(0, workflow.basedir)
 from scripts import warm  # noqa: E402
 from scripts.code_deps import imported_files  # noqa: E402
 from scripts.common import InputError  # noqa: E402
-from scripts.config import load_yaml, repeated_configfile_flags, validate_config  # noqa: E402
+from scripts.config import load_yaml, repeated_configfile_flags, report_outcome, validate_config  # noqa: E402
 from scripts.registry import MEASURES  # noqa: E402
 from scripts.specs import WEIGHTS_SAMPLE_KEYS, expand_specs  # noqa: E402
 

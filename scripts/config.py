@@ -168,7 +168,7 @@ def reference_errors(config: dict[str, Any]) -> list[str]:
             errors.append(f"resilience: '{item}' is not a variable")
     errors += profile_errors(resilience, known)
     labels = [*resilience.get("outcomes", []), resilience.get("shift_share", {}).get("label")]
-    if resilience.get("report", {}).get("outcome", labels[0]) not in labels:
+    if report_outcome(resilience) not in labels:
         errors.append("resilience/report/outcome: not one of resilience.outcomes")
     models_spec = config.get("models", {})
     if models_spec.get("outcome") not in labels:
@@ -207,6 +207,11 @@ def used_moderators(models: dict[str, Any]) -> set[str]:
             value = spec.get("moderator", "none")
             names.update(value if isinstance(value, list) else [value])
     return names
+
+
+def report_outcome(resilience: dict[str, Any]) -> str | None:
+    """The outcome the resilience report and maps show: ``resilience.report.outcome``, else the first outcome."""
+    return resilience.get("report", {}).get("outcome", (resilience.get("outcomes") or [None])[0])
 
 
 def profile_errors(resilience: dict[str, Any], known: set[str]) -> list[str]:

@@ -13,9 +13,10 @@ from scripts.common import InputError, run_rule  # noqa: E402
 
 
 def main(smk: Any) -> None:
-    """Write what the job saw (before importing anything itself), or fail, or wait, as params.action says."""
-    seen = {"parent": os.getppid(), "pid": os.getpid(), "cwd": os.getcwd(),
-            "marker": os.environ.get("WARM_TEST_MARKER"), "threads": os.environ.get("OMP_NUM_THREADS")}
+    """Write where the job ran (its parent process), its folder and environment; or fail, or wait, as params.action
+    says."""
+    seen = {"parent": os.getppid(), "cwd": os.getcwd(), "marker": os.environ.get("WARM_TEST_MARKER"),
+            "threads": os.environ.get("OMP_NUM_THREADS")}
     if smk.params.action == "fail":
         raise InputError("the stand-in job failed on purpose")
     if smk.params.action == "wait":

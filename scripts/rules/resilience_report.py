@@ -30,8 +30,7 @@ def main(smk: Any) -> None:
 
     p = smk.params
     spec, headline = p.resilience, p.headline_measure
-    report = spec.get("report", {})
-    outcome = report.get("outcome", spec["outcomes"][0])
+    report, outcome = spec.get("report", {}), p.outcome
     demo = "DEMO (synthetic): " if p.demo else ""
     table = pd.read_parquet(smk.input.resilience)
     every = pd.concat([table.assign(shock=p.main_shock), pd.read_parquet(smk.input.shocks)], ignore_index=True)

@@ -59,6 +59,14 @@ rule resilience:
         entry("resilience")
 
 
+# The outcome the resilience report and maps show; a shift-share measure is mapped for its own outcome.
+REPORT_OUTCOME = report_outcome(config["resilience"])
+MAP_OUTCOME = {
+    m: config["resilience"]["shift_share"]["label"] if MEASURES[m].outcome == "shift_share" else REPORT_OUTCOME
+    for m in config["resilience"]["measures"]
+}
+
+
 rule resilience_report:
     input:
         resilience=RESILIENCE["resilience"],
@@ -109,6 +117,7 @@ rule resilience_report:
             config["resilience"], "outcomes", "measures", "shock_year", "counterfactual", "shift_share", "report"
         ),
         headline_measure=HEADLINE,
+        outcome=REPORT_OUTCOME,
         main_shock=MAIN_SHOCK,
         top_share=config["resilience"]["profile"]["top_share"],
         extremes=[m for m in dict.fromkeys([HEADLINE, *MODELS["measures"]]) if m in config["resilience"]["measures"]],
@@ -121,14 +130,6 @@ rule resilience_report:
 # The maps of the resilience measures, apart from the report's tables and charts: an edit of how cities are named
 # redraws them and nothing else of the resilience report. One job draws them all: each map takes ≈ 0.5 s, and in one
 # process the cities' outlines are turned into paths once (render.geometry_path); a job per map took 1.0 s a map.
-# A shift-share measure is mapped for its own outcome, the others for the report's.
-REPORT_OUTCOME = config["resilience"].get("report", {}).get("outcome", config["resilience"]["outcomes"][0])
-MAP_OUTCOME = {
-    m: config["resilience"]["shift_share"]["label"] if MEASURES[m].outcome == "shift_share" else REPORT_OUTCOME
-    for m in config["resilience"]["measures"]
-}
-
-
 rule resilience_maps:
     input:
         resilience=RESILIENCE["resilience"],
