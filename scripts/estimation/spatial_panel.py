@@ -188,8 +188,10 @@ def random_effects_ml(y: np.ndarray, x: np.ndarray, w: np.ndarray, periods: int,
             b = np.eye(n) - lam * w
             between = np.linalg.inv(periods * phi * np.eye(n) + np.linalg.inv(b.T @ b))
             root = np.sqrt(periods) * np.linalg.cholesky(between).T       # Q's between part = ||root ū||²
-            return (np.concatenate([root @ ybar, np.einsum("ij,tj->ti", b, ys - ybar).ravel()]),
-                    np.vstack([root @ xbar, np.einsum("ij,tjk->tik", b, xs - xbar).reshape(observations, -1)]))
+            # B·(z_t − z̄) for every t as one matrix product: np.einsum does not use BLAS here (15 ms against 1 ms
+            # per call, four fifths of the fit)
+            return (np.concatenate([root @ ybar, ((ys - ybar) @ b.T).ravel()]),
+                    np.vstack([root @ xbar, (b @ (xs - xbar)).reshape(observations, -1)]))
 
         def log_determinants(lam: float, phi: float) -> float:
             b = np.eye(n) - lam * w
