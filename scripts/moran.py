@@ -5,6 +5,7 @@ I = (n / S0) · Σ_i Σ_j w_ij z_i z_j / Σ_i z_i², z = y − ȳ, W row-standar
 (esda.Moran's, ``permutations`` draws, seeded from config ``seed``, computed in one matrix product by
 ``permutation_p``; p_sim is one-sided, (M + 1)/(R + 1)).
 """
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -53,11 +54,21 @@ def permutation_p(moran: Any, permutations: int, seed: int) -> float:
     Own code because esda multiplies W by one permuted vector at a time (nine tenths of the Moran job); here the
     permutations, drawn in esda's order from the same generator, go through one sparse-dense product."""
     z = moran.y - moran.y.mean()           # esda's z before it standardises moran.z
-    np.random.seed(seed)
-    permuted = np.column_stack([np.random.permutation(z) for _ in range(permutations)])
+    permuted = z[permutation_orders(len(z), permutations, seed)]
     lagged = moran.w.sparse @ permuted
     simulated = moran.n / moran.w.s0 * (permuted * lagged).sum(axis=0) / moran.z2ss
     # a permutation that ties with I counts as at least as large: integer measures (recovery_time) tie often, and
     # esda's loop then decides each tie by rounding noise in its sum
     larger = int((simulated >= moran.I - 1e-12 * max(abs(moran.I), 1.0)).sum())
     return (min(larger, permutations - larger) + 1.0) / (permutations + 1.0)
+
+
+@cache
+def permutation_orders(n: int, permutations: int, seed: int) -> np.ndarray:
+    """The n × R matrix whose column r orders esda's r-th permuted vector of n values after ``np.random.seed(seed)``:
+    ``np.random.permutation(z)`` shuffles a copy of z with the same draws as it shuffles ``arange(n)``. Drawn once
+    per sample size (a run's Moran's I share a few), not once per variable and weights matrix."""
+    np.random.seed(seed)
+    orders = np.column_stack([np.random.permutation(n) for _ in range(permutations)])
+    orders.flags.writeable = False
+    return orders
