@@ -111,7 +111,8 @@ def gap_flags(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
     observed = panel.dropna(subset=[variable])
     coverage = observed.groupby("year")["city_code"].nunique() / panel["city_code"].nunique()
     reported = set(coverage.index[coverage >= 0.5])
-    present = set(zip(observed["city_code"], observed["year"]))
+    present = set(zip(observed["city_code"].tolist(), observed["year"].tolist()))   # plain lists: Arrow strings
+    # are slow to iterate element by element
     rows = []
     for city, (first, last) in observed.groupby("city_code")["year"].agg(["min", "max"]).iterrows():
         rows += [{"city_code": city, "year": year, "variable": variable, "flag": "gap",
@@ -136,8 +137,9 @@ def admin_change_flags(crosswalk: pd.DataFrame, variables: list[str], years: ran
 def observed_only(flags: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     """Flags on city-years where the variable has a value (a territorial change matters only where data exist)."""
     long = panel.melt(id_vars=["city_code", "year"], value_vars=list(flags["variable"].unique()), var_name="variable")
-    present = set(zip(*(long.dropna(subset=["value"])[c] for c in ("city_code", "year", "variable"))))
-    return flags[[k in present for k in zip(flags["city_code"], flags["year"], flags["variable"])]]
+    columns = ("city_code", "year", "variable")
+    present = set(zip(*(long.dropna(subset=["value"])[c].tolist() for c in columns)))
+    return flags[[k in present for k in zip(*(flags[c].tolist() for c in columns))]]
 
 
 def duplicate_flags(panel: pd.DataFrame) -> pd.DataFrame:
