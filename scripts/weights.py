@@ -186,7 +186,7 @@ def summarize(table: pd.DataFrame, codes: list[str]) -> dict[str, Any]:
     matrix = coo_matrix((np.ones(len(table)), (table["focal"].map(index), table["neighbor"].map(index))),
                         shape=(len(index), len(index)))
     n_components, _ = connected_components(matrix, directed=True, connection="weak")
-    pairs = set(zip(table["focal"], table["neighbor"]))
+    pairs = set(zip(table["focal"].tolist(), table["neighbor"].tolist()))   # lists: Arrow strings iterate slowly
     return {"n": len(codes), "links": len(table), "mean_neighbors": round(float(counts.mean()), 6),
             "min_neighbors": int(counts.min()), "max_neighbors": int(counts.max()),
             "islands": sorted(counts.index[counts == 0].tolist()), "components": int(n_components),
@@ -197,7 +197,8 @@ def build_weights(name: str, specs: dict[str, Any], cities: Any, panel: pd.DataF
     """Raw weights over the whole geography with the island policy applied; (table, summary)."""
     raw = raw_table(name, specs, cities, panel)
     economic = specs[name]["kind"] in ("economic", "nested")  # only cities with the economic variable take part
-    universe = sorted(set(raw["focal"]) | set(raw["neighbor"])) if economic else sorted(cities["city_code"])
+    universe = sorted(set(raw["focal"].tolist()) | set(raw["neighbor"].tolist())) if economic else \
+        sorted(cities["city_code"].tolist())
     before = summarize(active_links(raw, universe, specs[name]), universe)
     table, kept, report = apply_island_policy(raw, universe, cities, specs[name], name, "whole geography")
     summary = {**before, "island_policy": report, "after_policy": summarize(table, kept)}
