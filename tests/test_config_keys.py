@@ -338,7 +338,7 @@ def without_keys(text: str) -> str:
 
 
 def dag_jobs(root: Path, configfiles: list[Path], target: str | None = "manifest") -> dict:
-    """{(rule, outputs): (params, inputs)} of every job of the forced DAG of `target` (None: the default target,
+    """{(rule, outputs): params} of every job of the forced DAG of `target` (None: the default target,
     rule all), as Snakemake evaluates them (outputs in shared folders without the folder's key). The manifest waits
     for every job, through one file each: its DAG has every job but rule all, whose 381 inputs (every file) were a
     seventh of each build (walk() checks that the two DAGs have the same jobs)."""
@@ -364,14 +364,12 @@ def dag_jobs(root: Path, configfiles: list[Path], target: str | None = "manifest
 
         workflow.async_run(resolve())
         return {(job.rule.name, tuple(sorted(without_keys(str(path)) for path in job.output))):
-                (without_keys(json.dumps(sorted(job.params.items()), default=str)), tuple(sorted(map(str, job.input))))
-                for job in dag.jobs}
+                without_keys(json.dumps(sorted(job.params.items()), default=str)) for job in dag.jobs}
 
 
 def rerun_rules(before: dict, after: dict) -> set[str]:
-    """Rules with a job that is new or whose params or input files changed."""
-    return {key[0] for key, value in after.items()
-            if key[0] != "all" and (key not in before or before[key][0] != value[0])}
+    """Rules with a job that is new or whose params changed (not a changed input set: module docstring)."""
+    return {key[0] for key, params in after.items() if key[0] != "all" and before.get(key) != params}
 
 
 def expected_rules(dotted: str, rules: set[str], demo: bool) -> set[str]:
