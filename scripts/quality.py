@@ -111,8 +111,8 @@ def gap_flags(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
     observed = panel.dropna(subset=[variable])
     coverage = observed.groupby("year")["city_code"].nunique() / panel["city_code"].nunique()
     reported = set(coverage.index[coverage >= 0.5])
-    present = set(zip(observed["city_code"].tolist(), observed["year"].tolist()))   # plain lists: Arrow strings
-    # are slow to iterate element by element
+    # plain lists: Arrow-backed strings are slow to iterate element by element
+    present = set(zip(observed["city_code"].tolist(), observed["year"].tolist()))
     rows = []
     for city, (first, last) in observed.groupby("city_code")["year"].agg(["min", "max"]).iterrows():
         rows += [{"city_code": city, "year": year, "variable": variable, "flag": "gap",
