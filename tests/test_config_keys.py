@@ -20,6 +20,7 @@ against a real ``snakemake -n`` on a finished demo run.
 import builtins
 import copy
 import fnmatch
+import gc
 import json
 import os
 import re
@@ -448,7 +449,11 @@ WALK: dict = {}   # a worker process's shared arguments of check_key, set once p
 
 
 def share_walk(root: Path, base_files: list[Path], base_jobs: dict, config: dict, demo: bool) -> None:
-    """Pool initializer: the arguments every key shares, sent to each worker once instead of with every key."""
+    """Pool initializer: the arguments every key shares, sent to each worker once instead of with every key. The
+    cyclic garbage collector runs after 50,000 net allocations instead of 700: a DAG allocates hundreds of thousands
+    of objects, and the frequent young collections kept traversing them (the walk's CPU 35.4 → 30.7 s over 197 keys,
+    two interleaved pairs)."""
+    gc.set_threshold(50_000, 20, 100)
     WALK.update(root=root, base_files=base_files, base_jobs=base_jobs, config=config, demo=demo)
 
 
