@@ -142,8 +142,8 @@ def main() -> None:
         floor["noop"] = min(snakemake(floor_dir, "--cores", args.cores, env=env) for _ in range(3))
         for label, text in EDITS.items():
             (work / "edit.yaml").write_text(text, encoding="utf-8")
-            rerun = sorted(rule_of[label] for label in dag_of(work, "--configfile", *overlays, "edit.yaml", env=env)[2]
-                           if label != "all")
+            to_run = dag_of(work, "--configfile", *overlays, "edit.yaml", env=env)[2]
+            rerun = sorted(rule_of[job] for job in to_run if job != "all")
             floor[label] = snakemake(floor_dir, "--cores", args.cores, "--forcerun", *rerun, env=env)
         (work / "models_only.yaml").write_text(MODELS_ONLY, encoding="utf-8")
         started = time.time()
