@@ -1,7 +1,8 @@
 """The warm start (scripts/warm.py): jobs run in forks of a process that preloaded the libraries, see their own folder,
 environment and streams, fail as cold jobs fail, stop when Snakemake cancels them, and run cold when they should.
 
-Each test runs Snakemake on a small workflow of tests/warm_entry.py jobs, with the pipeline's own hooks."""
+Most tests run Snakemake on a small workflow of tests/warm_entry.py jobs, with the pipeline's own hooks; the last three
+hand a job to a stand-in warm process that fails before or after a fork takes the job, or answers a status."""
 import json
 import os
 import re
@@ -111,3 +112,70 @@ def test_an_interrupted_run_stops_the_job_running_in_the_fork(tmp_path):
     else:
         os.kill(fork, signal.SIGKILL)
         pytest.fail("the job's fork kept running after Snakemake was interrupted")
+
+
+def stand_in_warm_process(folder: Path, reply: bytes) -> Path:
+    """A socket that takes one job's request the way the warm process does (header with the job's three streams,
+    then the pickled request), answers `reply` and closes: b"" for a failure before a fork acknowledges the job,
+    ACCEPTED alone for a fork that dies while it runs the job."""
+    import socket
+    import threading
+
+    from scripts import warm
+
+    path = folder / "socket"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def answer() -> None:
+        connection, _ = listener.accept()
+        header, fds, _, _ = socket.recv_fds(connection, warm.HEADER.size, 3)
+        for fd in fds:
+            os.close(fd)
+        warm._receive(connection, warm.HEADER.unpack(header)[0])
+        connection.sendall(reply)
+        connection.close()
+        listener.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    return path
+
+
+def hand_over_to(socket_path: Path, monkeypatch) -> None:
+    """hand_over of a one-thread job of this project's entry point tests/warm_entry.py, to the socket at
+    `socket_path`."""
+    from types import SimpleNamespace
+
+    from scripts import warm
+
+    monkeypatch.setenv(warm.SOCKET_VARIABLE, str(socket_path))
+    monkeypatch.delenv(warm.SWITCH, raising=False)
+    warm.hand_over({"snakemake": SimpleNamespace(threads=1, rule="job"), "__file__": str(ROOT / "tests" /
+                                                                                       "warm_entry.py")})
+
+
+def test_a_job_whose_hand_over_fails_before_a_fork_takes_it_runs_cold(tmp_path, monkeypatch):
+    """Nothing has run until a fork acknowledges the job: hand_over returns, and the entry point goes on cold."""
+    hand_over_to(stand_in_warm_process(tmp_path, b""), monkeypatch)   # returned: the job runs in its own process
+
+
+def test_a_fork_that_dies_during_the_job_fails_it_with_the_way_out(tmp_path, monkeypatch, capsys):
+    """A fork that acknowledged the job and ended without a status fails the job (never reruns it silently), with a
+    message that names CITYRES_WARM=0."""
+    from scripts import warm
+
+    with pytest.raises(SystemExit) as exit_:
+        hand_over_to(stand_in_warm_process(tmp_path, warm.ACCEPTED), monkeypatch)
+    assert exit_.value.code == 1
+    message = capsys.readouterr().err
+    assert "the warm process running rule 'job' ended without an exit status" in message
+    assert "CITYRES_WARM=0" in message
+
+
+def test_the_job_exits_with_the_status_its_fork_sends(tmp_path, monkeypatch):
+    from scripts import warm
+
+    with pytest.raises(SystemExit) as exit_:
+        hand_over_to(stand_in_warm_process(tmp_path, warm.ACCEPTED + warm.STATUS.pack(3)), monkeypatch)
+    assert exit_.value.code == 3
