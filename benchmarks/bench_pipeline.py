@@ -75,9 +75,9 @@ def dag_of(work: Path, *args: str, env: dict[str, str]) -> tuple[dict[str, str],
     and the labels of the jobs that would run (Snakemake draws the others dashed)."""
     dot = subprocess.run([str(ROOT / ".venv" / "bin" / "snakemake"), "--dag", *args], cwd=work, env=env,
                          capture_output=True, text=True, check=True).stdout
-    nodes = {job: label for job, label, _ in DOT_NODE.findall(dot)}
-    to_run = {label for _, label, style in DOT_NODE.findall(dot) if "dashed" not in style}
-    return nodes, DOT_EDGE.findall(dot), to_run
+    found = DOT_NODE.findall(dot)
+    to_run = {label for _, label, style in found if "dashed" not in style}
+    return {job: label for job, label, _ in found}, DOT_EDGE.findall(dot), to_run
 
 
 def write_floor_workflow(folder: Path, nodes: dict[str, str], edges: list[tuple[str, str]]) -> dict[str, str]:

@@ -114,16 +114,18 @@ def test_an_interrupted_run_stops_the_job_running_in_the_fork(tmp_path):
         pytest.fail("the job's fork kept running after Snakemake was interrupted")
 
 
-def stand_in_warm_process(folder: Path, reply: bytes) -> Path:
+def stand_in_warm_process(folder: Path, reply: bytes) -> tuple[Path, dict]:
     """A socket that takes one job's request the way the warm process does (header with the job's three streams,
     then the pickled request), answers `reply` and closes: b"" for a failure before a fork acknowledges the job,
-    ACCEPTED alone for a fork that dies while it runs the job."""
+    ACCEPTED alone for a fork that dies while it runs the job. Returns the socket's path and a dict that holds the
+    request once it has been read (key "request")."""
+    import pickle
     import socket
     import threading
 
     from scripts import warm
 
-    path = folder / "socket"
+    path, received = folder / "socket", {}
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
     listener.listen(1)
@@ -133,13 +135,13 @@ def stand_in_warm_process(folder: Path, reply: bytes) -> Path:
         header, fds, _, _ = socket.recv_fds(connection, warm.HEADER.size, 3)
         for fd in fds:
             os.close(fd)
-        warm._receive(connection, warm.HEADER.unpack(header)[0])
+        received["request"] = pickle.loads(warm._receive(connection, warm.HEADER.unpack(header)[0]))
         connection.sendall(reply)
         connection.close()
         listener.close()
 
     threading.Thread(target=answer, daemon=True).start()
-    return path
+    return path, received
 
 
 def hand_over_to(socket_path: Path, monkeypatch) -> None:
@@ -156,8 +158,11 @@ def hand_over_to(socket_path: Path, monkeypatch) -> None:
 
 
 def test_a_job_whose_hand_over_fails_before_a_fork_takes_it_runs_cold(tmp_path, monkeypatch):
-    """Nothing has run until a fork acknowledges the job: hand_over returns, and the entry point goes on cold."""
-    hand_over_to(stand_in_warm_process(tmp_path, b""), monkeypatch)   # returned: the job runs in its own process
+    """Nothing has run until a fork acknowledges the job: hand_over returns (it does not exit), and the entry point
+    goes on cold, although the whole request had reached the warm process."""
+    socket_path, received = stand_in_warm_process(tmp_path, b"")
+    hand_over_to(socket_path, monkeypatch)
+    assert received["request"]["module"] == "tests.warm_entry" and received["request"]["cwd"] == os.getcwd()
 
 
 def test_a_fork_that_dies_during_the_job_fails_it_with_the_way_out(tmp_path, monkeypatch, capsys):
@@ -166,7 +171,7 @@ def test_a_fork_that_dies_during_the_job_fails_it_with_the_way_out(tmp_path, mon
     from scripts import warm
 
     with pytest.raises(SystemExit) as exit_:
-        hand_over_to(stand_in_warm_process(tmp_path, warm.ACCEPTED), monkeypatch)
+        hand_over_to(stand_in_warm_process(tmp_path, warm.ACCEPTED)[0], monkeypatch)
     assert exit_.value.code == 1
     message = capsys.readouterr().err
     assert "the warm process running rule 'job' ended without an exit status" in message
@@ -177,5 +182,5 @@ def test_the_job_exits_with_the_status_its_fork_sends(tmp_path, monkeypatch):
     from scripts import warm
 
     with pytest.raises(SystemExit) as exit_:
-        hand_over_to(stand_in_warm_process(tmp_path, warm.ACCEPTED + warm.STATUS.pack(3)), monkeypatch)
+        hand_over_to(stand_in_warm_process(tmp_path, warm.ACCEPTED + warm.STATUS.pack(3))[0], monkeypatch)
     assert exit_.value.code == 3
